@@ -1,0 +1,260 @@
+"""The Events table: sonotype's one annotation model.
+
+An Events table is a :class:`pandas.DataFrame` with these columns, in this order:
+
+=============  =========  =====================================================================
+column         dtype      meaning
+=============  =========  =====================================================================
+recording      str        the recording, as a path relative to the project's audio root
+start_s        float64    onset in seconds from the start of the recording
+stop_s         float64    offset in seconds; ``start_s == stop_s`` is a point event (a pulse)
+label          str        what the sound is ("mel-pulse", "a", "syll_3")
+kind           str        annotated, detected, predicted, missed, mistaken, ...
+channel        int64      0-based channel of the recording
+source         str        who or what made the event (annotator, detector or model id)
+low_hz         float64    optional: lower frequency bound (NaN where unknown)
+high_hz        float64    optional: upper frequency bound (NaN where unknown)
+score          float64    optional: confidence or probability (NaN where unknown)
+label:NAME     str        optional: any number of further labels (``label:call_type``)
+=============  =========  =====================================================================
+
+:func:`validate_events` checks a table against this schema and returns it in canonical form;
+its errors name the file and the row ("notes.csv row 17: stop_s=1.2 is before start_s=1.5").
+Row numbers count from 1 as a spreadsheet does; readers of text files pass the file's own line
+numbers so a message points at the line to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from sonotype.errors import AnnotationError
+
+REQUIRED_COLUMNS = ("recording", "start_s", "stop_s", "label", "kind", "channel", "source")
+OPTIONAL_COLUMNS = ("low_hz", "high_hz", "score")
+EXTRA_LABEL_PREFIX = "label:"
+#: Kinds that sonotype's own stages produce; any other non-empty word is allowed too.
+KINDS = ("annotated", "detected", "predicted", "missed", "mistaken")
+
+_STRING_COLUMNS = ("recording", "label", "kind", "source")
+_FLOAT_COLUMNS = ("start_s", "stop_s", *OPTIONAL_COLUMNS)
+_DEFAULTS = {"kind": "annotated", "channel": 0, "source": ""}
+
+
+def empty_events(extra_labels: Sequence[str] = ()) -> pd.DataFrame:
+    """An Events table with no rows (and the given ``label:*`` columns)."""
+    columns = {name: pd.Series(dtype=_dtype(name)) for name in REQUIRED_COLUMNS}
+    columns.update({name: pd.Series(dtype="str") for name in extra_labels})
+    return pd.DataFrame(columns)
+
+
+def make_events(
+    recording: str | Sequence[str],
+    start_s: float | Sequence[float],
+    stop_s: float | Sequence[float],
+    label: str | Sequence[str],
+    *,
+    kind: str | Sequence[str] = "annotated",
+    channel: int | Sequence[int] = 0,
+    source: str | Sequence[str] = "",
+    low_hz: float | Sequence[float] | None = None,
+    high_hz: float | Sequence[float] | None = None,
+    score: float | Sequence[float] | None = None,
+    extra_labels: dict[str, Sequence[str]] | None = None,
+    where: str = "events",
+) -> pd.DataFrame:
+    """Build a validated Events table; scalars are broadcast to the length of the times.
+
+    Examples
+    --------
+    >>> ev = make_events("song.wav", [0.1, 0.5], [0.3, 0.5], ["a", "pulse"])
+    >>> ev[["start_s", "stop_s", "label"]].to_records(index=False).tolist()
+    [(0.1, 0.3, 'a'), (0.5, 0.5, 'pulse')]
+    """
+    start = np.atleast_1d(np.asarray(start_s, dtype=np.float64))
+    n = len(start)
+    table: dict[str, object] = {
+        "recording": _broadcast(recording, n),
+        "start_s": start,
+        "stop_s": _broadcast(stop_s, n),
+        "label": _broadcast(label, n),
+        "kind": _broadcast(kind, n),
+        "channel": _broadcast(channel, n),
+        "source": _broadcast(source, n),
+    }
+    for name, value in (("low_hz", low_hz), ("high_hz", high_hz), ("score", score)):
+        if value is not None:
+            table[name] = _broadcast(value, n)
+    for name, values in (extra_labels or {}).items():
+        column = name if name.startswith(EXTRA_LABEL_PREFIX) else EXTRA_LABEL_PREFIX + name
+        table[column] = _broadcast(values, n)
+    return validate_events(pd.DataFrame(table), where=where)
+
+
+def validate_events(
+    events: pd.DataFrame,
+    *,
+    where: str = "events",
+    rows: Sequence[str] | None = None,
+    fill_defaults: bool = False,
+) -> pd.DataFrame:
+    """Check ``events`` against the schema and return a canonical copy.
+
+    Parameters
+    ----------
+    events : DataFrame
+        The table to check.
+    where : str
+        The file or table the events came from, named in error messages.
+    rows : sequence of str, optional
+        How to name each row in messages ("line 18"); by default "row 1", "row 2", ...
+    fill_defaults : bool
+        Add missing ``kind``, ``channel`` and ``source`` columns with their defaults
+        (``annotated``, 0, "") instead of reporting them as missing.
+
+    Returns
+    -------
+    DataFrame
+        Columns in canonical order and dtypes, with a fresh ``RangeIndex``.
+
+    Raises
+    ------
+    AnnotationError
+        Missing or unknown columns, NaN or negative times, stop before start, missing labels,
+        negative channels, frequency bounds out of order. The message names ``where`` and the
+        first offending row, and says how many other rows share the problem.
+    """
+    events = events.reset_index(drop=True)
+    row_names = list(rows) if rows is not None else [f"row {i + 1}" for i in range(len(events))]
+    if len(row_names) != len(events):
+        raise ValueError(f"rows has {len(row_names)} names for {len(events)} events")
+    if fill_defaults:
+        events = events.assign(**{k: v for k, v in _DEFAULTS.items() if k not in events.columns})
+
+    missing = [name for name in REQUIRED_COLUMNS if name not in events.columns]
+    if missing:
+        raise AnnotationError(
+            where,
+            f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}; "
+            f"an Events table needs {', '.join(REQUIRED_COLUMNS)}",
+        )
+    unknown = [
+        str(name)
+        for name in events.columns
+        if name not in REQUIRED_COLUMNS
+        and name not in OPTIONAL_COLUMNS
+        and not str(name).startswith(EXTRA_LABEL_PREFIX)
+    ]
+    if unknown:
+        raise AnnotationError(
+            where,
+            f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+            f"rename further labels to {EXTRA_LABEL_PREFIX}NAME (e.g. "
+            f"{EXTRA_LABEL_PREFIX}{unknown[0]}) or drop them",
+        )
+
+    def fail(mask: np.ndarray, describe) -> None:
+        bad = np.flatnonzero(mask)
+        if len(bad):
+            i = bad[0]
+            others = f" ({len(bad) - 1} more rows have this problem)" if len(bad) > 1 else ""
+            raise AnnotationError(where, f"{row_names[i]}: {describe(i)}{others}")
+
+    out = {}
+    for name in _STRING_COLUMNS:
+        column = events[name]
+        fail(column.isna().to_numpy(), lambda i, name=name: f"{name} is missing")
+        out[name] = column.astype(str)
+    fail((out["recording"] == "").to_numpy(), lambda i: "recording is empty")
+    fail((out["kind"] == "").to_numpy(), lambda i: "kind is empty; use e.g. 'annotated'")
+
+    for name in (n for n in _FLOAT_COLUMNS if n in events.columns):
+        out[name] = _as_float(events[name], name, where, row_names)
+    start, stop = out["start_s"], out["stop_s"]
+    for name, values in (("start_s", start), ("stop_s", stop)):
+        fail(np.isnan(values), lambda i, name=name: f"{name} is missing (NaN)")
+        fail(~np.isfinite(values), lambda i, n=name, v=values: f"{n}={v[i]} is not finite")
+        fail(values < 0, lambda i, n=name, v=values: f"{n}={v[i]:g} is negative")
+    fail(
+        stop < start,
+        lambda i: f"stop_s={stop[i]:g} is before start_s={start[i]:g}; "
+        "swap them if they were entered the wrong way round",
+    )
+    for name in (n for n in OPTIONAL_COLUMNS[:2] if n in out):
+        values = out[name]
+        fail(values < 0, lambda i, n=name, v=values: f"{n}={v[i]:g} is negative")
+    if "low_hz" in out and "high_hz" in out:
+        low, high = out["low_hz"], out["high_hz"]
+        fail(
+            high < low,
+            lambda i: f"high_hz={high[i]:g} is below low_hz={low[i]:g}; swap them",
+        )
+
+    channel = _as_float(events["channel"], "channel", where, row_names)
+    fail(np.isnan(channel), lambda i: "channel is missing")
+    fail(
+        (channel < 0) | (channel != np.round(channel)),
+        lambda i: f"channel={channel[i]:g} must be a whole number >= 0 (channels count from 0)",
+    )
+    out["channel"] = channel.astype(np.int64)
+
+    extras = [name for name in events.columns if str(name).startswith(EXTRA_LABEL_PREFIX)]
+    for name in extras:
+        out[name] = events[name].astype(object).where(events[name].notna(), "").astype(str)
+
+    order = [*REQUIRED_COLUMNS, *(n for n in OPTIONAL_COLUMNS if n in out), *extras]
+    frame = pd.DataFrame({name: out[name] for name in order})
+    for name in _FLOAT_COLUMNS:
+        if name in frame:
+            frame[name] = frame[name].astype(np.float64)
+    return frame
+
+
+def extra_label_columns(events: pd.DataFrame) -> list[str]:
+    """The ``label:*`` columns of ``events``, in table order."""
+    return [c for c in events.columns if str(c).startswith(EXTRA_LABEL_PREFIX)]
+
+
+def is_point(events: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of point events (``start_s == stop_s``)."""
+    return (events["start_s"] == events["stop_s"]).to_numpy()
+
+
+def concat_events(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate Events tables; optional columns absent from some tables become NaN/""."""
+    tables = [t for t in tables if len(t.columns)]
+    if not tables:
+        return empty_events()
+    frame = pd.concat(tables, ignore_index=True, sort=False)
+    for name in extra_label_columns(frame):
+        frame[name] = frame[name].astype(object).where(frame[name].notna(), "")
+    return validate_events(frame, where="concatenated events")
+
+
+def _dtype(name: str) -> str:
+    if name in _FLOAT_COLUMNS:
+        return "float64"
+    if name == "channel":
+        return "int64"
+    return "str"
+
+
+def _broadcast(value, n: int) -> np.ndarray:
+    if isinstance(value, (str, bytes)) or np.ndim(value) == 0:
+        return np.full(n, value, dtype=object if isinstance(value, str) else None)
+    array = np.asarray(value, dtype=object)
+    if len(array) != n:
+        raise AnnotationError("events", f"a column has {len(array)} values for {n} events")
+    return array
+
+
+def _as_float(column: pd.Series, name: str, where: str, rows: Sequence[str]) -> np.ndarray:
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    not_numbers = np.flatnonzero(np.isnan(values) & column.notna().to_numpy())
+    if len(not_numbers):
+        i = not_numbers[0]
+        raise AnnotationError(where, f"{rows[i]}: {name}={column.iloc[i]!r} is not a number")
+    return values

@@ -1,0 +1,111 @@
+"""Simple CSV: one table of ``onset_s, offset_s, label`` plus any other columns.
+
+The most forgiving format and the only lossless one: every Events column is written.
+
+Reading accepts common spellings of the time and label columns (``onset``/``start_s``,
+``offset``/``stop_s``, ``cluster``/``name``; the zebra finch CSVs of WhisperSeg and DAS use
+``onset,offset,cluster``). A ``recording`` column names each row's recording; without one,
+every row belongs to the recording named after the CSV file. Columns that are not Events
+columns are kept as extra labels (``label:NAME``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from sonotype.annotations.events import (
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    extra_label_columns,
+    validate_events,
+)
+from sonotype.annotations.formats.base import (
+    AnnotationFormat,
+    FormatOptions,
+    csv_rows,
+    register_format,
+)
+from sonotype.errors import AnnotationError
+
+ONSET_NAMES = ("onset_s", "onset", "start_s", "start_seconds")
+OFFSET_NAMES = ("offset_s", "offset", "stop_s", "stop_seconds")
+LABEL_NAMES = ("label", "cluster", "name", "syllable", "class")
+
+
+@register_format
+class SimpleCsv(AnnotationFormat):
+    name = "simple-csv"
+    description = "CSV: onset_s, offset_s, label, plus recording and any other columns"
+    suffixes = ()
+    carries = frozenset(
+        {*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, "label:*"}
+    )
+
+    def sniff(self, path: Path, head: str) -> bool:
+        if not path.name.lower().endswith(".csv"):
+            return False
+        header = {c.strip().lower() for c in head.splitlines()[0].split(",")} if head else set()
+        return bool(header & set(ONSET_NAMES)) and bool(header & set(OFFSET_NAMES))
+
+    def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        columns = {str(c).strip(): c for c in table.columns}
+        onset = _first_present(columns, ONSET_NAMES, path, "onset_s")
+        offset = _first_present(columns, OFFSET_NAMES, path, "offset_s")
+        label = _first_present(columns, LABEL_NAMES, path, "label")
+        used = {onset, offset, label}
+        events = pd.DataFrame(
+            {
+                "recording": table[columns["recording"]]
+                if "recording" in columns
+                else options.recording_for(path),
+                "start_s": table[columns[onset]].replace("", float("nan")),
+                "stop_s": table[columns[offset]].replace("", float("nan")),
+                "label": table[columns[label]],
+            }
+        )
+        used.add("recording")
+        for name in ("kind", "channel", "source", *OPTIONAL_COLUMNS):
+            if name in columns:
+                values = table[columns[name]]
+                events[name] = values.replace("", float("nan")) if name != "source" else values
+                used.add(name)
+        for name, column in columns.items():
+            if name not in used and name not in ONSET_NAMES + OFFSET_NAMES:
+                extra = name if name.startswith("label:") else f"label:{name}"
+                events[extra] = table[column]
+        return validate_events(
+            events, where=str(path), rows=csv_rows(len(events)), fill_defaults=True
+        )
+
+    def write(self, events: pd.DataFrame, path: Path, options: FormatOptions) -> None:
+        table = pd.DataFrame(
+            {
+                "recording": events["recording"],
+                "onset_s": events["start_s"],
+                "offset_s": events["stop_s"],
+                "label": events["label"],
+                "kind": events["kind"],
+                "channel": events["channel"],
+                "source": events["source"],
+            }
+        )
+        for name in (*OPTIONAL_COLUMNS, *extra_label_columns(events)):
+            if name in events:
+                table[name] = events[name]
+        # repr-precision floats so a round trip gives back the exact times.
+        table.to_csv(path, index=False, float_format="%.17g")
+
+
+def _first_present(columns: dict, names: tuple[str, ...], path: Path, wanted: str) -> str:
+    for name in names:
+        if name in columns:
+            return name
+    found = ", ".join(columns) or "none"
+    raise AnnotationError(
+        path,
+        f"no {wanted} column (accepted names: {', '.join(names)}; found: {found}); "
+        "rename the column, or name the format with --from",
+    )

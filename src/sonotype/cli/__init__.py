@@ -1,0 +1,1 @@
+"""The ``sonotype`` command line: thin commands over the public API."""

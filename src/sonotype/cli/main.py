@@ -1,0 +1,61 @@
+"""Entry point of the ``sonotype`` command: the app, its global options and error handling.
+
+Each command lives in its own module and imports what it needs when it runs, so
+``sonotype --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from sonotype._version import __version__
+from sonotype.cli import convert, demo, formats, info
+from sonotype.errors import SonotypeError
+
+app = typer.Typer(
+    name="sonotype",
+    help="Bioacoustics from raw recordings to answers: find sounds, label them, measure how "
+    "good the labels are. Run `sonotype demo` for a first tour.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"sonotype {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """sonotype: bioacoustics from raw recordings to answers."""
+
+
+app.command("formats")(formats.formats)
+app.command("info")(info.info)
+app.command("convert")(convert.convert)
+app.command("demo")(demo.demo)
+
+
+def run() -> None:
+    """Console-script entry: run the app, turning sonotype errors into one-line messages."""
+    try:
+        app()
+    except SonotypeError as error:
+        from sonotype.cli.console import err
+
+        err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,66 @@
+"""The exceptions sonotype raises.
+
+Every error derives from :class:`SonotypeError`, so a caller can catch them all at once.
+Messages name the file, row or parameter at fault, the value received, and how to fix it.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+class SonotypeError(Exception):
+    """Root of every error sonotype raises on purpose."""
+
+
+class ParameterError(SonotypeError, ValueError):
+    """A function or command received an invalid parameter value."""
+
+
+class RegistryError(SonotypeError):
+    """A registry was asked to hold a duplicate name."""
+
+
+class FileProblem(SonotypeError):
+    """A problem with one file; ``path`` names it and the message starts with it."""
+
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
+        self.path = os.fspath(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class AudioError(FileProblem):
+    """An audio file cannot be read as asked."""
+
+
+class AudioNotFoundError(AudioError, FileNotFoundError):
+    """The audio file (or a file it needs, such as a ``.rec``) does not exist."""
+
+
+class EmptyAudioError(AudioError):
+    """The audio file holds no samples."""
+
+
+class TruncatedAudioError(AudioError):
+    """The audio file is shorter than its header declares."""
+
+
+class NotAudioError(AudioError):
+    """The file has an audio extension but its content is not audio."""
+
+
+class UnknownAudioFormatError(AudioError):
+    """The file's extension names no audio format sonotype reads."""
+
+
+class SpanError(AudioError, ValueError):
+    """A requested time span or channel lies outside the recording."""
+
+
+class AnnotationError(FileProblem, ValueError):
+    """An annotation file (or table) has invalid content; the message names the row."""
+
+
+class AnnotationFormatError(AnnotationError):
+    """An annotation file is not in the expected format, or its format cannot be told."""

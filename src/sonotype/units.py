@@ -1,0 +1,54 @@
+"""Conversions between seconds and samples: the one rounding rule sonotype uses.
+
+A time ``t_s`` in seconds maps to the sample whose index is nearest to ``t_s * sr``, with
+exact halves rounded up (towards later samples): ``floor(t_s * sr + 0.5)``. Sample ``n``
+maps back to ``n / sr`` seconds, so ``seconds_to_samples(samples_to_seconds(n, sr), sr) == n``
+for every integer ``n``, and a round trip of seconds through samples moves a time by at most
+half a sample.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from sonotype.errors import ParameterError
+
+
+def check_sample_rate(sr: float, *, name: str = "sr") -> float:
+    """Return ``sr`` as a float after checking that it is a positive, finite rate in Hz."""
+    try:
+        value = float(sr)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name}={sr!r} must be a number of samples per second") from None
+    if not np.isfinite(value) or value <= 0:
+        raise ParameterError(f"{name}={sr!r} must be a positive sample rate in Hz, e.g. 32000")
+    return value
+
+
+def seconds_to_samples(t_s: ArrayLike, sr: float) -> NDArray[np.int64] | int:
+    """Sample index nearest to time ``t_s`` (seconds) at rate ``sr`` (Hz); halves round up.
+
+    Examples
+    --------
+    >>> seconds_to_samples(1.0, 2500)
+    2500
+    >>> seconds_to_samples([0.0002, 0.0006], 2500)   # 0.5 and 1.5 samples
+    array([1, 2])
+    """
+    sr = check_sample_rate(sr)
+    samples = np.floor(np.asarray(t_s, dtype=np.float64) * sr + 0.5).astype(np.int64)
+    return int(samples) if samples.ndim == 0 else samples
+
+
+def samples_to_seconds(n: ArrayLike, sr: float) -> NDArray[np.float64] | float:
+    """Time in seconds of sample index ``n`` at rate ``sr`` (Hz).
+
+    Examples
+    --------
+    >>> samples_to_seconds(2500, 2500)
+    1.0
+    """
+    sr = check_sample_rate(sr)
+    seconds = np.asarray(n, dtype=np.float64) / sr
+    return float(seconds) if seconds.ndim == 0 else seconds
