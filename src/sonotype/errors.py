@@ -22,12 +22,17 @@ class RegistryError(SonotypeError):
 
 
 class FileProblem(SonotypeError):
-    """A problem with one file; ``path`` names it and the message starts with it."""
+    """A problem with one file; ``path`` names it and the message starts with it.
+
+    A problem that starts by naming a row or line reads as one phrase with the file name:
+    ``notes.csv row 17: stop_s=1.2 is before start_s=1.5``.
+    """
 
     def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
         self.path = os.fspath(path)
         self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+        separator = " " if problem.startswith(("row ", "line ", "syllable ")) else ": "
+        super().__init__(f"{self.path}{separator}{problem}")
 
 
 class AudioError(FileProblem):

@@ -4,7 +4,9 @@ A time ``t_s`` in seconds maps to the sample whose index is nearest to ``t_s * s
 exact halves rounded up (towards later samples): ``floor(t_s * sr + 0.5)``. Sample ``n``
 maps back to ``n / sr`` seconds, so ``seconds_to_samples(samples_to_seconds(n, sr), sr) == n``
 for every integer ``n``, and a round trip of seconds through samples moves a time by at most
-half a sample.
+half a sample. Products within a millionth of a sample below a half count as the half, so a
+decimal time that lies on a half sample (0.0006 s at 2500 Hz is 1.5 samples, computed as
+1.4999999999999998) rounds up as written.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from sonotype.errors import ParameterError
+
+# A half, plus the float error of decimal times that lie on half samples.
+_HALF = 0.5 + 1e-6
 
 
 def check_sample_rate(sr: float, *, name: str = "sr") -> float:
@@ -37,7 +42,7 @@ def seconds_to_samples(t_s: ArrayLike, sr: float) -> NDArray[np.int64] | int:
     array([1, 2])
     """
     sr = check_sample_rate(sr)
-    samples = np.floor(np.asarray(t_s, dtype=np.float64) * sr + 0.5).astype(np.int64)
+    samples = np.floor(np.asarray(t_s, dtype=np.float64) * sr + _HALF).astype(np.int64)
     return int(samples) if samples.ndim == 0 else samples
 
 

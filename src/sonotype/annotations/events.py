@@ -180,8 +180,10 @@ def validate_events(
         fail(values < 0, lambda i, n=name, v=values: f"{n}={v[i]:g} is negative")
     fail(
         stop < start,
-        lambda i: f"stop_s={stop[i]:g} is before start_s={start[i]:g}; "
-        "swap them if they were entered the wrong way round",
+        lambda i: (
+            f"stop_s={stop[i]:g} is before start_s={start[i]:g}; "
+            "swap them if they were entered the wrong way round"
+        ),
     )
     for name in (n for n in OPTIONAL_COLUMNS[:2] if n in out):
         values = out[name]

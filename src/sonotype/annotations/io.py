@@ -138,7 +138,11 @@ def write_events(
     written = []
     for target, table in targets.items():
         with atomic_path(target) as tmp:
-            fmt.write(table.reset_index(drop=True), tmp, options)
+            try:
+                fmt.write(table.reset_index(drop=True), tmp, options)
+            except AnnotationError as error:
+                # Name the file the user asked for, not the temporary one.
+                raise AnnotationError(target, error.problem) from None
         written.append(target)
     return written
 

@@ -85,7 +85,7 @@ class AudioHandle:
     def __enter__(self) -> AudioHandle:
         try:
             if self.info.format == "EvTAF":
-                self._file = open(self.path, "rb")  # noqa: SIM115 - closed in __exit__
+                self._file = open(self.path, "rb")
             else:
                 self._file = sf.SoundFile(self.path)
         except (OSError, sf.LibsndfileError) as error:

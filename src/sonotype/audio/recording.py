@@ -125,7 +125,7 @@ class Recording:
         """
         start = seconds_to_samples(start_s, self.sr)
         stop = self.frames if stop_s is None else seconds_to_samples(stop_s, self.sr)
-        if start_s < 0 or (stop_s is not None and stop_s < start_s) or stop > self.frames:
+        if start_s < 0 or start > stop or stop > self.frames:
             shown_stop = self.duration_s if stop_s is None else stop_s
             raise SpanError(
                 self.path,
@@ -147,7 +147,7 @@ class Recording:
         channels = self._channel_index(channel)
         with AudioHandle(self.path, self._info) as handle:
             data = handle.read(start, stop) if stop > start else _no_frames(self.channels)
-        return np.ascontiguousarray(data[:, channels].T)
+        return self._select(data, channels)
 
     def blocks(
         self, block_s: float, *, overlap_s: float = 0.0, channel: Channels = None
@@ -173,12 +173,19 @@ class Recording:
                 core_stop = min(core_start + block, self.frames)
                 start = max(0, core_start - overlap)
                 stop = min(self.frames, core_stop + overlap)
-                data = np.ascontiguousarray(handle.read(start, stop)[:, channels].T)
+                data = self._select(handle.read(start, stop), channels)
                 yield Block(data, start, core_start, core_stop, self.sr)
 
     def time_of(self, frame: int) -> float:
         """Time in seconds of frame index ``frame``."""
         return samples_to_seconds(frame, self.sr)
+
+    def _select(self, frames: np.ndarray, channels: list[int]) -> np.ndarray:
+        """``(frames, all channels)`` as contiguous ``(channels, frames)``, copying only when
+        channels must be picked or interleaved ones split (a mono file is never copied)."""
+        if channels != list(range(self.channels)):
+            frames = frames[:, channels]
+        return np.ascontiguousarray(frames.T)
 
     def _channel_index(self, channel: Channels) -> list[int]:
         wanted = list(range(self.channels)) if channel is None else np.atleast_1d(channel)

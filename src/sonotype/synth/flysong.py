@@ -77,7 +77,9 @@ def flysong(
                 if centre + half >= n:
                     break
                 phase = rng.choice([0.0, np.pi])  # pulses come in both polarities
-                pulse = np.exp(-0.5 * (tp / 0.0018) ** 2) * np.cos(2 * np.pi * pulse_hz * tp + phase)
+                pulse = np.exp(-0.5 * (tp / 0.0018) ** 2) * np.cos(
+                    2 * np.pi * pulse_hz * tp + phase
+                )
                 amplitude = 0.6 * np.exp(0.15 * rng.standard_normal())
                 y[centre - half : centre + half + 1] += amplitude * pulse
                 mask[centre - half : centre + half + 1] = True

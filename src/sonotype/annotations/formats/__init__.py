@@ -4,24 +4,23 @@ Importing this package registers the built-in formats; plugins add theirs throug
 ``sonotype.formats`` entry-point group.
 """
 
+# Imported for their registration side effect; `sonotype formats` lists them in this order.
+from sonotype.annotations.formats import (  # noqa: F401
+    audacity,
+    bacpipe,
+    das,
+    dcase,
+    notmat,
+    raven,
+    simple_csv,
+    songexplorer,
+    textgrid,
+)
 from sonotype.annotations.formats.base import (
     FORMATS,
     AnnotationFormat,
     FormatOptions,
     register_format,
-)
-
-# Imported for their registration side effect, in the order `sonotype formats` lists them.
-from sonotype.annotations.formats import (  # noqa: E402, F401, I001
-    songexplorer,
-    raven,
-    audacity,
-    notmat,
-    textgrid,
-    das,
-    bacpipe,
-    dcase,
-    simple_csv,
 )
 
 __all__ = ["FORMATS", "AnnotationFormat", "FormatOptions", "register_format"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
 import re
 import warnings
 from collections.abc import Iterable, Sequence
@@ -13,7 +12,7 @@ from typing import ClassVar
 
 import pandas as pd
 
-from sonotype.errors import AnnotationError, AudioError, ParameterError
+from sonotype.errors import AnnotationError, AudioError
 from sonotype.registry import Registry
 
 #: Audio extensions looked for when a format must find the recording of an annotation file.
@@ -85,8 +84,8 @@ class FormatOptions:
             return float(self.sr)
         raise AnnotationError(
             beside,
-            f"{what} needs the sample rate of {recording!r}, but that recording is not beside "
-            "the file; pass sr= (--sample-rate HZ) or audio_dirs= (--audio DIR)",
+            f"needs the sample rate of {recording!r} ({what}), but that recording is not "
+            "beside the file; pass sr= (--sample-rate HZ) or audio_dirs= (--audio DIR)",
         )
 
 
@@ -160,17 +159,6 @@ def require_columns(
         )
 
 
-def check_writable(fmt: AnnotationFormat) -> None:
-    if not fmt.can_write:
-        raise ParameterError(f"format {fmt.name!r} can be read but not written")
-
-
-def csv_rows(n: int, *, header_lines: int = 1) -> list[str]:
-    """Names of the data rows of a CSV file, as spreadsheet row numbers ("row 2" is the first
-    data row of a file with a header line)."""
-    return [f"row {i + 1 + header_lines}" for i in range(n)]
-
-
 def open_text(path: Path) -> str:
     """Read a text file that may be UTF-8 (with or without BOM) or UTF-16 (with BOM)."""
     data = path.read_bytes()
@@ -212,8 +200,9 @@ def read_csv_table(path: Path, *, format_name: str, header: bool = True) -> pd.D
             )
         except pd.errors.ParserWarning:
             raise AnnotationError(
-                path, f"row {first_row} has more fields than the header; quote fields that "
-                "contain commas"
+                path,
+                f"row {first_row} has more fields than the header; quote fields that "
+                "contain commas",
             ) from None
         except pd.errors.ParserError as error:
             found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
@@ -227,13 +216,3 @@ def read_csv_table(path: Path, *, format_name: str, header: bool = True) -> pd.D
     table.columns = [str(c).strip() for c in table.columns]
     table.index = pd.RangeIndex(first_row, first_row + len(table))
     return table[~(table == "").all(axis=1)] if len(table.columns) else table
-
-
-def ensure_file(path: str | os.PathLike[str]) -> Path:
-    """``path`` as a Path, after checking that it is an existing, non-empty file."""
-    path = Path(path)
-    if not path.exists():
-        raise AnnotationError(path, "no such file")
-    if path.is_dir():
-        raise AnnotationError(path, "is a folder, not an annotation file")
-    return path

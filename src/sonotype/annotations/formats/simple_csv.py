@@ -24,7 +24,7 @@ from sonotype.annotations.events import (
 from sonotype.annotations.formats.base import (
     AnnotationFormat,
     FormatOptions,
-    csv_rows,
+    read_csv_table,
     register_format,
 )
 from sonotype.errors import AnnotationError
@@ -39,9 +39,7 @@ class SimpleCsv(AnnotationFormat):
     name = "simple-csv"
     description = "CSV: onset_s, offset_s, label, plus recording and any other columns"
     suffixes = ()
-    carries = frozenset(
-        {*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, "label:*"}
-    )
+    carries = frozenset({*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, "label:*"})
 
     def sniff(self, path: Path, head: str) -> bool:
         if not path.name.lower().endswith(".csv"):
@@ -50,15 +48,15 @@ class SimpleCsv(AnnotationFormat):
         return bool(header & set(ONSET_NAMES)) and bool(header & set(OFFSET_NAMES))
 
     def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-        columns = {str(c).strip(): c for c in table.columns}
+        table = read_csv_table(path, format_name="simple CSV", header=True)
+        columns = {c: c for c in table.columns if c and not c.startswith("Unnamed:")}
         onset = _first_present(columns, ONSET_NAMES, path, "onset_s")
         offset = _first_present(columns, OFFSET_NAMES, path, "offset_s")
         label = _first_present(columns, LABEL_NAMES, path, "label")
         used = {onset, offset, label}
         events = pd.DataFrame(
             {
-                "recording": table[columns["recording"]]
+                "recording": table[columns["recording"]].str.strip()
                 if "recording" in columns
                 else options.recording_for(path),
                 "start_s": table[columns[onset]].replace("", float("nan")),
@@ -77,7 +75,7 @@ class SimpleCsv(AnnotationFormat):
                 extra = name if name.startswith("label:") else f"label:{name}"
                 events[extra] = table[column]
         return validate_events(
-            events, where=str(path), rows=csv_rows(len(events)), fill_defaults=True
+            events, where=str(path), rows=[f"row {i}" for i in table.index], fill_defaults=True
         )
 
     def write(self, events: pd.DataFrame, path: Path, options: FormatOptions) -> None:

@@ -1,0 +1,5 @@
+"""``python -m sonotype`` runs the command line."""
+
+from sonotype.cli.main import run
+
+run()

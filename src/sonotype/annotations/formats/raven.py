@@ -1,0 +1,290 @@
+"""Raven selection tables (Cornell Lab's Raven Pro and Raven Lite).
+
+A selection table is a tab-separated text file with one header line. Every selection (a time
+and frequency box on one channel) has a ``Selection`` number; Raven writes one line per
+selection *and view*, so a box drawn with a spectrogram and a waveform open appears twice::
+
+    Selection	View	Channel	Begin Time (s)	End Time (s)	Low Freq (Hz)	High Freq (Hz)	Call
+    1	Spectrogram 1	1	0.178	3.390	1340.5	2899.9	NOCA
+    1	Waveform 1	1	0.178	3.390	1340.5	2899.9	NOCA
+    2	Spectrogram 1	1	0.923	2.309	1723.5	4048.9	WOTH
+
+Reading keeps one event per ``Selection`` (the spectrogram line when there is one, since it
+holds the frequency bounds the annotator drew). ``Channel`` counts from 1 in Raven and from 0
+in Events. The label is the ``Annotation`` column when present, else the first column that is
+not a Raven measurement (``Call`` above); every further such column becomes an extra label
+``label:<column>``. Measurements Raven adds (``Delta Time (s)``, ``Begin File``,
+``File Offset (s)``, anything with a unit in parentheses, ...) are dropped, except that
+``Begin File`` (or the base name of ``Begin Path``) names the recording. Without them the
+recording is named after the table: ``Recording_1_Segment_07.Table.1.selections.txt`` belongs
+to ``Recording_1_Segment_07`` (with the extension of the audio file found beside it, else
+``.wav``).
+
+Writing produces ``Selection, View, Channel, Begin Time (s), End Time (s), Low Freq (Hz),
+High Freq (Hz), Annotation`` and one column per ``label:*`` extra (prefix stripped), with
+times at full float precision and unknown frequency bounds left empty.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sonotype.annotations.events import (
+    EXTRA_LABEL_PREFIX,
+    extra_label_columns,
+    validate_events,
+)
+from sonotype.annotations.formats.base import (
+    AnnotationFormat,
+    FormatOptions,
+    open_text,
+    register_format,
+    require_columns,
+)
+from sonotype.errors import AnnotationError, AnnotationFormatError
+
+SELECTION, VIEW, CHANNEL = "Selection", "View", "Channel"
+BEGIN, END = "Begin Time (s)", "End Time (s)"
+LOW, HIGH = "Low Freq (Hz)", "High Freq (Hz)"
+ANNOTATION = "Annotation"
+SUFFIX = ".selections.txt"
+
+#: Raven columns that are neither a label nor carry a unit in their name.
+_PLAIN_MEASUREMENTS = frozenset(
+    {
+        SELECTION,
+        VIEW,
+        CHANNEL,
+        "Begin File",
+        "End File",
+        "Begin Path",
+        "End Path",
+        "Begin Clock Time",
+        "End Clock Time",
+        "Begin Date",
+        "End Date",
+        "Begin Date Time",
+        "End Date Time",
+        "Begin Hour",
+        "Begin Sample",
+        "End Sample",
+        "Occupancy",
+        "Sound Files",
+    }
+)
+# Raven names its measurements with their unit: "Delta Time (s)", "Avg Power Density (dB FS/Hz)".
+_UNIT = re.compile(
+    r"\((?:[kmµu]?(?:Hz|s|U)|dB(?: FS)?(?:/Hz)?|bits|samples|frames|%|[^()]*/[^()]*)\)\s*$"
+)
+
+
+def is_raven_measurement(column: str) -> bool:
+    """Whether ``column`` is one of Raven's own columns rather than an annotation column."""
+    return column in _PLAIN_MEASUREMENTS or bool(_UNIT.search(column))
+
+
+def table_stem(name: str) -> str:
+    """The recording stem of a selection table's file name (the part before ``.Table.``)."""
+    if ".Table." in name:
+        return name[: name.index(".Table.")]
+    for suffix in (SUFFIX, ".txt"):
+        if name.lower().endswith(suffix):
+            return name[: -len(suffix)]
+    return Path(name).stem
+
+
+@register_format
+class Raven(AnnotationFormat):
+    """Raven selection table: tab-separated, one line per selection and view.
+
+    Examples
+    --------
+    A table with one selection on channel 2 (``channel`` 1 in Events), labelled ``WOTH``,
+    without frequency bounds::
+
+        Selection	View	Channel	Begin Time (s)	End Time (s)	Annotation
+        1	Spectrogram 1	2	0.5	1.25	WOTH
+    """
+
+    name = "raven"
+    description = "Raven selection table (.selections.txt): boxes with time and frequency bounds"
+    suffixes = (SUFFIX,)
+    per_recording = True
+    carries = frozenset(
+        {"recording", "start_s", "stop_s", "label", "channel", "low_hz", "high_hz", "label:*"}
+    )
+    time_unit = "seconds"
+
+    def sniff(self, path: Path, head: str) -> bool:
+        return path.name.lower().endswith(".txt") and head.startswith("Selection\t")
+
+    def filename_for(self, recording: str) -> str:
+        return f"{Path(recording).stem}.Table.1{SUFFIX}"
+
+    def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
+        table, lines = _read_table(path)
+        require_columns(table, (SELECTION, BEGIN, END), path, format_name="Raven selection table")
+        table, lines = _one_row_per_selection(table, lines, path)
+
+        labels = [c for c in table.columns if not is_raven_measurement(c)]
+        label_column = ANNOTATION if ANNOTATION in labels else (labels[0] if labels else None)
+        events = pd.DataFrame(
+            {
+                "recording": _recordings(table, path, options),
+                "start_s": table[BEGIN].str.strip(),
+                "stop_s": table[END].str.strip(),
+                "label": table[label_column] if label_column else "",
+                "channel": _channels(table, lines, path),
+            }
+        )
+        for column, name in ((LOW, "low_hz"), (HIGH, "high_hz")):
+            if column in table:
+                values = table[column].str.strip()
+                # Raven leaves a bound empty when it is unknown; an all-empty column says nothing.
+                if (values != "").any():
+                    events[name] = values.replace("", np.nan)
+        for column in labels:
+            if column != label_column:
+                events[EXTRA_LABEL_PREFIX + column] = table[column]
+        return validate_events(events, where=str(path), rows=lines, fill_defaults=True)
+
+    def write(self, events: pd.DataFrame, path: Path, options: FormatOptions) -> None:
+        extras = extra_label_columns(events)
+        names = [column[len(EXTRA_LABEL_PREFIX) :] for column in extras]
+        for column, name in zip(extras, names, strict=True):
+            if name == ANNOTATION or is_raven_measurement(name) or not name:
+                raise AnnotationError(
+                    path,
+                    f"extra label column {column!r} would be read back as Raven's own "
+                    f"{name or 'unnamed'!r} column; rename it (e.g. {column}_label)",
+                )
+        for column in ("label", *extras):
+            _check_one_line(events[column], column, path)
+
+        n = len(events)
+        columns = {
+            SELECTION: [str(i) for i in range(1, n + 1)],
+            VIEW: ["Spectrogram 1"] * n,
+            CHANNEL: [str(c + 1) for c in events["channel"].tolist()],
+            BEGIN: _full_precision(events["start_s"]),
+            END: _full_precision(events["stop_s"]),
+            LOW: _full_precision(events["low_hz"]) if "low_hz" in events else [""] * n,
+            HIGH: _full_precision(events["high_hz"]) if "high_hz" in events else [""] * n,
+            # Raven shows it as a measurement; it keeps the recording's name and folder.
+            "Begin File": events["recording"].tolist(),
+            ANNOTATION: events["label"].tolist(),
+        }
+        columns.update({name: events[c].tolist() for c, name in zip(extras, names, strict=True)})
+        lines = ["\t".join(columns)]
+        lines.extend("\t".join(row) for row in zip(*columns.values(), strict=True))
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _read_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The table as strings, and each row's name ("line 7") for messages."""
+    # Only \n, \r\n and \r end a line: str.splitlines would also split labels at \u2028 etc.
+    all_lines = re.split(r"\r\n|\r|\n", open_text(path))
+    if not all_lines or not all_lines[0].strip():
+        raise AnnotationFormatError(
+            path,
+            "empty first line; a Raven selection table starts with a header line "
+            "'Selection<TAB>View<TAB>Channel<TAB>Begin Time (s)<TAB>...'",
+        )
+    header = [name.strip() for name in all_lines[0].split("\t")]
+    duplicated = sorted({name for name in header if header.count(name) > 1})
+    if duplicated:
+        raise AnnotationFormatError(
+            path, f"line 1: column {duplicated[0]!r} appears more than once in the header"
+        )
+    rows, names = [], []
+    for number, line in enumerate(all_lines[1:], start=2):
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) > len(header):
+            raise AnnotationFormatError(
+                path,
+                f"line {number}: {len(fields)} tab-separated fields but the header names "
+                f"{len(header)} columns; a label may contain a tab",
+            )
+        # Editors drop trailing empty fields; they are empty cells.
+        rows.append(fields + [""] * (len(header) - len(fields)))
+        names.append(f"line {number}")
+    return pd.DataFrame(rows, columns=header, dtype=object).astype(str), names
+
+
+def _one_row_per_selection(
+    table: pd.DataFrame, lines: list[str], path: Path
+) -> tuple[pd.DataFrame, list[str]]:
+    """Drop the repeats of a selection in other views, preferring its spectrogram line."""
+    selection = pd.to_numeric(table[SELECTION].str.strip(), errors="coerce").to_numpy()
+    bad = np.flatnonzero(np.isnan(selection) | (selection != np.round(selection)))
+    if len(bad):
+        i = bad[0]
+        raise AnnotationError(
+            path, f"{lines[i]}: Selection={table[SELECTION].iloc[i]!r} is not a whole number"
+        )
+    views = table[VIEW] if VIEW in table else pd.Series("", index=table.index)
+    order = pd.DataFrame(
+        {
+            "selection": selection,
+            "not_spectrogram": ~views.str.strip().str.startswith("Spectrogram"),
+            "position": np.arange(len(table)),
+        }
+    )
+    keep = (
+        order.sort_values(["selection", "not_spectrogram", "position"], kind="stable")
+        .drop_duplicates("selection")["position"]
+        .sort_values()
+        .to_numpy()
+    )
+    return table.iloc[keep].reset_index(drop=True), [lines[i] for i in keep]
+
+
+def _recordings(table: pd.DataFrame, path: Path, options: FormatOptions) -> pd.Series:
+    default = options.recording_for(path, stem=table_stem(path.name))
+    if options.recording:
+        return pd.Series(default, index=table.index)
+    names = pd.Series("", index=table.index)
+    if "Begin Path" in table:
+        names = table["Begin Path"].str.strip().str.split(r"[\\/]", regex=True).str[-1]
+    if "Begin File" in table:
+        begin_file = table["Begin File"].str.strip()
+        names = begin_file.where(begin_file != "", names)
+    return names.where(names != "", default)
+
+
+def _channels(table: pd.DataFrame, lines: list[str], path: Path) -> np.ndarray:
+    if CHANNEL not in table:
+        return np.zeros(len(table), dtype=np.int64)
+    raw = table[CHANNEL].str.strip()
+    channel = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(np.isnan(channel) | (channel < 1) | (channel != np.round(channel)))
+    if len(bad):
+        i = bad[0]
+        raise AnnotationError(
+            path,
+            f"{lines[i]}: Channel={raw.iloc[i]!r} must be a whole number >= 1 "
+            "(Raven counts channels from 1)",
+        )
+    return channel.astype(np.int64) - 1
+
+
+def _full_precision(values: pd.Series) -> list[str]:
+    # repr gives the shortest text that reads back as the same float; NaN is an empty cell.
+    return ["" if v != v else repr(v) for v in values.astype(np.float64).tolist()]
+
+
+def _check_one_line(values: pd.Series, column: str, path: Path) -> None:
+    bad = np.flatnonzero(values.str.contains(r"[\t\r\n]", regex=True).to_numpy())
+    if len(bad):
+        i = bad[0]
+        raise AnnotationError(
+            path,
+            f"row {i + 1}: {column}={values.iloc[i]!r} contains a tab or line break, which a "
+            "Raven selection table cannot hold; replace them with spaces",
+        )
