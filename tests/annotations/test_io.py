@@ -110,3 +110,12 @@ def test_iter_annotation_files_skips_what_it_cannot_tell(tmp_path, events):
     (tmp_path / "song.wav").write_bytes(b"RIFF")
     found = [(p.name, f.name) for p, f in iter_annotation_files(tmp_path)]
     assert found == [("all.csv", "simple-csv")]
+
+
+def test_relative_to_keeps_sub_folders(tmp_path):
+    (tmp_path / "train").mkdir()
+    write_events(make_events("x.wav", [0.1], [0.2], "a"), tmp_path / "train" / "x.csv")
+    events = read_events(tmp_path / "train" / "x.csv", relative_to=tmp_path)
+    assert events["recording"].tolist() == ["train/x.wav"]
+    outside = read_events(tmp_path / "train" / "x.csv", relative_to=tmp_path / "elsewhere")
+    assert outside["recording"].tolist() == ["x.wav"]

@@ -25,6 +25,7 @@ def read_events(
     audio_dirs: Sequence[PathLike] = (),
     kind: str | None = None,
     source: str | None = None,
+    relative_to: PathLike | None = None,
 ) -> pd.DataFrame:
     """Read an annotation file into an Events table.
 
@@ -43,6 +44,10 @@ def read_events(
         Further folders in which to look for the recordings the file names.
     kind, source : str, optional
         Set the ``kind`` / ``source`` of every event, overriding what the file says.
+    relative_to : path, optional
+        An audio root: recording names, which annotation files give relative to their own
+        folder, are rewritten relative to this folder (``train/bird1.wav`` for a file in
+        ``ROOT/train``). Names that lead outside it are kept as the file gives them.
 
     Returns
     -------
@@ -67,6 +72,8 @@ def read_events(
         events["kind"] = kind
     if source is not None:
         events["source"] = source
+    if relative_to is not None:
+        events["recording"] = _relative_names(events["recording"], path.parent, Path(relative_to))
     return validate_events(events, where=str(path))
 
 
@@ -192,6 +199,17 @@ def iter_annotation_files(folder: PathLike) -> Iterator[tuple[Path, AnnotationFo
             yield path, infer_format(path)
         except AnnotationFormatError:
             continue
+
+
+def _relative_names(names: pd.Series, folder: Path, root: Path) -> pd.Series:
+    root = root.resolve()
+    mapping = {}
+    for name in names.unique():
+        try:
+            mapping[name] = (folder / name).resolve().relative_to(root).as_posix()
+        except ValueError:
+            mapping[name] = name
+    return names.map(mapping)
 
 
 def _format_by_name(path: Path) -> AnnotationFormat | None:

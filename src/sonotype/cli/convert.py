@@ -80,6 +80,8 @@ def convert(
                     sr=sample_rate,
                     recording=recording,
                     audio_dirs=audio,
+                    # Keep sub-folders in recording names (train/x.wav, test/x.wav).
+                    relative_to=source if source.is_dir() else None,
                 )
             )
             advance()

@@ -33,15 +33,19 @@ def formats(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title="Annotation formats", title_justify="left")
-    for column in ("name", "read", "write", "files", "time", "description"):
-        table.add_column(column, overflow="fold")
+    table = Table(
+        title="Annotation formats (all readable; names for --from / --to)", title_justify="left"
+    )
+    table.add_column("name", no_wrap=True)
+    table.add_column("write")
+    table.add_column("a file holds")
+    table.add_column("time in")
+    table.add_column("description", ratio=1, overflow="fold")
     for row in rows:
         table.add_row(
             row["name"],
-            "yes",
             "yes" if row["write"] else "no",
-            row["files"],
+            "one recording" if row["files"] == "one per recording" else "a table",
             row["time"],
             row["description"],
         )

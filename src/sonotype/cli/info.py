@@ -22,16 +22,21 @@ def info(
     from sonotype.cli.console import err, out, progress
     from sonotype.errors import SonotypeError
 
-    files: list[Path] = []
+    # Each file with the name to show: relative to the folder it was found in.
+    files: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir():
-            files.extend(p for p in sorted(path.rglob("*")) if p.is_file() and is_audio_path(p))
+            files.extend(
+                (p, str(p.relative_to(path)))
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and is_audio_path(p)
+            )
         else:
-            files.append(path)
+            files.append((path, str(path)))
 
     recordings, failures = [], []
     with progress("reading headers", len(files)) as advance:
-        for path in files:
+        for path, shown in files:
             try:
                 rec = Recording(path)
             except SonotypeError as error:
@@ -40,6 +45,7 @@ def info(
                 recordings.append(
                     {
                         "path": str(path),
+                        "shown": shown,
                         "format": rec.format,
                         "subtype": rec.subtype,
                         "sr": rec.sr,
@@ -52,10 +58,14 @@ def info(
     total_s = sum(r["duration_s"] for r in recordings)
 
     if as_json:
+        for r in recordings:
+            del r["shown"]
         summary = {"recordings": recordings, "unreadable": failures, "total_duration_s": total_s}
         typer.echo(json.dumps(summary, indent=2))
     else:
-        table = Table(show_footer=True, title_justify="left")
+        folders = [str(p) for p in paths if p.is_dir()]
+        title = f"Recordings in {', '.join(folders)}" if folders else None
+        table = Table(show_footer=True, title=title, title_justify="left")
         table.add_column("path", footer=f"{len(recordings)} recordings", overflow="fold")
         table.add_column("format")
         table.add_column("sr (Hz)", justify="right")
@@ -63,7 +73,7 @@ def info(
         table.add_column("duration", justify="right", footer=_clock(total_s))
         for r in recordings:
             table.add_row(
-                r["path"],
+                r["shown"],
                 f"{r['format']} {r['subtype']}",
                 str(r["sr"]),
                 str(r["channels"]),

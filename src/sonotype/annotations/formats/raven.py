@@ -21,7 +21,8 @@ to ``Recording_1_Segment_07`` (with the extension of the audio file found beside
 ``.wav``).
 
 Writing produces ``Selection, View, Channel, Begin Time (s), End Time (s), Low Freq (Hz),
-High Freq (Hz), Annotation`` and one column per ``label:*`` extra (prefix stripped), with
+High Freq (Hz), Begin File, Annotation`` (``Begin File`` keeps the recording's name) and one
+column per ``label:*`` extra (prefix stripped), with
 times at full float precision and unknown frequency bounds left empty.
 """
 
