@@ -133,14 +133,6 @@ class SongExplorer(AnnotationFormat):
         stop = np.empty(len(events), dtype=np.int64)
         recording = events["recording"].to_numpy()
         for name in pd.unique(recording):
-            if options.sr is None and options.find_audio(name, path) is None:
-                # path is a temporary file: name the events, not it, in the message.
-                raise AnnotationError(
-                    "events to write",
-                    f"SongExplorer ticks need the sample rate of {name!r}, which is not in the "
-                    "output folder or the audio folders; pass sr= (--sample-rate HZ) or "
-                    "audio_dirs= (--audio DIR)",
-                )
             sr = options.sample_rate(name, path, what="SongExplorer ticks")
             mask = recording == name
             start[mask] = seconds_to_samples(events["start_s"].to_numpy()[mask], sr)
