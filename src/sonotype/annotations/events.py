@@ -254,6 +254,12 @@ def _broadcast(value, n: int) -> np.ndarray:
 
 
 def _as_float(column: pd.Series, name: str, where: str, rows: Sequence[str]) -> np.ndarray:
+    """``column`` as float64; text parses with correct rounding (numpy's), which
+    ``pd.to_numeric`` does not guarantee, so times written at full precision read back exact."""
+    try:
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):
+        pass
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     not_numbers = np.flatnonzero(np.isnan(values) & column.notna().to_numpy())
     if len(not_numbers):

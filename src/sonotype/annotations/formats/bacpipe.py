@@ -29,6 +29,7 @@ from sonotype.annotations.events import (
 from sonotype.annotations.formats.base import (
     AnnotationFormat,
     FormatOptions,
+    blank_to_nan,
     read_csv_table,
     register_format,
     require_columns,
@@ -98,8 +99,8 @@ class Bacpipe(AnnotationFormat):
         events = pd.DataFrame(
             {
                 "recording": table["audiofilename"].str.strip(),
-                "start_s": table["start"].str.strip().replace("", float("nan")),
-                "stop_s": table["end"].str.strip().replace("", float("nan")),
+                "start_s": blank_to_nan(table["start"]),
+                "stop_s": blank_to_nan(table["end"]),
                 "label": table[label_column],
                 "kind": options.kind or "annotated",
                 "channel": 0,

@@ -159,6 +159,11 @@ def require_columns(
         )
 
 
+def blank_to_nan(column: pd.Series) -> pd.Series:
+    """``column`` with blank cells (empty or whitespace) as missing values, for numeric parsing."""
+    return column.where(column.str.strip() != "")
+
+
 def open_text(path: Path) -> str:
     """Read a text file that may be UTF-8 (with or without BOM) or UTF-16 (with BOM)."""
     data = path.read_bytes()

@@ -25,6 +25,7 @@ from sonotype.annotations.events import empty_events, validate_events
 from sonotype.annotations.formats.base import (
     AnnotationFormat,
     FormatOptions,
+    blank_to_nan,
     read_csv_table,
     register_format,
     require_columns,
@@ -73,7 +74,7 @@ class Das(AnnotationFormat):
         ]
         if table.empty:
             return empty_events([_extra_name(c) for c in extras])
-        start = table["start_seconds"].str.strip().replace("", float("nan"))
+        start = blank_to_nan(table["start_seconds"])
         stop = table["stop_seconds"].str.strip()
         events = pd.DataFrame(
             {

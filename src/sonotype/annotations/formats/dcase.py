@@ -26,6 +26,7 @@ from sonotype.annotations.events import empty_events, validate_events
 from sonotype.annotations.formats.base import (
     AnnotationFormat,
     FormatOptions,
+    blank_to_nan,
     read_csv_table,
     register_format,
     require_columns,
@@ -90,8 +91,8 @@ class Dcase(AnnotationFormat):
             pd.DataFrame(
                 {
                     "recording": table["Audiofilename"],
-                    "start_s": table["Starttime"].str.strip().replace("", float("nan")),
-                    "stop_s": table["Endtime"].str.strip().replace("", float("nan")),
+                    "start_s": blank_to_nan(table["Starttime"]),
+                    "stop_s": blank_to_nan(table["Endtime"]),
                     "label": "",
                     "kind": options.kind or "annotated",
                     "channel": 0,

@@ -42,6 +42,7 @@ from sonotype.annotations.events import (
 from sonotype.annotations.formats.base import (
     AnnotationFormat,
     FormatOptions,
+    blank_to_nan,
     open_text,
     register_format,
     require_columns,
@@ -147,7 +148,7 @@ class Raven(AnnotationFormat):
                 values = table[column].str.strip()
                 # Raven leaves a bound empty when it is unknown; an all-empty column says nothing.
                 if (values != "").any():
-                    events[name] = values.replace("", np.nan)
+                    events[name] = blank_to_nan(values)
         for column in labels:
             if column != label_column:
                 events[EXTRA_LABEL_PREFIX + column] = table[column]

@@ -24,6 +24,7 @@ from sonotype.annotations.events import (
 from sonotype.annotations.formats.base import (
     AnnotationFormat,
     FormatOptions,
+    blank_to_nan,
     read_csv_table,
     register_format,
 )
@@ -59,8 +60,8 @@ class SimpleCsv(AnnotationFormat):
                 "recording": table[columns["recording"]].str.strip()
                 if "recording" in columns
                 else options.recording_for(path),
-                "start_s": table[columns[onset]].replace("", float("nan")),
-                "stop_s": table[columns[offset]].replace("", float("nan")),
+                "start_s": blank_to_nan(table[columns[onset]]),
+                "stop_s": blank_to_nan(table[columns[offset]]),
                 "label": table[columns[label]],
             }
         )
@@ -68,7 +69,7 @@ class SimpleCsv(AnnotationFormat):
         for name in ("kind", "channel", "source", *OPTIONAL_COLUMNS):
             if name in columns:
                 values = table[columns[name]]
-                events[name] = values.replace("", float("nan")) if name != "source" else values
+                events[name] = blank_to_nan(values) if name != "source" else values
                 used.add(name)
         for name, column in columns.items():
             if name not in used and name not in ONSET_NAMES + OFFSET_NAMES:
