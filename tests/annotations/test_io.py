@@ -119,3 +119,28 @@ def test_relative_to_keeps_sub_folders(tmp_path):
     assert events["recording"].tolist() == ["train/x.wav"]
     outside = read_events(tmp_path / "train" / "x.csv", relative_to=tmp_path / "elsewhere")
     assert outside["recording"].tolist() == ["x.wav"]
+
+
+def test_per_recording_files_are_all_or_nothing(tmp_path):
+    events = make_events(
+        ["birds/b1/song.wav", "birds/b2/song.wav", "flies/fly.wav"],
+        [0.1, 0.2, 0.3],
+        [0.2, 0.3, 0.4],
+        ["a", "b", "sine"],  # evsonganaly cannot hold "sine": the last file fails
+    )
+    with pytest.raises(AnnotationError, match=r"fly\.wav\.not\.mat row 1: label 'sine'"):
+        write_events(events, tmp_path / "out", format="notmat", sr=32000)
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def test_per_recording_files_mirror_sub_folders(tmp_path):
+    events = make_events(
+        ["birds/b1/song.wav", "birds/b2/song.wav"], [0.1, 0.2], [0.2, 0.3], ["a", "b"]
+    )
+    written = write_events(events, tmp_path / "out", format="raven")
+    assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in written) == [
+        "birds/b1/song.Table.1.selections.txt",
+        "birds/b2/song.Table.1.selections.txt",
+    ]
+    back = [read_events(p, relative_to=tmp_path / "out") for p in sorted(written)]
+    assert [b["recording"].item() for b in back] == ["birds/b1/song.wav", "birds/b2/song.wav"]

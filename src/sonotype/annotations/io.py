@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
 from sonotype.annotations.events import validate_events
 from sonotype.annotations.formats import FORMATS, AnnotationFormat, FormatOptions
-from sonotype.atomic import atomic_path
+from sonotype.atomic import atomic_paths
 from sonotype.errors import AnnotationError, AnnotationFormatError, ParameterError
 
 PathLike = str | os.PathLike[str]
@@ -26,6 +26,7 @@ def read_events(
     kind: str | None = None,
     source: str | None = None,
     relative_to: PathLike | None = None,
+    known_rates: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Read an annotation file into an Events table.
 
@@ -48,6 +49,8 @@ def read_events(
         An audio root: recording names, which annotation files give relative to their own
         folder, are rewritten relative to this folder (``train/bird1.wav`` for a file in
         ``ROOT/train``). Names that lead outside it are kept as the file gives them.
+    known_rates : mapping of str to float, optional
+        Sample rates by recording name, consulted before looking for the audio.
 
     Returns
     -------
@@ -65,7 +68,10 @@ def read_events(
         raise AnnotationError(path, "is a folder; pass the annotation files in it instead")
     fmt = FORMATS.get(format) if format else infer_format(path)
     options = FormatOptions(
-        sr=sr, recording=recording, audio_dirs=tuple(Path(d) for d in audio_dirs)
+        sr=sr,
+        recording=recording,
+        audio_dirs=tuple(Path(d) for d in audio_dirs),
+        known_rates=dict(known_rates or {}),
     )
     events = fmt.read(path, options)
     if kind is not None:
@@ -84,14 +90,17 @@ def write_events(
     format: str | None = None,
     sr: float | None = None,
     audio_dirs: Sequence[PathLike] = (),
+    known_rates: Mapping[str, float] | None = None,
     overwrite: bool = False,
 ) -> list[Path]:
     """Write an Events table in an annotation format; return the files written.
 
     Formats that hold one recording per file (``sonotype formats`` says which) write one
     file per recording into the folder ``path`` when the events span several recordings, or
-    when ``path`` is an existing folder or has no extension. Every file is written atomically
-    and nothing is written unless every file can be: existing files are an error unless
+    when ``path`` is an existing folder or has no extension. The files mirror the recordings'
+    sub-folders (``birds/bird1/song.wav`` -> ``path/birds/bird1/song...``), and each names its
+    recording relative to itself, as annotation files do. Every file is written atomically and
+    nothing is written unless every file can be: existing files are an error unless
     ``overwrite`` is true.
 
     Parameters
@@ -104,9 +113,11 @@ def write_events(
         A writable format from ``sonotype formats``; inferred from ``path``'s name if omitted.
     sr : float, optional
         Sample rate in Hz for formats that count samples, used when the recording cannot be
-        found in ``audio_dirs``.
+        found in ``audio_dirs`` or ``known_rates``.
     audio_dirs : sequence of path
         Folders where the recordings can be found (to read their sample rate).
+    known_rates : mapping of str to float, optional
+        Sample rates by recording name, consulted first.
     overwrite : bool
         Replace existing files.
     """
@@ -115,26 +126,30 @@ def write_events(
     if not fmt.can_write:
         raise ParameterError(f"format {fmt.name!r} can be read but not written")
     events = validate_events(events, where="events to write")
-    options = FormatOptions(sr=sr, audio_dirs=tuple(Path(d) for d in audio_dirs))
+    rates = dict(known_rates or {})
     # The output folder is where recordings are looked for first, as for reading.
-    options.audio_dirs = (*options.audio_dirs, path if path.is_dir() else path.parent)
+    dirs = (*(Path(d) for d in audio_dirs), path if path.is_dir() else path.parent)
 
     recordings = list(dict.fromkeys(events["recording"]))
     as_folder = fmt.per_recording and (
         path.is_dir() or len(recordings) > 1 or (not path.suffix and not path.exists())
     )
+    targets: dict[Path, tuple[pd.DataFrame, FormatOptions]] = {}
     if as_folder:
-        targets = {
-            path / fmt.filename_for(rec): events[events["recording"] == rec] for rec in recordings
-        }
-        if len(set(targets)) < len(recordings):
+        for rec in recordings:
+            name = PurePosixPath(rec)
+            local_rates = {name.name: rates[rec]} if rec in rates else {}
+            local_dirs = (*(d / name.parent for d in dirs), *dirs)
+            table = events[events["recording"] == rec].assign(recording=name.name)
+            options = FormatOptions(sr=sr, audio_dirs=local_dirs, known_rates=local_rates)
+            targets[path / name.parent / fmt.filename_for(rec)] = (table, options)
+        if len(targets) < len(recordings):
             raise AnnotationError(
                 path,
-                f"two recordings in different folders share a file name, so {fmt.name} files "
-                "would overwrite each other; write each folder's events separately",
+                f"two recordings would share one {fmt.name} file name; rename one of them",
             )
     else:
-        targets = {path: events}
+        targets[path] = (events, FormatOptions(sr=sr, audio_dirs=dirs, known_rates=rates))
     existing = [str(p) for p in targets if p.exists()]
     if existing and not overwrite:
         raise AnnotationError(
@@ -142,15 +157,14 @@ def write_events(
             "already exists; pass overwrite=True (--force) to replace it"
             + (f" ({len(existing) - 1} more files too)" if len(existing) > 1 else ""),
         )
-    written = []
-    for target, table in targets.items():
-        with atomic_path(target) as tmp:
+    written = list(targets)
+    with atomic_paths(written) as temporaries:
+        for tmp, (target, (table, options)) in zip(temporaries, targets.items(), strict=True):
             try:
                 fmt.write(table.reset_index(drop=True), tmp, options)
             except AnnotationError as error:
                 # Name the file the user asked for, not the temporary one.
                 raise AnnotationError(target, error.problem) from None
-        written.append(target)
     return written
 
 

@@ -11,7 +11,7 @@ import sys
 import typer
 
 from sonotype._version import __version__
-from sonotype.cli import convert, demo, formats, info
+from sonotype.cli import convert, demo, events, formats, info, init, scan
 from sonotype.errors import SonotypeError
 
 app = typer.Typer(
@@ -40,10 +40,15 @@ def main(
     """sonotype: bioacoustics from raw recordings to answers."""
 
 
-app.command("formats")(formats.formats)
-app.command("info")(info.info)
-app.command("convert")(convert.convert)
 app.command("demo")(demo.demo)
+app.command("info")(info.info)
+app.command("formats")(formats.formats)
+app.command("convert")(convert.convert)
+app.command("init")(init.init)
+app.command("scan")(scan.scan)
+app.command("import")(events.import_events)
+app.command("export")(events.export_events)
+app.command("undo")(events.undo)
 
 
 def run() -> None:

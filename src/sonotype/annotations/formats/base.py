@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -35,6 +35,8 @@ class FormatOptions:
         Folders to search for recordings; the annotation file's own folder is always searched.
     kind, source : str, optional
         Override the ``kind`` / ``source`` of every event read.
+    known_rates : mapping of str to float
+        Sample rates already known by recording name (a project's index), consulted first.
     """
 
     sr: float | None = None
@@ -42,6 +44,7 @@ class FormatOptions:
     audio_dirs: Sequence[Path] = field(default_factory=tuple)
     kind: str | None = None
     source: str | None = None
+    known_rates: Mapping[str, float] = field(default_factory=dict)
 
     def find_audio(self, name: str, beside: Path) -> Path | None:
         """Path of recording ``name`` in ``beside``'s folder or an audio dir, if it exists."""
@@ -71,6 +74,8 @@ class FormatOptions:
 
         Raises :class:`AnnotationError` naming ``beside`` when neither is available.
         """
+        if recording in self.known_rates:
+            return float(self.known_rates[recording])
         audio = self.find_audio(recording, beside)
         if audio is not None:
             from sonotype.audio import Recording

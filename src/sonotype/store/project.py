@@ -1,0 +1,307 @@
+"""A sonotype project: a folder with ``sonotype.toml``, ``sonotype.db``, artifacts and reports.
+
+Layout::
+
+    myproject/
+      sonotype.toml   typed, validated configuration
+      sonotype.db     SQLite (WAL): recordings, events, edit log, artifacts, runs
+      artifacts/      content-addressed outputs
+      reports/        HTML, PNG and CSV for people
+
+Users' own files (audio, annotation files) are never modified.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pandas as pd
+
+from sonotype.annotations import concat_events, read_events, write_events
+from sonotype.errors import AnnotationError, ParameterError, SonotypeError
+from sonotype.store import event_store
+from sonotype.store.artifacts import ArtifactCache
+from sonotype.store.config import CONFIG_NAME, ProjectConfig, load_config, render_config
+from sonotype.store.database import DB_NAME, Database
+from sonotype.store.runs import record_run
+from sonotype.store.scan import Progress, ScanReport, scan_recordings
+
+PathLike = str | os.PathLike[str]
+
+
+class ProjectNotFoundError(SonotypeError):
+    """No ``sonotype.toml`` in the folder or any folder above it."""
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import added: the edit (for undo) and the number of events per file."""
+
+    edit: event_store.Edit
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class Project:
+    """An open project. Create one with :meth:`init`, open one with :meth:`open`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.config: ProjectConfig = load_config(folder / CONFIG_NAME)
+        self.db = Database(folder / DB_NAME)
+        self.artifacts = ArtifactCache(folder, self.db)
+
+    # -- creating and opening ----------------------------------------------------------------
+
+    @classmethod
+    def init(
+        cls, folder: PathLike, *, audio_roots: Sequence[PathLike] | None = None, name: str = ""
+    ) -> Project:
+        """Create a project in ``folder`` (made if needed) with the given audio roots.
+
+        ``audio_roots`` default to ``folder/audio``; relative paths are relative to the current
+        folder, as for any path. Roots inside the project folder are stored relative to it, so
+        the project can be moved or shared as a whole; others are stored as absolute paths.
+        """
+        folder = Path(folder)
+        if (folder / CONFIG_NAME).exists():
+            raise ParameterError(
+                f"{folder / CONFIG_NAME} already exists; open that project instead of creating one"
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        config = ProjectConfig()
+        config.project.name = name or folder.resolve().name
+        roots = audio_roots if audio_roots is not None else [folder / "audio"]
+        config.audio.roots = [_root_entry(folder, Path(r)) for r in roots]
+        (folder / CONFIG_NAME).write_text(render_config(config), encoding="utf-8")
+        for sub in ("artifacts", "reports"):
+            (folder / sub).mkdir(exist_ok=True)
+        return cls(folder)
+
+    @classmethod
+    def open(cls, start: PathLike = ".") -> Project:
+        """The project whose folder is ``start`` or the nearest one above it (like git)."""
+        return cls(find_project(start))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    # -- recordings ------------------------------------------------------------------------------
+
+    @property
+    def audio_roots(self) -> list[tuple[str, Path]]:
+        """``(name in sonotype.toml, folder)`` for each audio root."""
+        return [(r, (self.folder / r).resolve()) for r in self.config.audio.roots]
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.folder / "reports"
+
+    def scan(self, *, progress: Progress | None = None) -> ScanReport:
+        """Index the recordings under the audio roots (see :func:`scan_recordings`)."""
+        with self.run("scan", {"roots": self.config.audio.roots}):
+            return scan_recordings(
+                self.db,
+                self.audio_roots,
+                extensions=self.config.audio.extensions,
+                hash_bytes=self.config.scan.hash_bytes,
+                progress=progress,
+            )
+
+    def recordings(self, *, status: str | None = "ok") -> pd.DataFrame:
+        """The index of recordings (only readable, present ones by default)."""
+        sql = "SELECT * FROM recordings"
+        rows = self.db.execute(
+            sql + (" WHERE status = ?" if status else "") + " ORDER BY path",
+            (status,) if status else (),
+        ).fetchall()
+        columns = [d[0] for d in self.db.execute(sql + " LIMIT 0").description]
+        return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+    def recording_path(self, name: str) -> Path:
+        """The audio file of indexed recording ``name``."""
+        row = self.db.execute("SELECT root FROM recordings WHERE path = ?", (name,)).fetchone()
+        if row is None:
+            raise ParameterError(
+                f"recording {name!r} is not indexed in {self.folder}; run `sonotype scan`, or "
+                "give its path inside the audio root"
+            )
+        return (self.folder / row["root"] / PurePosixPath(name)).resolve()
+
+    # -- events ----------------------------------------------------------------------------------
+
+    def import_files(
+        self,
+        paths: Sequence[PathLike],
+        *,
+        format: str | None = None,
+        kind: str | None = None,
+        source: str | None = None,
+        sr: float | None = None,
+    ) -> ImportReport:
+        """Read annotation files and store their events as one edit (one ``undo`` reverts it).
+
+        Recording names are matched to the index: names inside an audio root are made
+        relative to it; a bare file name matches the one indexed recording of that name.
+        Nothing is stored unless every event of every file names an indexed recording.
+        """
+        rates = self._known_rates()
+        tables, counts = [], {}
+        for path in map(Path, paths):
+            events = read_events(
+                path,
+                format=format,
+                sr=sr,
+                kind=kind,
+                source=source,
+                audio_dirs=[folder for _, folder in self.audio_roots],
+                relative_to=self._root_containing(path),
+                known_rates=rates,
+            )
+            tables.append(self._match_recordings(events, path))
+            counts[str(path)] = len(events)
+        events = concat_events(tables)
+        description = f"imported {len(events)} events from {len(counts)} file(s)"
+        config = {"files": list(counts), "format": format, "kind": kind, "source": source}
+        with self.run("import", config):
+            edit = event_store.add_events(
+                self.db, events, command="import", description=description
+            )
+        return ImportReport(edit, counts)
+
+    def add_events(self, events: pd.DataFrame, *, command: str, description: str):
+        """Store an Events table whose recordings are indexed, as one edit."""
+        return event_store.add_events(
+            self.db, self._match_recordings(events, None), command=command, description=description
+        )
+
+    def events(self, **filters: Any) -> pd.DataFrame:
+        """Stored events; filters as in :func:`sonotype.store.event_store.query_events`."""
+        return event_store.query_events(self.db, **filters)
+
+    def export(
+        self,
+        path: PathLike,
+        *,
+        format: str | None = None,
+        kinds: Sequence[str] | None = None,
+        labels: Sequence[str] | None = None,
+        sources: Sequence[str] | None = None,
+        overwrite: bool = False,
+    ) -> list[Path]:
+        """Write the stored events that match the filters in an annotation format."""
+        events = self.events(kinds=kinds, labels=labels, sources=sources)
+        if events.empty:
+            raise ParameterError(
+                "no stored events match the filters (kinds, labels, sources); "
+                "see `sonotype import` to add some"
+            )
+        return write_events(
+            events,
+            path,
+            format=format,
+            audio_dirs=[folder for _, folder in self.audio_roots],
+            known_rates=self._known_rates(),
+            overwrite=overwrite,
+        )
+
+    def undo(self, n: int = 1) -> list[event_store.Edit]:
+        """Undo the last ``n`` edits of the events."""
+        return event_store.undo(self.db, n)
+
+    def edit_log(self, *, limit: int = 20) -> list[event_store.Edit]:
+        return event_store.edit_log(self.db, limit=limit)
+
+    # -- runs ------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def run(self, command: str, config: Mapping[str, Any]) -> Iterator[int]:
+        """Record a run of ``command`` with its resolved config (see :func:`record_run`)."""
+        with record_run(self.db, command, config) as run_id:
+            yield run_id
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _known_rates(self) -> dict[str, float]:
+        rows = self.db.execute("SELECT path, sr FROM recordings WHERE sr IS NOT NULL").fetchall()
+        rates = {row["path"]: row["sr"] for row in rows}
+        by_name = defaultdict(list)
+        for row in rows:
+            by_name[PurePosixPath(row["path"]).name].append(row["sr"])
+        rates.update({name: srs[0] for name, srs in by_name.items() if len(srs) == 1})
+        return rates
+
+    def _root_containing(self, path: Path) -> Path | None:
+        resolved = path.resolve()
+        for _, folder in self.audio_roots:
+            if resolved.is_relative_to(folder):
+                return folder
+        return None
+
+    def _match_recordings(self, events: pd.DataFrame, path: Path | None) -> pd.DataFrame:
+        indexed = [row["path"] for row in self.db.execute("SELECT path FROM recordings")]
+        known = set(indexed)
+        by_name = defaultdict(list)
+        for name in indexed:
+            by_name[PurePosixPath(name).name].append(name)
+        where = str(path) if path else "events"
+        mapping = {}
+        for name in events["recording"].unique():
+            if name in known:
+                mapping[name] = name
+                continue
+            candidates = by_name.get(PurePosixPath(name).name, [])
+            first = int((events["recording"] == name).to_numpy().argmax()) + 1
+            if len(candidates) == 1:
+                mapping[name] = candidates[0]
+            elif candidates:
+                raise AnnotationError(
+                    where,
+                    f"event {first} names recording {name!r}, which matches "
+                    f"{len(candidates)} indexed recordings ({', '.join(candidates[:3])}); give "
+                    "its path inside the audio root",
+                )
+            else:
+                raise AnnotationError(
+                    where,
+                    f"event {first} names recording {name!r}, which is not indexed in this "
+                    f"project ({len(known)} recordings are); run `sonotype scan` after adding "
+                    "the audio, or fix the name",
+                )
+        return events.assign(recording=events["recording"].map(mapping))
+
+
+def find_project(start: PathLike = ".") -> Path:
+    """The folder holding ``sonotype.toml``: ``start`` or the nearest folder above it."""
+    start = Path(start).resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise ProjectNotFoundError(
+        f"no {CONFIG_NAME} in {start} or any folder above it; create a project with "
+        "`sonotype init DIR --audio PATH`, or run the command inside one"
+    )
+
+
+def _root_entry(project: Path, root: Path) -> str:
+    """How ``root`` is written in sonotype.toml: relative to the project when inside it."""
+    absolute = root.resolve()
+    try:
+        return absolute.relative_to(project.resolve()).as_posix() or "."
+    except ValueError:
+        return str(absolute)
