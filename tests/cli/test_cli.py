@@ -18,7 +18,7 @@ from sonotype.errors import AnnotationError, ParameterError
 from tests.fixtures.shared import data_folder
 
 runner = CliRunner()
-COMMANDS = ["formats", "info", "convert", "demo"]
+COMMANDS = [command.name for command in app.registered_commands]
 
 
 def invoke(*args):
@@ -177,3 +177,17 @@ def test_demo_writes_recordings_and_truth(tmp_path):
     with pytest.raises(ParameterError, match="is not a sonotype demo folder"):
         invoke("demo", mine)
     assert (mine / "thesis.tex").read_text() == "precious"
+
+
+def test_the_contracted_command_names_exist():
+    assert {
+        "demo",
+        "info",
+        "formats",
+        "convert",
+        "init",
+        "scan",
+        "import",
+        "export",
+        "undo",
+    } <= set(COMMANDS)
