@@ -162,13 +162,23 @@ def test_convert_songexplorer_with_sample_rate(tmp_path):
     assert read_events(tmp_path / "o.csv")["start_s"].tolist() == [1.0]
 
 
-def test_demo_writes_recordings_and_truth(tmp_path):
+def test_demo_makes_a_project_with_truth_and_report(tmp_path):
+    from sonotype.store import Project
+
     folder = tmp_path / "demo"
     result = invoke("demo", folder)
     assert result.exit_code == 0, result.output
     truth = read_events(folder / "annotations" / "truth.csv")
     assert set(truth["label"]) >= {"pulse", "sine", "a", "b", "c", "d", "e"}
     assert len(list((folder / "audio").rglob("*.wav"))) == 8
+    with Project.open(folder) as project:
+        assert len(project.recordings()) == 8
+        stored = project.events()
+        assert len(stored) == len(truth)
+        assert set(stored["source"]) == {"truth"}
+    page = (folder / "reports" / "index.html").read_text()
+    assert "flies/fly_01.wav" in page and "pulse" in page
+    assert len(list((folder / "reports" / "spectrograms").glob("*.png"))) == 8
     # Re-running replaces the demo; a folder of the user's own is refused.
     assert invoke("demo", folder).exit_code == 0
     mine = tmp_path / "mine"
@@ -177,17 +187,3 @@ def test_demo_writes_recordings_and_truth(tmp_path):
     with pytest.raises(ParameterError, match="is not a sonotype demo folder"):
         invoke("demo", mine)
     assert (mine / "thesis.tex").read_text() == "precious"
-
-
-def test_the_contracted_command_names_exist():
-    assert {
-        "demo",
-        "info",
-        "formats",
-        "convert",
-        "init",
-        "scan",
-        "import",
-        "export",
-        "undo",
-    } <= set(COMMANDS)

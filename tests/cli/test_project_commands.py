@@ -60,7 +60,7 @@ def test_import_export_undo(folder, tmp_path):
 def test_import_of_unknown_recording_fails_cleanly(folder, tmp_path):
     invoke("scan")
     write_events(make_events("nine.wav", [0.1], [0.3], "a"), tmp_path / "bad.csv")
-    with pytest.raises(AnnotationError, match="'nine.wav', which is not indexed"):
+    with pytest.raises(AnnotationError, match=r"'nine\.wav', which is not indexed"):
         invoke("import", tmp_path / "bad.csv")
 
 
@@ -68,3 +68,29 @@ def test_commands_outside_a_project(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ProjectNotFoundError, match="sonotype init"):
         invoke("scan")
+
+
+def test_spectrogram_draws_the_stored_events(folder, tmp_path):
+    invoke("scan")
+    write_events(
+        make_events(["one.wav", "two.wav"], [0.1, 0.5], [0.3, 0.5], ["a", "pulse"]),
+        tmp_path / "notes.csv",
+    )
+    invoke("import", tmp_path / "notes.csv")
+    result = invoke("spectrogram", "sub/two.wav", "-o", tmp_path / "two.png", "--stop", "1.5")
+    assert result.exit_code == 0, result.output
+    assert "1 events of this recording" in result.output
+    assert (tmp_path / "two.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_spectrogram_of_a_file_with_an_annotation_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_audio(tmp_path / "song.wav", np.zeros(8000), 8000)
+    write_events(make_events("song.wav", [0.1, 0.4], [0.2, 0.6], "a"), tmp_path / "song.txt",
+                 format="audacity")  # fmt: skip
+    result = invoke(
+        "spectrogram", tmp_path / "song.wav", "--events", tmp_path / "song.txt",
+        "-o", tmp_path / "s.png",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "2 events" in result.output

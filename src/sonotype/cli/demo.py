@@ -11,31 +11,34 @@ def demo(
     folder: Path = typer.Argument(Path("sonotype-demo"), help="Where to write the demo."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the synthetic data."),
 ) -> None:
-    """Write synthetic birdsong and fly song with exact annotations, and summarise them.
+    """Make a project of synthetic birdsong and fly song with exact annotations, and a report.
 
-    Re-running replaces a folder that an earlier demo wrote; any other non-empty folder is
-    refused.
+    Writes the recordings and their ground truth, creates a project in FOLDER, scans it,
+    imports the truth and writes reports/index.html. Re-running replaces a folder that an
+    earlier demo wrote; any other non-empty folder is refused.
     """
     from rich.table import Table
 
-    from sonotype.audio import Recording
     from sonotype.cli.console import err, out
-    from sonotype.synth.dataset import write_demo_dataset
+    from sonotype.pipeline.demo import run_demo
 
-    with err.status("writing synthetic recordings..."):
-        data = write_demo_dataset(folder, random_state=seed)
+    with err.status("starting") as status:
+        result = run_demo(folder, random_state=seed, step=lambda s: status.update(s + "..."))
 
+    data = result.dataset
     table = Table(title=f"sonotype demo: {data.folder}", title_justify="left", show_footer=True)
     table.add_column("recording", footer="total", no_wrap=True)
     table.add_column("sr (Hz)", justify="right")
     table.add_column("duration (s)", justify="right")
     table.add_column("events", justify="right", footer=str(len(data.truth)))
     table.add_column("labels (count)")
+    with_info = {r: data.truth[data.truth["recording"] == r] for r in data.recordings}
     total_s = 0.0
-    for name in data.recordings:
+    for name, events in with_info.items():
+        from sonotype.audio import Recording
+
         rec = Recording(data.audio_root / name)
         total_s += rec.duration_s
-        events = data.truth[data.truth["recording"] == name]
         counts = events["label"].value_counts().sort_index()
         table.add_row(
             name,
@@ -47,10 +50,11 @@ def demo(
     table.columns[2].footer = f"{total_s:.1f}"
     out.print(table)
     out.print(
-        f"\nAudio in [bold]{data.audio_root}[/]; ground truth in "
-        f"[bold]{data.folder / 'annotations' / 'truth.csv'}[/] (and SongExplorer CSVs beside "
-        "the fly recordings).\nNext:\n"
-        f"  sonotype info {data.audio_root}\n"
-        f"  sonotype convert {data.folder / 'annotations' / 'truth.csv'} --to raven "
-        f"-o {data.folder / 'raven'}"
+        f"\nProject in [bold]{data.folder}[/]: {result.scan.indexed} recordings indexed, "
+        f"{result.imported.total} ground-truth events imported.\n"
+        f"Report: [bold]{result.report}[/]\n"
+        "Next, from inside the project folder:\n"
+        f"  cd {data.folder}\n"
+        "  sonotype spectrogram flies/fly_01.wav --stop 3 -o fly.png\n"
+        "  sonotype export --format raven -o raven/"
     )

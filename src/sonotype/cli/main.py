@@ -11,7 +11,7 @@ import sys
 import typer
 
 from sonotype._version import __version__
-from sonotype.cli import convert, demo, events, formats, info, init, scan
+from sonotype.cli import convert, demo, events, formats, info, init, scan, spectrogram
 from sonotype.errors import SonotypeError
 
 app = typer.Typer(
@@ -49,6 +49,7 @@ app.command("scan")(scan.scan)
 app.command("import")(events.import_events)
 app.command("export")(events.export_events)
 app.command("undo")(events.undo)
+app.command("spectrogram")(spectrogram.spectrogram)
 
 
 def run() -> None:

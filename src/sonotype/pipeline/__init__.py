@@ -1,0 +1,1 @@
+"""Workflows: stages chained over a project (the layer above the science modules)."""
