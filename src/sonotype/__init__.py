@@ -20,6 +20,8 @@ _LAZY = {
     "make_events": "sonotype.annotations",
     "validate_events": "sonotype.annotations",
     "FORMATS": "sonotype.annotations",
+    "Project": "sonotype.store",
+    "spectral": "sonotype.spectral",
 }
 
 __all__ = ["ParameterError", "SonotypeError", "__version__", *_LAZY]
@@ -27,7 +29,8 @@ __all__ = ["ParameterError", "SonotypeError", "__version__", *_LAZY]
 
 def __getattr__(name: str):
     if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        module = importlib.import_module(_LAZY[name])
+        return module if module.__name__ == f"sonotype.{name}" else getattr(module, name)
     raise AttributeError(f"module 'sonotype' has no attribute {name!r}")
 
 
