@@ -11,7 +11,18 @@ import sys
 import typer
 
 from sonotype._version import __version__
-from sonotype.cli import convert, demo, events, formats, info, init, scan, spectrogram
+from sonotype.cli import (
+    convert,
+    demo,
+    detect,
+    evaluate,
+    events,
+    formats,
+    info,
+    init,
+    scan,
+    spectrogram,
+)
 from sonotype.errors import SonotypeError
 
 app = typer.Typer(
@@ -50,6 +61,8 @@ app.command("import")(events.import_events)
 app.command("export")(events.export_events)
 app.command("undo")(events.undo)
 app.command("spectrogram")(spectrogram.spectrogram)
+app.command("detect")(detect.detect)
+app.add_typer(evaluate.app, name="evaluate")
 
 
 def run() -> None:

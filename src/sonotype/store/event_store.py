@@ -43,11 +43,20 @@ class Edit:
     undone: bool
 
 
-def add_events(db: Database, events: pd.DataFrame, *, command: str, description: str) -> Edit:
-    """Insert ``events`` (an Events table) as one edit; return the edit."""
+def add_events(
+    db: Database,
+    events: pd.DataFrame,
+    *,
+    command: str,
+    description: str,
+    replace_ids: Sequence[int] = (),
+) -> Edit:
+    """Insert ``events`` (an Events table) as one edit, deleting the events ``replace_ids``
+    in the same edit (so one undo restores them); return the edit."""
     events = validate_events(events, where="events to store")
     with db.transaction() as con:
         edit = _new_edit(con, command, description)
+        _delete(con, edit, [int(i) for i in replace_ids])
         con.executemany(
             f"INSERT INTO events ({', '.join(_COLUMNS)}, edit_id) "
             f"VALUES ({', '.join('?' * len(_COLUMNS))}, ?)",
@@ -58,18 +67,22 @@ def add_events(db: Database, events: pd.DataFrame, *, command: str, description:
 
 def delete_events(db: Database, ids: Sequence[int], *, command: str, description: str) -> Edit:
     """Delete the events with ``ids`` as one edit (undo brings them back)."""
-    ids = [int(i) for i in ids]
     with db.transaction() as con:
         edit = _new_edit(con, command, description)
-        for chunk in _chunks(ids):
-            marks = ", ".join("?" * len(chunk))
-            rows = con.execute(f"SELECT * FROM events WHERE id IN ({marks})", chunk).fetchall()
-            con.executemany(
-                "INSERT INTO edit_rows (edit_id, event_id, row) VALUES (?, ?, ?)",
-                [(edit.id, row["id"], json.dumps(dict(row))) for row in rows],
-            )
-            con.execute(f"DELETE FROM events WHERE id IN ({marks})", chunk)
+        _delete(con, edit, [int(i) for i in ids])
     return edit
+
+
+def _delete(con, edit: Edit, ids: list[int]) -> None:
+    """Delete events as part of ``edit``, keeping copies in ``edit_rows`` for undo."""
+    for chunk in _chunks(ids):
+        marks = ", ".join("?" * len(chunk))
+        rows = con.execute(f"SELECT * FROM events WHERE id IN ({marks})", chunk).fetchall()
+        con.executemany(
+            "INSERT INTO edit_rows (edit_id, event_id, row) VALUES (?, ?, ?)",
+            [(edit.id, row["id"], json.dumps(dict(row))) for row in rows],
+        )
+        con.execute(f"DELETE FROM events WHERE id IN ({marks})", chunk)
 
 
 def query_events(

@@ -184,11 +184,32 @@ class Project:
             )
         return ImportReport(edit, counts)
 
-    def add_events(self, events: pd.DataFrame, *, command: str, description: str):
-        """Store an Events table whose recordings are indexed, as one edit."""
+    def add_events(
+        self,
+        events: pd.DataFrame,
+        *,
+        command: str,
+        description: str,
+        replace: Mapping[str, Sequence[str]] | None = None,
+    ):
+        """Store an Events table whose recordings are indexed, as one edit.
+
+        ``replace`` selects stored events to delete in the same edit (filters as for
+        :meth:`events`, e.g. ``{"kinds": ["detected"], "sources": ["time-freq"]}``), so a
+        re-run replaces its earlier results and one ``undo`` brings them back.
+        """
+        old = self.db_ids(**replace) if replace else []
         return event_store.add_events(
-            self.db, self._match_recordings(events, None), command=command, description=description
+            self.db,
+            self._match_recordings(events, None),
+            command=command,
+            description=description,
+            replace_ids=old,
         )
+
+    def db_ids(self, **filters: Any) -> list[int]:
+        """Database ids of the stored events that match the filters."""
+        return event_store.query_events(self.db, with_ids=True, **filters).index.tolist()
 
     def events(self, **filters: Any) -> pd.DataFrame:
         """Stored events; filters as in :func:`sonotype.store.event_store.query_events`."""

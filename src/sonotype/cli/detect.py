@@ -1,0 +1,118 @@
+"""``sonotype detect``: find sounds in recordings with a registered detector."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from sonotype.cli.options import PROJECT_OPTION
+
+
+def detect(
+    paths: list[Path] = typer.Argument(
+        None, help="Audio files or folders; omit inside a project to detect on all its recordings."
+    ),
+    method: str = typer.Option(
+        "time-freq", "--method", "-m", help="Detector: time-freq, amplitude."
+    ),
+    settings: list[str] = typer.Option(
+        [], "--set", help="Detector parameter KEY=VALUE (repeatable), e.g. --set time_sigma=9,4."
+    ),
+    output: Path = typer.Option(None, "-o", "--output", help="File or folder for the events."),
+    format: str = typer.Option(None, "--format", "-f", help="Annotation format of --output."),
+    block_s: float = typer.Option(60.0, "--block-s", help="Seconds of audio per block."),
+    workers: int = typer.Option(0, "--workers", help="Processes (default: one per core)."),
+    force: bool = typer.Option(False, "--force", help="Replace output files that exist."),
+    project_dir: Path = PROJECT_OPTION,
+) -> None:
+    """Detect sounds: write the events to --output, or, inside a project without files,
+    store them (kind detected), replacing this detector's earlier results in one undoable edit.
+
+    Detector parameters: `sonotype detect --method NAME --set KEY=VALUE`; an unknown key
+    lists the valid ones.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from sonotype.annotations import write_events
+    from sonotype.audio import is_audio_path
+    from sonotype.cli.console import err, out
+    from sonotype.cli.options import open_project
+    from sonotype.detect import detect_many, make_detector
+    from sonotype.errors import ParameterError
+
+    detector = make_detector(method, **_parse_settings(settings))
+    project = None
+    if paths:
+        if output is None:
+            raise ParameterError("pass -o/--output for the events of the files given")
+        recordings = []
+        for path in paths:
+            if path.is_dir():
+                recordings += [
+                    (p.relative_to(path).as_posix(), p)
+                    for p in sorted(path.rglob("*"))
+                    if p.is_file() and is_audio_path(p)
+                ]
+            else:
+                recordings.append((path.name, path))
+    else:
+        project = open_project(project_dir)
+        index = project.recordings()
+        recordings = [(name, project.recording_path(name)) for name in index["path"]]
+    if not recordings:
+        raise ParameterError("no recordings to detect on")
+
+    columns = (TextColumn("[bold]detecting"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("detect", total=len(recordings))
+        events, failures = detect_many(
+            detector,
+            recordings,
+            block_s=block_s,
+            workers=workers or None,
+            progress=lambda name: bar.advance(task),
+        )
+    for name, problem in failures:
+        err.print(f"[red]failed:[/] {name}: {problem}")
+    counts = events["label"].value_counts().to_dict() if len(events) else {}
+    summary = ", ".join(f"{label} {n}" for label, n in sorted(counts.items())) or "nothing"
+    if project is not None:
+        with project:
+            config = {"method": method, "params": detector.params(), "block_s": block_s}
+            with project.run("detect", config):
+                edit = project.add_events(
+                    events,
+                    command="detect",
+                    description=f"{method} on {len(recordings)} recordings: {summary}",
+                    replace={"kinds": ["detected"], "sources": [detector.name]},
+                )
+        out.print(f"stored {len(events)} detected events ({summary}) as edit {edit.id}")
+    else:
+        written = write_events(events, output, format=format, sr=None, overwrite=force)
+        where = written[0] if len(written) == 1 else f"{len(written)} files in {output}"
+        out.print(
+            f"detected {len(events)} events ({summary}) in {len(recordings)} recordings: {where}"
+        )
+    if failures:
+        raise typer.Exit(1)
+
+
+def _parse_settings(settings: list[str]) -> dict:
+    """``KEY=VALUE`` strings as parameters: numbers become numbers, the rest stays text."""
+    from sonotype.errors import ParameterError
+
+    params = {}
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        if not sep or not key:
+            raise ParameterError(f"--set {setting!r} must look like KEY=VALUE")
+        for cast in (int, float):
+            try:
+                params[key.strip()] = cast(value)
+                break
+            except ValueError:
+                continue
+        else:
+            params[key.strip()] = None if value.lower() == "none" else value
+    return params

@@ -1,0 +1,181 @@
+"""What a detector is, and the interval arithmetic detectors share.
+
+A detector turns one channel of a recording into labelled intervals of samples. To run over
+recordings of any length in bounded memory, with results identical to a whole-file run, a
+detector splits its work in three:
+
+1. :meth:`Detector.statistics`: whole-recording statistics (a median, a noise floor),
+   computed by streaming passes over the recording (exact, see :mod:`.statistics`).
+2. :meth:`Detector.masks`: per-sample (or per-frame, expanded to samples) decisions for a
+   block of audio; a decision may depend only on samples within :meth:`Detector.context`
+   of it, so a block read with that much context decides its core exactly as the whole
+   file would.
+3. :meth:`Detector.finish`: operations on the whole recording's intervals (closing short
+   gaps, dropping short events), which are small and are applied once, globally.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+import numpy as np
+
+from sonotype.audio import Recording
+from sonotype.errors import ParameterError
+from sonotype.registry import Registry
+
+Intervals = np.ndarray  # (n, 2) int64: [start, stop) in samples, sorted, disjoint
+
+
+class Detector(ABC):
+    """A sound detector. Subclasses are dataclasses whose fields are the parameters.
+
+    Construction does no work and no checking (the scikit-learn contract); :meth:`check`
+    validates the parameters against a sample rate and is called before any audio is read.
+    """
+
+    #: Registry name ("time-freq").
+    name: ClassVar[str]
+
+    def check(self, sr: int) -> None:  # noqa: B027 - optional hook
+        """Raise :class:`~sonotype.errors.ParameterError` for parameters unusable at ``sr``."""
+
+    @abstractmethod
+    def labels(self) -> tuple[str, ...]:
+        """The labels of the events this detector outputs."""
+
+    @abstractmethod
+    def context(self, sr: int) -> int:
+        """Samples of context each side that a decision about one sample depends on."""
+
+    def frame_step(self, sr: int) -> int:
+        """Samples between successive decisions; blocks start at multiples of it (1 when the
+        detector decides per sample)."""
+        return 1
+
+    def statistics(self, recording: Recording, *, channel: int, block_s: float) -> dict:
+        """Whole-recording statistics the masks need (none by default)."""
+        return {}
+
+    @abstractmethod
+    def masks(self, y: np.ndarray, *, sr: int, start: int, stats: Mapping[str, Any]):
+        """Decisions for ``y``, a block of one channel whose first sample is ``start``.
+
+        Returns a dict mapping each working label to a boolean array as long as ``y``.
+        """
+
+    def finish(self, intervals: dict[str, Intervals], *, sr: int, n_samples: int):
+        """Turn the whole recording's raw intervals into the events (identity by default)."""
+        return intervals
+
+    def params(self) -> dict[str, Any]:
+        """The parameters, for provenance."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+DETECTORS: Registry[type[Detector]] = Registry("detector", entry_point_group="sonotype.detectors")
+
+
+def register_detector(cls: type[Detector]) -> type[Detector]:
+    """Class decorator: register ``cls`` under ``cls.name``."""
+    DETECTORS.add(cls.name, cls)
+    return cls
+
+
+def make_detector(name: str, **params: Any) -> Detector:
+    """An instance of detector ``name``; unknown parameters are an error listing valid ones."""
+    cls = DETECTORS.get(name)
+    valid = {f.name for f in fields(cls)}
+    unknown = sorted(set(params) - valid)
+    if unknown:
+        raise ParameterError(
+            f"detector {name!r} has no parameter {', '.join(unknown)}; its parameters are "
+            f"{', '.join(sorted(valid))}"
+        )
+    return cls(**params)
+
+
+# -- interval arithmetic --------------------------------------------------------------------
+
+
+def runs(mask: np.ndarray) -> Intervals:
+    """The ``[start, stop)`` runs of True in a boolean array.
+
+    Examples
+    --------
+    >>> runs(np.array([0, 1, 1, 0, 1], bool)).tolist()
+    [[1, 3], [4, 5]]
+    """
+    padded = np.concatenate(([False], np.asarray(mask, bool), [False]))
+    edges = np.flatnonzero(np.diff(padded.view(np.int8)))
+    return edges.reshape(-1, 2).astype(np.int64)
+
+
+def close_gaps(intervals: Intervals, min_gap: int) -> Intervals:
+    """Merge intervals separated by fewer than ``min_gap`` samples (a morphological closing).
+
+    Examples
+    --------
+    >>> close_gaps(np.array([[0, 2], [3, 5], [9, 10]]), 2).tolist()
+    [[0, 5], [9, 10]]
+    """
+    if len(intervals) < 2 or min_gap <= 0:
+        return intervals
+    gaps = intervals[1:, 0] - intervals[:-1, 1]
+    keep = np.concatenate(([True], gaps >= min_gap))
+    starts = intervals[keep, 0]
+    stops = intervals[np.concatenate((keep[1:], [True])), 1]
+    return np.stack([starts, stops], axis=1)
+
+
+def drop_short(intervals: Intervals, min_length: int) -> Intervals:
+    """Drop intervals shorter than ``min_length`` samples (a morphological opening)."""
+    if min_length <= 0:
+        return intervals
+    return intervals[(intervals[:, 1] - intervals[:, 0]) >= min_length]
+
+
+def complement(intervals: Intervals, n_samples: int) -> Intervals:
+    """The gaps between ``intervals`` within ``[0, n_samples)``."""
+    edges = np.concatenate(([0], intervals.ravel(), [n_samples])).reshape(-1, 2)
+    return edges[edges[:, 1] > edges[:, 0]]
+
+
+def union(*interval_sets: Intervals) -> Intervals:
+    """Sorted, disjoint union of interval sets (touching intervals merge)."""
+    both = np.concatenate([s.reshape(-1, 2) for s in interval_sets])
+    if not len(both):
+        return both.astype(np.int64)
+    both = both[np.argsort(both[:, 0], kind="stable")]
+    reach = np.maximum.accumulate(both[:, 1])
+    new = np.concatenate(([True], both[1:, 0] > reach[:-1]))
+    group = np.cumsum(new) - 1
+    starts = both[new, 0]
+    stops = np.zeros(len(starts), np.int64)
+    np.maximum.at(stops, group, both[:, 1])
+    return np.stack([starts, stops], axis=1)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A pair of thresholds: a stricter one for signal and a laxer one for noise."""
+
+    signal: float
+    noise: float
+
+
+def parse_pair(value, name: str, *, default: str) -> Pair:
+    """``"9,4"``, ``(9, 4)`` or ``Pair`` as a Pair; other values are a ParameterError."""
+    if isinstance(value, Pair):
+        return value
+    parts = value.split(",") if isinstance(value, str) else list(np.atleast_1d(value))
+    try:
+        signal, noise = (float(p) for p in parts)
+    except (TypeError, ValueError):
+        raise ParameterError(
+            f"{name}={value!r} must be two numbers 'signal,noise'; the default is {default}"
+        ) from None
+    return Pair(signal, noise)

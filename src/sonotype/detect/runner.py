@@ -1,0 +1,157 @@
+"""Running a detector over recordings: block by block, in parallel across recordings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sonotype.annotations.events import concat_events, empty_events, make_events
+from sonotype.audio import Recording
+from sonotype.detect.base import Detector, Intervals, runs
+
+#: Default block length: long enough that per-block overhead is negligible, short enough
+#: that a block of a many-channel, high-rate recording stays small.
+BLOCK_S = 60.0
+
+
+def detect_recording(
+    detector: Detector,
+    recording: Recording | str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    channels: Sequence[int] | None = None,
+    block_s: float = BLOCK_S,
+) -> pd.DataFrame:
+    """Detected events of one recording as an Events table (kind ``detected``).
+
+    Parameters
+    ----------
+    detector : Detector
+    recording : Recording or path
+    name : str, optional
+        Recording name written in the events (default: the file name).
+    channels : sequence of int, optional
+        Channels to run on (default: all); each is detected on its own.
+    block_s : float
+        Seconds of audio per block; results do not depend on it (``inf`` reads whole).
+    """
+    if not isinstance(recording, Recording):
+        recording = Recording(recording)
+    sr = recording.sr
+    detector.check(sr)
+    name = name or recording.path.name
+    tables = []
+    for channel in channels if channels is not None else range(recording.channels):
+        intervals = _detect_channel(detector, recording, channel=channel, block_s=block_s)
+        for label, found in intervals.items():
+            if len(found):
+                tables.append(
+                    make_events(
+                        name,
+                        found[:, 0] / sr,
+                        found[:, 1] / sr,
+                        label,
+                        kind="detected",
+                        channel=channel,
+                        source=detector.name,
+                    )
+                )
+    if not tables:
+        return empty_events()
+    events = concat_events(tables)
+    return events.sort_values(["channel", "start_s", "label"], kind="stable", ignore_index=True)
+
+
+def detect_many(
+    detector: Detector,
+    recordings: Sequence[tuple[str, Path]],
+    *,
+    block_s: float = BLOCK_S,
+    workers: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """Detect on ``(name, path)`` recordings in parallel, one process per core.
+
+    Returns the events of every recording that could be read, and ``(name, problem)`` for
+    those that could not (a bad file does not stop the others). ``progress`` is called with
+    each recording's name as it finishes.
+    """
+    workers = workers or os.cpu_count() or 1
+    tables, failures = [], []
+    if workers == 1 or len(recordings) == 1:
+        for name, path in recordings:
+            _collect(
+                lambda path=path, name=name: detect_recording(
+                    detector, path, name=name, block_s=block_s
+                ),
+                name,
+                tables,
+                failures,
+            )
+            if progress:
+                progress(name)
+    else:
+        with ProcessPoolExecutor(max_workers=min(workers, len(recordings))) as pool:
+            futures = {
+                pool.submit(detect_recording, detector, path, name=name, block_s=block_s): name
+                for name, path in recordings
+            }
+            for future in as_completed(futures):
+                _collect(future.result, futures[future], tables, failures)
+                if progress:
+                    progress(futures[future])
+    events = concat_events(tables) if tables else empty_events()
+    if len(events):
+        events = events.sort_values(
+            ["recording", "channel", "start_s", "label"], kind="stable", ignore_index=True
+        )
+    return events, failures
+
+
+def _collect(call, name, tables, failures) -> None:
+    from sonotype.errors import SonotypeError
+
+    try:
+        tables.append(call())
+    except SonotypeError as error:
+        failures.append((name, str(error)))
+
+
+def _detect_channel(
+    detector: Detector, recording: Recording, *, channel: int, block_s: float
+) -> dict[str, Intervals]:
+    sr = recording.sr
+    stats = detector.statistics(recording, channel=channel, block_s=block_s)
+    step = detector.frame_step(sr)
+    context = detector.context(sr)
+    # Blocks start at multiples of the detector's frame step so frames fall alike.
+    block = recording.frames if not np.isfinite(block_s) else max(step, round(block_s * sr))
+    block = -(-block // step) * step
+    pieces: dict[str, list[Intervals]] = {}
+    for core_start in range(0, recording.frames, block):
+        core_stop = min(core_start + block, recording.frames)
+        start = max(0, core_start - context)
+        stop = min(recording.frames, core_stop + context)
+        y = recording.read_frames(start, stop, channel=channel)[0]
+        for label, mask in detector.masks(y, sr=sr, start=start, stats=stats).items():
+            found = runs(mask[core_start - start : core_stop - start]) + core_start
+            pieces.setdefault(label, []).append(found)
+    merged = {label: _join(parts) for label, parts in pieces.items()}
+    return detector.finish(merged, sr=sr, n_samples=recording.frames)
+
+
+def _join(parts: list[Intervals]) -> Intervals:
+    """Concatenate per-block runs, joining a run cut by a block edge back into one."""
+    found = np.concatenate(parts) if parts else np.zeros((0, 2), np.int64)
+    if len(found) < 2:
+        return found
+    touching = found[1:, 0] == found[:-1, 1]
+    keep = np.concatenate(([True], ~touching))
+    starts = found[keep, 0]
+    stops = found[np.concatenate((keep[1:], [True])), 1]
+    return np.stack([starts, stops], axis=1)

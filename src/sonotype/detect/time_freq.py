@@ -1,0 +1,226 @@
+"""The ``time-freq`` detector: SongExplorer's default, thresholding in time and frequency.
+
+Re-implemented from SongExplorer's description (``time-freq-threshold.py``):
+
+- **time**: a sample is loud when ``|x - median| > time_sigma * MAD`` (median and median
+  absolute deviation of the whole channel; with ``time_robust="mean"``, the mean and the
+  standard deviation). Gaps shorter than ``time_smooth_ms`` are closed.
+- **frequency**: the channel is cut into windows of ``freq_n_ms`` (a power of two in
+  samples) overlapping by half. In each, Thomson's harmonic F-test (DPSS tapers,
+  time-half-bandwidth ``freq_nw``) asks whether a sinusoid stands out of the noise at any
+  frequency within ``freq_range_hz``; a window is tonal when some frequency has
+  ``p < freq_rho / (4 * window samples)``: SongExplorer's correction for testing many
+  frequencies (it divides by the length of its 4x zero-padded FFT), kept so that the same
+  ``freq_rho`` means the same here. Each window speaks for the middle half of its samples.
+  Tonal stretches shorter than ``freq_smooth_ms`` are dropped, then gaps shorter than it
+  closed.
+- Each threshold is a pair ``signal,noise``: the strict one finds the ``time`` and
+  ``frequency`` events; the lax one finds everything that might be sound, and what it
+  leaves is labelled ``neither``: intervals that are background by both criteria.
+
+Median and MAD are exact whole-recording values computed by streaming, so running block by
+block gives the same events as running on the whole file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from sonotype.audio import Recording
+from sonotype.detect.base import (
+    Detector,
+    close_gaps,
+    complement,
+    drop_short,
+    parse_pair,
+    register_detector,
+    union,
+)
+from sonotype.detect.statistics import exact_quantiles
+from sonotype.errors import ParameterError
+from sonotype.spectral import multitaper
+
+#: Samples per read when computing whole-recording statistics: fixed, so the statistics do
+#: not depend on the block length the detection runs with.
+_STATS_CHUNK = 1 << 20
+
+
+@register_detector
+@dataclass
+class TimeFreq(Detector):
+    """Threshold a recording in the time domain (amplitude) and the frequency domain
+    (Thomson's harmonic F-test); events labelled ``time``, ``frequency`` and ``neither``.
+
+    Parameters
+    ----------
+    time_sigma : str or pair
+        ``"signal,noise"`` multiples of the MAD (or standard deviation) above which a sample
+        is loud; default ``"9,4"``.
+    time_smooth_ms : float
+        Gaps shorter than this between loud samples are closed; default 6.4.
+    time_robust : {"median", "mean"}
+        Centre and spread: median and MAD (robust to loud song) or mean and standard
+        deviation.
+    freq_n_ms : float
+        F-test window; must be a power of two in samples at the recording's rate
+        (25.6 ms is 64 samples at 2500 Hz).
+    freq_nw : float
+        Time-half-bandwidth of the DPSS tapers (``2 * freq_nw - 1`` tapers are used).
+    freq_rho : str or pair
+        ``"signal,noise"`` family-wise false-positive rates of the F-test per window;
+        default ``"0.1,1.0"``.
+    freq_smooth_ms : float
+        Tonal stretches shorter than this are dropped and gaps shorter than it closed;
+        default 25.6.
+    freq_range_hz : pair of float, optional
+        Frequencies tested, ``(low, high)``; all by default.
+    """
+
+    name: ClassVar[str] = "time-freq"
+
+    time_sigma: Any = "9,4"
+    time_smooth_ms: float = 6.4
+    time_robust: str = "median"
+    freq_n_ms: float = 25.6
+    freq_nw: float = 4.0
+    freq_rho: Any = "0.1,1.0"
+    freq_smooth_ms: float = 25.6
+    freq_range_hz: Any = None
+
+    def labels(self) -> tuple[str, ...]:
+        return ("time", "frequency", "neither")
+
+    def check(self, sr: int) -> None:
+        sigma = parse_pair(self.time_sigma, "time_sigma", default="9,4")
+        rho = parse_pair(self.freq_rho, "freq_rho", default="0.1,1.0")
+        if sigma.signal <= 0 or sigma.noise <= 0:
+            raise ParameterError(f"time_sigma={self.time_sigma!r} must be positive; default 9,4")
+        if not (0 < rho.signal <= 1 and 0 < rho.noise <= 1):
+            raise ParameterError(
+                f"freq_rho={self.freq_rho!r} must be two rates in (0, 1]; the default is 0.1,1.0"
+            )
+        if self.time_robust not in ("median", "mean"):
+            raise ParameterError(f"time_robust={self.time_robust!r} must be 'median' or 'mean'")
+        for name in ("time_smooth_ms", "freq_smooth_ms", "freq_n_ms", "freq_nw"):
+            if not getattr(self, name) > 0:
+                raise ParameterError(f"{name}={getattr(self, name)!r} must be positive")
+        n = round(self.freq_n_ms / 1000 * sr)
+        if n < 8 or n & (n - 1):
+            lower = 2 ** max(3, math.floor(math.log2(max(n, 1))))
+            upper = 2 ** max(4, math.ceil(math.log2(max(n, 1))))
+            raise ParameterError(
+                f"freq_n_ms={self.freq_n_ms:g} is {n} samples at {sr} Hz; it must be a power of "
+                f"two of at least 8 samples: try {1000 * lower / sr:g} ms ({lower} samples) or "
+                f"{1000 * upper / sr:g} ms ({upper} samples)"
+            )
+        if 2 * self.freq_nw - 1 < 1 or 2 * self.freq_nw >= n:
+            raise ParameterError(
+                f"freq_nw={self.freq_nw:g} must be at least 1 and below half the window "
+                f"({n} samples); 4 suits most windows"
+            )
+        if self.freq_range_hz is not None:
+            low, high = self._band(sr)
+            if not 0 <= low < high <= sr / 2:
+                raise ParameterError(
+                    f"freq_range_hz={self.freq_range_hz!r} must be (low, high) with "
+                    f"0 <= low < high <= {sr / 2:g} Hz (half the sample rate)"
+                )
+
+    def context(self, sr: int) -> int:
+        return self._n(sr)
+
+    def frame_step(self, sr: int) -> int:
+        return self._n(sr) // 2
+
+    def statistics(self, recording: Recording, *, channel: int, block_s: float) -> dict:
+        def stream():
+            for start in range(0, recording.frames, _STATS_CHUNK):
+                stop = min(start + _STATS_CHUNK, recording.frames)
+                yield recording.read_frames(start, stop, channel=channel)[0]
+
+        if self.time_robust == "mean":
+            total = total_sq = 0.0
+            for block in stream():
+                block = block.astype(np.float64)
+                total += block.sum()
+                total_sq += (block * block).sum()
+            centre = total / recording.frames
+            spread = math.sqrt(max(total_sq / recording.frames - centre**2, 0.0))
+        else:
+            (centre,) = exact_quantiles(stream, [0.5])
+
+            def deviations():
+                for block in stream():
+                    yield np.abs(block.astype(np.float64) - centre)
+
+            (spread,) = exact_quantiles(deviations, [0.5])
+        return {"centre": float(centre), "spread": float(spread)}
+
+    def masks(self, y: np.ndarray, *, sr: int, start: int, stats: Mapping[str, Any]):
+        sigma = parse_pair(self.time_sigma, "time_sigma", default="9,4")
+        deviation = np.abs(y.astype(np.float64) - stats["centre"])
+        out = {
+            "time": deviation > sigma.signal * stats["spread"],
+            "time_noise": deviation > sigma.noise * stats["spread"],
+        }
+        out["frequency"], out["frequency_noise"] = self._tonal(y, sr=sr)
+        return out
+
+    def finish(self, intervals, *, sr: int, n_samples: int):
+        time_gap = max(1, round(self.time_smooth_ms / 1000 * sr))
+        freq_len = max(1, round(self.freq_smooth_ms / 1000 * sr))
+        time, time_noise = (close_gaps(intervals[k], time_gap) for k in ("time", "time_noise"))
+        frequency, frequency_noise = (
+            close_gaps(drop_short(intervals[k], freq_len), freq_len)
+            for k in ("frequency", "frequency_noise")
+        )
+        return {
+            "time": time,
+            "frequency": frequency,
+            "neither": complement(union(time_noise, frequency_noise), n_samples),
+        }
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _n(self, sr: int) -> int:
+        return round(self.freq_n_ms / 1000 * sr)
+
+    def _band(self, sr: int) -> tuple[float, float]:
+        if self.freq_range_hz is None:
+            return 0.0, sr / 2
+        parts = self.freq_range_hz
+        if isinstance(parts, str):
+            parts = parts.split(",")
+        try:
+            low, high = (float(v) for v in parts)
+        except (TypeError, ValueError):
+            raise ParameterError(
+                f"freq_range_hz={self.freq_range_hz!r} must be two frequencies 'low,high' in Hz"
+            ) from None
+        return low, high
+
+    def _tonal(self, y: np.ndarray, *, sr: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per-sample masks of the windows where the F-test finds a line (signal, noise)."""
+        n = self._n(sr)
+        hop = n // 2
+        signal = np.zeros(len(y), bool)
+        noise = np.zeros(len(y), bool)
+        if len(y) < n:
+            return signal, noise
+        result = multitaper(y, sr=sr, n_fft=n, hop_length=hop, nw=self.freq_nw, center=False)
+        low, high = self._band(sr)
+        band = (result.frequencies_hz >= low) & (result.frequencies_hz <= high)
+        smallest_p = result.p_value[band].min(axis=0)  # per window
+        rho = parse_pair(self.freq_rho, "freq_rho", default="0.1,1.0")
+        # Window i speaks for the middle half of its samples: [i*hop + n/4, i*hop + 3n/4).
+        first = n // 4
+        for mask, rate in ((signal, rho.signal), (noise, rho.noise)):
+            windows = smallest_p < rate / (4 * n)
+            owned = np.repeat(windows, hop)
+            mask[first : first + len(owned)] = owned[: len(mask) - first]
+        return signal, noise

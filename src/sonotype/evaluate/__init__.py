@@ -1,0 +1,61 @@
+"""How good are the labels: predictions scored against a reference, annotators compared.
+
+Pure functions over Events tables (see :mod:`sonotype.annotations.events`):
+
+- :func:`match_events` pairs predicted with reference events one to one (optimal
+  assignment), by onset/offset tolerance or by overlap (IoU);
+- :func:`event_scores` gives precision, recall, F1, hits, misses, false alarms and timing
+  errors per label, with a micro-averaged ``"(all)"`` row;
+- :func:`overlap_scores` gives time-based ("tic") precision and recall, by exact interval
+  arithmetic;
+- :func:`syllable_error_rates` / :func:`syllable_error_rate` compare label sequences by
+  edit distance (:func:`edit_distance`);
+- :func:`annotator_agreement` summarises two annotators symmetrically (F1, Cohen's kappa
+  over time);
+- :func:`evaluate_events` computes all of the prediction scores at once;
+  :func:`align_recordings` reconciles recording names that differ by their folders.
+"""
+
+from sonotype.evaluate._checks import ALL_LABELS, TIME_EPSILON_S
+from sonotype.evaluate.agreement import (
+    AGREEMENT_COLUMNS,
+    annotator_agreement,
+    cohen_kappa_durations,
+)
+from sonotype.evaluate.matching import MATCH_COLUMNS, align_recordings, match_events
+from sonotype.evaluate.metrics import (
+    SCORE_COLUMNS,
+    EventEvaluation,
+    evaluate_events,
+    event_scores,
+    scores_from_matches,
+)
+from sonotype.evaluate.overlap import OVERLAP_COLUMNS, overlap_scores
+from sonotype.evaluate.sequences import (
+    SEQUENCE_COLUMNS,
+    edit_distance,
+    syllable_error_rate,
+    syllable_error_rates,
+)
+
+__all__ = [
+    "AGREEMENT_COLUMNS",
+    "ALL_LABELS",
+    "MATCH_COLUMNS",
+    "OVERLAP_COLUMNS",
+    "SCORE_COLUMNS",
+    "SEQUENCE_COLUMNS",
+    "TIME_EPSILON_S",
+    "EventEvaluation",
+    "align_recordings",
+    "annotator_agreement",
+    "cohen_kappa_durations",
+    "edit_distance",
+    "evaluate_events",
+    "event_scores",
+    "match_events",
+    "overlap_scores",
+    "scores_from_matches",
+    "syllable_error_rate",
+    "syllable_error_rates",
+]

@@ -1,0 +1,65 @@
+"""sonotype detect: on files into an annotation file, and inside a project into the store."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from sonotype.annotations import read_events
+from sonotype.audio import write_audio
+from sonotype.cli.main import app
+from sonotype.errors import ParameterError
+from sonotype.store import Project
+from sonotype.synth import flysong
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def flies(tmp_path):
+    for i in range(2):
+        y, _ = flysong(8, random_state=i)
+        write_audio(tmp_path / "audio" / f"fly{i}.wav", y, 2500)
+    return tmp_path / "audio"
+
+
+def test_detect_files_to_an_annotation_file(flies, tmp_path):
+    result = invoke("detect", flies, "--method", "time-freq", "-o", tmp_path / "found.csv",
+                    "--workers", "1")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    events = read_events(tmp_path / "found.csv")
+    assert set(events["recording"]) == {"fly0.wav", "fly1.wav"}
+    assert {"time", "neither"} <= set(events["label"])
+
+
+def test_detect_inside_a_project_replaces_and_undoes(flies, tmp_path, monkeypatch):
+    Project.init(tmp_path, audio_roots=[flies]).close()
+    monkeypatch.chdir(tmp_path)
+    invoke("scan")
+    assert invoke("detect", "--set", "time_sigma=9,4").exit_code == 0
+    with Project.open(tmp_path) as project:
+        first = project.events(kinds=["detected"])
+    assert len(first) > 0
+    result = invoke("detect", "--set", "time_sigma=12,4")
+    assert "stored" in result.output
+    with Project.open(tmp_path) as project:
+        second = project.events(kinds=["detected"])
+        assert len(second[second["label"] == "time"]) <= len(first[first["label"] == "time"])
+        runs = project.db.execute("SELECT command, status FROM runs").fetchall()
+        assert [tuple(r) for r in runs].count(("detect", "ok")) == 2
+    invoke("undo")
+    with Project.open(tmp_path) as project:
+        assert project.events(kinds=["detected"]).equals(first)
+
+
+def test_bad_settings_are_clear(flies, tmp_path):
+    with pytest.raises(ParameterError, match="--set 'time_sigma' must look like KEY=VALUE"):
+        invoke("detect", flies, "-o", tmp_path / "x.csv", "--set", "time_sigma")
+    with pytest.raises(ParameterError, match="has no parameter sigma"):
+        invoke("detect", flies, "-o", tmp_path / "x.csv", "--set", "sigma=3")
+    with pytest.raises(ParameterError, match="pass -o/--output"):
+        invoke("detect", flies)
