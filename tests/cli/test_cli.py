@@ -173,11 +173,16 @@ def test_demo_makes_a_project_with_truth_and_report(tmp_path):
     assert len(list((folder / "audio").rglob("*.wav"))) == 8
     with Project.open(folder) as project:
         assert len(project.recordings()) == 8
-        stored = project.events()
+        stored = project.events(kinds=["annotated"])
         assert len(stored) == len(truth)
         assert set(stored["source"]) == {"truth"}
+        detected = project.events(kinds=["detected"])
+        assert {"syllable", "time", "frequency", "neither"} <= set(detected["label"])
     page = (folder / "reports" / "index.html").read_text()
     assert "flies/fly_01.wav" in page and "pulse" in page
+    assert "Detection against the known truth" in page
+    # The synthetic truth is easy: both detectors must find nearly everything.
+    assert "F1" in result.output
     assert len(list((folder / "reports" / "spectrograms").glob("*.png"))) == 8
     # Re-running replaces the demo; a folder of the user's own is refused.
     assert invoke("demo", folder).exit_code == 0

@@ -49,9 +49,17 @@ def demo(
         )
     table.columns[2].footer = f"{total_s:.1f}"
     out.print(table)
+    scores = Table(title="Detection against the known truth", title_justify="left")
+    for column in result.detection.columns:
+        scores.add_column(
+            column, justify="left" if column in ("recordings", "detector", "scored as") else "right"
+        )
+    for row in result.detection.itertuples(index=False):
+        scores.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    out.print(scores)
     out.print(
         f"\nProject in [bold]{data.folder}[/]: {result.scan.indexed} recordings indexed, "
-        f"{result.imported.total} ground-truth events imported.\n"
+        f"{result.imported.total} ground-truth events imported, detections stored.\n"
         f"Report: [bold]{result.report}[/]\n"
         "Next, from inside the project folder:\n"
         f"  cd {data.folder}\n"

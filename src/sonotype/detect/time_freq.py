@@ -48,6 +48,8 @@ from sonotype.spectral import multitaper
 #: Samples per read when computing whole-recording statistics: fixed, so the statistics do
 #: not depend on the block length the detection runs with.
 _STATS_CHUNK = 1 << 20
+#: F-test windows computed at once: bounds the memory of the tapered spectra.
+_WINDOWS_PER_CHUNK = 2048
 
 
 @register_detector
@@ -212,10 +214,7 @@ class TimeFreq(Detector):
         noise = np.zeros(len(y), bool)
         if len(y) < n:
             return signal, noise
-        result = multitaper(y, sr=sr, n_fft=n, hop_length=hop, nw=self.freq_nw, center=False)
-        low, high = self._band(sr)
-        band = (result.frequencies_hz >= low) & (result.frequencies_hz <= high)
-        smallest_p = result.p_value[band].min(axis=0)  # per window
+        smallest_p = np.concatenate(list(self._smallest_p(y, sr=sr, n=n, hop=hop)))
         rho = parse_pair(self.freq_rho, "freq_rho", default="0.1,1.0")
         # Window i speaks for the middle half of its samples: [i*hop + n/4, i*hop + 3n/4).
         first = n // 4
@@ -224,3 +223,17 @@ class TimeFreq(Detector):
             owned = np.repeat(windows, hop)
             mask[first : first + len(owned)] = owned[: len(mask) - first]
         return signal, noise
+
+    def _smallest_p(self, y: np.ndarray, *, sr: int, n: int, hop: int):
+        """The smallest F-test p-value within the band, per window, a chunk of windows at a
+        time (the tapered spectra of a whole block would take hundreds of MB)."""
+        low, high = self._band(sr)
+        n_windows = 1 + (len(y) - n) // hop
+        for first in range(0, n_windows, _WINDOWS_PER_CHUNK):
+            count = min(_WINDOWS_PER_CHUNK, n_windows - first)
+            piece = y[first * hop : first * hop + (count - 1) * hop + n]
+            result = multitaper(
+                piece, sr=sr, n_fft=n, hop_length=hop, nw=self.freq_nw, center=False
+            )
+            band = (result.frequencies_hz >= low) & (result.frequencies_hz <= high)
+            yield result.p_value[band].min(axis=0)

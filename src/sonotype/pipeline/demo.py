@@ -7,18 +7,33 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from sonotype.store import ImportReport, Project, ScanReport
 from sonotype.synth.dataset import DemoDataset, write_demo_dataset
 
 
 @dataclass(frozen=True)
 class DemoResult:
-    """What the demo made: the data, the project's scan and import, the report."""
+    """What the demo made: the data, the project's scan and import, the detection scores
+    against the known truth, and the report."""
 
     dataset: DemoDataset
     scan: ScanReport
     imported: ImportReport
+    detection: pd.DataFrame
     report: Path
+
+
+#: How the demo detects each kind of recording: (detector, parameters, what to score).
+#: The synthetic clicks last ~5 ms above the noise, hence the short minimum duration.
+DETECTION = {
+    "birds/": ("amplitude", {"noise_factor": 5.0, "min_duration_ms": 3.0}, "syllables"),
+    "flies/": ("time-freq", {}, "pulses"),
+}
+#: Matching tolerance for the demo's detection scores.
+TOLERANCE_S = 0.010
 
 
 def run_demo(
@@ -44,8 +59,88 @@ def run_demo(
         imported = project.import_files(
             [dataset.folder / "annotations" / "truth.csv"], source="truth"
         )
+        step("detecting sounds")
+        detection = _detect_and_score(project, dataset.truth)
         step("writing the report")
         from sonotype.report import write_project_report
 
-        report = write_project_report(project)
-    return DemoResult(dataset, scan, imported, report)
+        report = write_project_report(
+            project, sections=[("Detection against the known truth", _scores_html(detection))]
+        )
+    return DemoResult(dataset, scan, imported, detection, report)
+
+
+def _detect_and_score(project: Project, truth: pd.DataFrame) -> pd.DataFrame:
+    """Run each detector on its recordings, store the events, and score them.
+
+    Birdsong: detected syllables against the true syllables (onset and offset within the
+    tolerance, whatever the type). Fly song: the centres of the ``time`` events that overlap
+    no ``frequency`` event (loud but not tonal, unlike sine song) against the true pulses.
+    """
+    from sonotype.detect import detect_many, make_detector
+    from sonotype.evaluate import ALL_LABELS, event_scores
+
+    rows = []
+    for prefix, (method, params, target) in DETECTION.items():
+        names = [n for n in project.recordings()["path"] if n.startswith(prefix)]
+        detector = make_detector(method, **params)
+        found, _ = detect_many(detector, [(n, project.recording_path(n)) for n in names], workers=1)
+        project.add_events(
+            found,
+            command="detect",
+            description=f"demo: {method} on {prefix}",
+            replace={"kinds": ["detected"], "sources": [method], "recordings": names},
+        )
+        reference = truth[truth["recording"].isin(names)]
+        if target == "pulses":
+            reference = reference[reference["label"] == "pulse"]
+            found = _loud_not_tonal(found)
+            centre = (found["start_s"] + found["stop_s"]) / 2
+            found = found.assign(start_s=centre, stop_s=centre, label="pulse")
+        else:
+            reference = reference.assign(label="syllable")
+        scores = event_scores(reference, found, tolerance_s=TOLERANCE_S)
+        row = scores[scores["label"] == ALL_LABELS].iloc[0]
+        rows.append(
+            {
+                "set": prefix.rstrip("/"),
+                "detector": method,
+                "target": target,
+                "true": int(row["n_ref"]),
+                "found": int(row["n_pred"]),
+                "precision": float(row["precision"]),
+                "recall": float(row["recall"]),
+                "F1": float(row["f1"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _loud_not_tonal(events: pd.DataFrame) -> pd.DataFrame:
+    """The ``time`` events that overlap no ``frequency`` event of their recording."""
+    time = events[events["label"] == "time"]
+    tonal = events[events["label"] == "frequency"]
+    keep = []
+    for recording, group in time.groupby("recording", sort=False):
+        other = tonal[tonal["recording"] == recording]
+        starts, stops = other["start_s"].to_numpy(), other["stop_s"].to_numpy()
+        order = np.argsort(starts)
+        starts, stops = starts[order], np.maximum.accumulate(stops[order]) if len(order) else stops
+        # A tonal event overlaps [a, b) when it starts before b and ends after a.
+        before_end = np.searchsorted(starts, group["stop_s"].to_numpy(), side="left")
+        reach = np.where(before_end > 0, stops[np.maximum(before_end - 1, 0)], -np.inf)
+        keep.append(group[~(reach > group["start_s"].to_numpy())])
+    return pd.concat(keep) if keep else time
+
+
+def _scores_html(detection: pd.DataFrame) -> str:
+    from sonotype.report import html
+
+    note = (
+        f'<p class="note">Matched one to one within {TOLERANCE_S * 1000:g} ms. Syllables: '
+        "<code>amplitude</code> segments against every true syllable, onset and offset. "
+        "Pulses: the centre of each <code>time</code> event that overlaps no "
+        "<code>frequency</code> event (loud but not tonal, unlike sine song). The detected "
+        "events are stored in the project (kind <code>detected</code>).</p>"
+    )
+    return note + html.table(list(detection.columns), detection.itertuples(index=False))

@@ -17,12 +17,14 @@ def write_project_report(
     max_images: int = 12,
     span_s: float = 5.0,
     folder: Path | None = None,
+    sections: list[tuple[str, str]] = (),
 ) -> Path:
     """Write ``reports/index.html`` (or ``folder/index.html``) for ``project``; return its path.
 
     The page holds a table of the indexed recordings with their events per label, a table of
     events per label and kind, and, for up to ``max_images`` recordings, a spectrogram of the
     first ``span_s`` seconds with the stored events drawn on it (PNG files beside the page).
+    ``sections`` adds ``(title, html)`` sections after the tables.
     """
     from sonotype.plot import save_spectrogram
 
@@ -67,6 +69,8 @@ def write_project_report(
                 [(*key, int(r.n), int(r.points), r.median_s) for key, r in by_label.iterrows()],
             ),
         ]
+    for section_title, body in sections:
+        parts += [f"<h2>{html.escape(section_title)}</h2>", body]
     parts.append(f"<h2>Spectrograms (first {span_s:g} s)</h2>")
     for rec in recordings.head(max_images).itertuples(index=False):
         recording = Recording(project.recording_path(rec.path))
