@@ -67,6 +67,12 @@ class Detector(ABC):
         Returns a dict mapping each working label to a boolean array as long as ``y``.
         """
 
+    def stream_gap(self, label: str, sr: int) -> int:
+        """Gaps shorter than this (samples) in ``label``'s intervals may be closed while
+        streaming, because :meth:`finish` closes them first anyway. Closing them early keeps
+        memory bounded when a loud stretch flickers above threshold at every zero crossing."""
+        return 0
+
     def finish(self, intervals: dict[str, Intervals], *, sr: int, n_samples: int):
         """Turn the whole recording's raw intervals into the events (identity by default)."""
         return intervals

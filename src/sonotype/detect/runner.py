@@ -12,7 +12,7 @@ import pandas as pd
 
 from sonotype.annotations.events import concat_events, empty_events, make_events
 from sonotype.audio import Recording
-from sonotype.detect.base import Detector, Intervals, runs
+from sonotype.detect.base import Detector, Intervals, close_gaps, runs
 
 #: Default block length: long enough that per-block overhead is negligible, short enough
 #: that a block of a many-channel, high-rate recording stays small.
@@ -132,7 +132,10 @@ def _detect_channel(
     # Blocks start at multiples of the detector's frame step so frames fall alike.
     block = recording.frames if not np.isfinite(block_s) else max(step, round(block_s * sr))
     block = -(-block // step) * step
-    pieces: dict[str, list[Intervals]] = {}
+    # Per label: intervals known to be final, and the last one, which the next block may
+    # still extend (so only one pending interval is held, whatever the recording's length).
+    done: dict[str, list[Intervals]] = {}
+    pending: dict[str, Intervals] = {}
     for core_start in range(0, recording.frames, block):
         core_stop = min(core_start + block, recording.frames)
         start = max(0, core_start - context)
@@ -140,9 +143,15 @@ def _detect_channel(
         y = recording.read_frames(start, stop, channel=channel)[0]
         for label, mask in detector.masks(y, sr=sr, start=start, stats=stats).items():
             found = runs(mask[core_start - start : core_stop - start]) + core_start
-            pieces.setdefault(label, []).append(found)
-    merged = {label: _join(parts) for label, parts in pieces.items()}
+            joined = _join([pending.get(label, _NONE), found])
+            joined = close_gaps(joined, detector.stream_gap(label, sr))
+            done.setdefault(label, []).append(joined[:-1])
+            pending[label] = joined[-1:]
+    merged = {label: _join([*parts, pending[label]]) for label, parts in done.items()}
     return detector.finish(merged, sr=sr, n_samples=recording.frames)
+
+
+_NONE = np.zeros((0, 2), np.int64)
 
 
 def _join(parts: list[Intervals]) -> Intervals:

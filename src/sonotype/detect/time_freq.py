@@ -173,8 +173,12 @@ class TimeFreq(Detector):
         out["frequency"], out["frequency_noise"] = self._tonal(y, sr=sr)
         return out
 
+    def stream_gap(self, label: str, sr: int) -> int:
+        # The time labels are only closed in finish; the frequency ones are opened first.
+        return self._time_gap(sr) if label.startswith("time") else 0
+
     def finish(self, intervals, *, sr: int, n_samples: int):
-        time_gap = max(1, round(self.time_smooth_ms / 1000 * sr))
+        time_gap = self._time_gap(sr)
         freq_len = max(1, round(self.freq_smooth_ms / 1000 * sr))
         time, time_noise = (close_gaps(intervals[k], time_gap) for k in ("time", "time_noise"))
         frequency, frequency_noise = (
@@ -188,6 +192,9 @@ class TimeFreq(Detector):
         }
 
     # -- helpers ---------------------------------------------------------------------------------
+
+    def _time_gap(self, sr: int) -> int:
+        return max(1, round(self.time_smooth_ms / 1000 * sr))
 
     def _n(self, sr: int) -> int:
         return round(self.freq_n_ms / 1000 * sr)
