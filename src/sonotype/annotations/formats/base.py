@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,11 +13,13 @@ from typing import ClassVar
 
 import pandas as pd
 
+from sonotype.audio.readers import AUDIO_EXTENSIONS as _READABLE
 from sonotype.errors import AnnotationError, AudioError
 from sonotype.registry import Registry
 
-#: Audio extensions looked for when a format must find the recording of an annotation file.
-AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3", ".cbin", ".WAV", ".FLAC", ".OGG", ".MP3")
+#: Audio extensions looked for when a format must find the recording of an annotation file
+#: (both cases: file systems are often case-sensitive).
+AUDIO_EXTENSIONS = tuple(e for ext in _READABLE for e in (ext, ext.upper()))
 
 
 @dataclass
@@ -94,7 +97,7 @@ class FormatOptions:
         )
 
 
-class AnnotationFormat:
+class AnnotationFormat(ABC):
     """An annotation file format: how to recognise, read and write it.
 
     Subclasses set the class attributes and implement :meth:`read` and :meth:`write` (and
@@ -122,14 +125,14 @@ class AnnotationFormat:
         """
         return False
 
+    @abstractmethod
     def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
         """Read the Events in ``path`` (validated, with file row numbers in errors)."""
-        raise NotImplementedError(f"format {self.name!r} cannot be read")
 
+    @abstractmethod
     def write(self, events: pd.DataFrame, path: Path, options: FormatOptions) -> None:
         """Write validated ``events`` to ``path``; ``path`` holds one recording when
         :attr:`per_recording` is true (the caller splits tables per recording)."""
-        raise NotImplementedError(f"format {self.name!r} cannot be written")
 
     def filename_for(self, recording: str) -> str:
         """File name for the events of ``recording`` when writing one file per recording."""
