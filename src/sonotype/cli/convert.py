@@ -66,17 +66,17 @@ def convert(
                 f"no annotation files{' in format ' + from_format if from_format else ''} "
                 f"found in {str(source)!r}"
             )
-        files = [p for p, _ in found]
+        files = [(p, f.name) for p, f in found]
     else:
-        files = [source]
+        files = [(source, from_format)]
 
     tables = []
     with progress("reading", len(files)) as advance:
-        for path in files:
+        for path, file_format in files:
             tables.append(
                 read_events(
                     path,
-                    format=from_format if not source.is_dir() else None,
+                    format=file_format,
                     sr=sample_rate,
                     recording=recording,
                     audio_dirs=audio,
