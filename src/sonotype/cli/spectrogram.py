@@ -46,7 +46,7 @@ def spectrogram(
     path = Path(recording)
     if project is not None:
         with project:
-            name = _indexed_name(project, path) or recording
+            name = (project.name_of(path) if path.is_file() else None) or recording
             if not path.is_file():
                 path = project.recording_path(name)
             tables.append(project.events(recordings=[name], kinds=kind or None))
@@ -70,14 +70,3 @@ def spectrogram(
         title=f"{recording}  channel {channel}",
     )
     out.print(f"wrote {output} ({len(events)} events of this recording)")
-
-
-def _indexed_name(project, path: Path) -> str | None:
-    """The index name of an audio file inside one of the project's audio roots."""
-    if not path.is_file():
-        return None
-    resolved = path.resolve()
-    for _, folder in project.audio_roots:
-        if resolved.is_relative_to(folder):
-            return resolved.relative_to(folder).as_posix()
-    return None

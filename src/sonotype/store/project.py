@@ -267,6 +267,12 @@ class Project:
         rates.update({name: srs[0] for name, srs in by_name.items() if len(srs) == 1})
         return rates
 
+    def name_of(self, path: PathLike) -> str | None:
+        """The index name (path inside its audio root) of an audio file, if it lies in one."""
+        resolved = Path(path).resolve()
+        folder = self._root_containing(resolved)
+        return resolved.relative_to(folder).as_posix() if folder else None
+
     def _root_containing(self, path: Path) -> Path | None:
         resolved = path.resolve()
         for _, folder in self.audio_roots:
