@@ -1,0 +1,30 @@
+"""Embedding syllables: spectrograms or acoustic features to ``(n, d)`` float32 vectors.
+
+Embedders are registered by name in :data:`EMBEDDERS` (``flat``, ``pca``, ``features``;
+plugins through the ``sonotype.embedders`` entry-point group) and made with
+:func:`make_embedder`. Each is a scikit-learn estimator with ``fit``, ``transform`` and
+``fit_transform``.
+"""
+
+# The embedder modules are imported for their registration side effect.
+from sonotype.embed.base import (
+    EMBEDDERS,
+    Embedder,
+    embedder_parameters,
+    make_embedder,
+    register_embedder,
+)
+from sonotype.embed.flat import FlatEmbedder
+from sonotype.embed.pca import PCAEmbedder
+from sonotype.embed.scaled import FeatureEmbedder
+
+__all__ = [
+    "EMBEDDERS",
+    "Embedder",
+    "FeatureEmbedder",
+    "FlatEmbedder",
+    "PCAEmbedder",
+    "embedder_parameters",
+    "make_embedder",
+    "register_embedder",
+]
