@@ -9,3 +9,5 @@ def test_demo_detects_the_known_truth(tmp_path):
     assert scores.loc["birds", "F1"] >= 0.95
     assert scores.loc["flies", "F1"] >= 0.95
     assert result.report.is_file()
+    assert result.discovery["ami"] >= 0.9
+    assert result.catalog.is_file()

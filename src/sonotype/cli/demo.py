@@ -57,6 +57,11 @@ def demo(
     for row in result.detection.itertuples(index=False):
         scores.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
     out.print(scores)
+    best = result.discovery
+    out.print(
+        f"Repertoire discovery on the birds: {int(best['n_clusters'])} clusters for 11 true "
+        f"syllable types, AMI {best['ami']:.3f}, ARI {best['ari']:.3f}; catalog: {result.catalog}"
+    )
     out.print(
         f"\nProject in [bold]{data.folder}[/]: {result.scan.indexed} recordings indexed, "
         f"{result.imported.total} ground-truth events imported, detections stored.\n"

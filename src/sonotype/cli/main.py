@@ -15,6 +15,7 @@ from sonotype.cli import (
     convert,
     demo,
     detect,
+    discover,
     evaluate,
     events,
     formats,
@@ -63,6 +64,9 @@ app.command("undo")(events.undo)
 app.command("spectrogram")(spectrogram.spectrogram)
 app.command("detect")(detect.detect)
 app.add_typer(evaluate.app, name="evaluate")
+app.command("discover")(discover.discover)
+for _name, _command in discover.STAGE_COMMANDS.items():
+    app.command(_name)(_command)
 
 
 def run() -> None:

@@ -23,6 +23,8 @@ class DemoResult:
     scan: ScanReport
     imported: ImportReport
     detection: pd.DataFrame
+    discovery: pd.Series
+    catalog: Path
     report: Path
 
 
@@ -61,13 +63,22 @@ def run_demo(
         )
         step("detecting sounds")
         detection = _detect_and_score(project, dataset.truth)
+        step("discovering the birds' syllable types")
+        from sonotype.pipeline.discover import DiscoverConfig, discover
+
+        found = discover(project, DiscoverConfig(recordings="birds/*"), step=step)
+        best = found.summary.iloc[0]
         step("writing the report")
         from sonotype.report import write_project_report
 
         report = write_project_report(
-            project, sections=[("Detection against the known truth", _scores_html(detection))]
+            project,
+            sections=[
+                ("Detection against the known truth", _scores_html(detection)),
+                ("Repertoire discovery", _discovery_html(best, found.report, project)),
+            ],
         )
-    return DemoResult(dataset, scan, imported, detection, report)
+    return DemoResult(dataset, scan, imported, detection, best, found.report, report)
 
 
 def _detect_and_score(project: Project, truth: pd.DataFrame) -> pd.DataFrame:
@@ -114,6 +125,18 @@ def _detect_and_score(project: Project, truth: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _discovery_html(best: pd.Series, catalog: Path, project: Project) -> str:
+    from sonotype.report import html
+
+    link = catalog.relative_to(project.reports_dir).as_posix()
+    return (
+        f"<p>The birds' syllables (the true segments) were clustered without their labels: "
+        f"{int(best['n_clusters'])} clusters for 11 true types, AMI {best['ami']:.3f}, "
+        f"ARI {best['ari']:.3f} against them. "
+        f'<a href="{html.escape(link)}">Open the repertoire catalog</a>.</p>'
+    )
 
 
 def _loud_not_tonal(events: pd.DataFrame) -> pd.DataFrame:

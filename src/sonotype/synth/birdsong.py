@@ -33,15 +33,20 @@ class SyllableType:
 def syllable_types(n_types: int, *, sr: int, rng: np.random.Generator) -> list[SyllableType]:
     """``n_types`` distinct syllable types, shapes cycling through :data:`SYLLABLE_SHAPES`.
 
-    Frequencies stay below 0.4 x ``sr`` so every type fits under the Nyquist frequency.
+    Types of the same shape (the 1st and 6th, ...) sit in separate frequency bands, so every
+    type is told apart by its shape or its pitch: a known answer for clustering. Frequencies
+    stay below 0.4 x ``sr`` so every type fits under the Nyquist frequency.
     """
     ceiling = min(0.4 * sr, 9000.0)
+    bands = -(-n_types // len(SYLLABLE_SHAPES))  # how often each shape recurs
     types = []
     for i in range(n_types):
         shape = SYLLABLE_SHAPES[i % len(SYLLABLE_SHAPES)]
-        # Spread types over the band so that no two share both shape and pitch.
-        centre = ceiling * (0.2 + 0.6 * ((i * 0.618) % 1.0))
-        span = rng.uniform(0.15, 0.4) * centre
+        band = i // len(SYLLABLE_SHAPES)
+        # Shapes within a band spread out too, in a scrambled order.
+        offset = ((i % len(SYLLABLE_SHAPES)) * 0.618) % 1.0
+        centre = ceiling * (0.15 + 0.7 * (band + 0.2 + 0.6 * offset) / bands)
+        span = rng.uniform(0.15, 0.3) * centre / bands
         duration = 0.012 if shape == "click" else rng.uniform(0.04, 0.16)
         types.append(
             SyllableType(

@@ -69,8 +69,13 @@ def write_demo_dataset(
 
     rng = np.random.default_rng(random_state)
     tables, annotation_files = [], []
-    for b in range(1, n_birds + 1):
-        repertoire = syllable_types(4 + b, sr=32000, rng=rng)
+    # Each bird sings its own types (a-e, f-k, ...), drawn from one pool so no two birds
+    # share a sound under different names.
+    sizes = [4 + b for b in range(1, n_birds + 1)]
+    pool = syllable_types(sum(sizes), sr=32000, rng=rng)
+    first = 0
+    for b, size in enumerate(sizes, start=1):
+        repertoire, first = pool[first : first + size], first + size
         for s in range(1, songs_per_bird + 1):
             name = f"birds/bird{b}/song_{s:02d}.wav"
             y, events = birdsong(song_s, types=repertoire, recording=name, random_state=rng)

@@ -1,0 +1,131 @@
+"""``sonotype discover`` and its stages: repertoire discovery in a project.
+
+``discover`` runs every stage; ``features``, ``embed``, ``reduce``, ``cluster``,
+``phenotype`` and ``report`` run the stages up to and including that one. Every stage's
+output is cached, so running them one after the other, or again, recomputes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from sonotype.cli.options import PROJECT_OPTION
+
+KIND = typer.Option("annotated", "--events", help="Kind of the stored events to use as syllables.")
+SOURCE = typer.Option(None, "--source", help="Only syllables from this source.")
+RECORDINGS = typer.Option(
+    None, "--recordings", help="Only recordings whose name matches this glob, e.g. 'birds/*'."
+)
+LABELS_FROM = typer.Option(
+    "self",
+    "--labels-from",
+    help="Human labels to score against: 'self' (the syllables' own), a source, or 'none'.",
+)
+GRID = typer.Option("small", "--grid", help="Grid: small, default, or a TOML file.")
+EMBEDDER = typer.Option("pca", "--embedder", help="Embedder: pca, flat, features.")
+ANIMAL_LEVEL = typer.Option(
+    1, "--animal-level", help="Animals are the folders this many levels above each recording."
+)
+SEED = typer.Option(0, "--seed", help="Random seed.")
+
+
+def discover(
+    kind: str = KIND,
+    source: str = SOURCE,
+    recordings: str = RECORDINGS,
+    labels_from: str = LABELS_FROM,
+    grid: str = GRID,
+    embedder: str = EMBEDDER,
+    animal_level: int = ANIMAL_LEVEL,
+    seed: int = SEED,
+    project_dir: Path = PROJECT_OPTION,
+) -> None:
+    """Find the syllable types: spectrograms, embedding, UMAP grid, HDBSCAN grid, scores,
+    phenotypes per animal and a catalog (reports/discover/index.html)."""
+    _run("report", kind, source, recordings, labels_from, grid, embedder, animal_level, seed,
+         project_dir)  # fmt: skip
+
+
+def _stage(name: str, doc: str):
+    def command(
+        kind: str = KIND,
+        source: str = SOURCE,
+        recordings: str = RECORDINGS,
+        labels_from: str = LABELS_FROM,
+        grid: str = GRID,
+        embedder: str = EMBEDDER,
+        animal_level: int = ANIMAL_LEVEL,
+        seed: int = SEED,
+        project_dir: Path = PROJECT_OPTION,
+    ) -> None:
+        _run(name, kind, source, recordings, labels_from, grid, embedder, animal_level, seed,
+             project_dir)  # fmt: skip
+
+    command.__doc__ = doc
+    command.__name__ = name
+    return command
+
+
+STAGE_COMMANDS = {
+    "features": _stage("features", "Discovery up to the syllable spectrograms (cached)."),
+    "embed": _stage("embed", "Discovery up to the embedding of the syllables (cached)."),
+    "reduce": _stage("reduce", "Discovery up to the UMAP grid."),
+    "cluster": _stage("cluster", "Discovery up to the clustering grid and its scores."),
+    "phenotype": _stage("phenotype", "Discovery up to the phenotypes per animal."),
+    "report": _stage("report", "Discovery with the catalog (the same as discover)."),
+}
+
+
+def _run(
+    until, kind, source, recordings, labels_from, grid, embedder, animal_level, seed, project_dir
+):
+    from sonotype.cli.console import err, out
+    from sonotype.cli.options import open_project
+    from sonotype.pipeline.discover import DiscoverConfig, discover, load_grid
+
+    config = DiscoverConfig(
+        kind=kind,
+        source=source,
+        recordings=recordings,
+        labels_from=None if labels_from == "none" else labels_from,
+        grid=load_grid(grid),
+        embedder=embedder,
+        animal_level=animal_level,
+        random_state=seed,
+    )
+    with open_project(project_dir) as project, err.status("starting") as status:
+        result = discover(project, config, until=until, step=lambda s: status.update(s + "..."))
+    out.print(
+        f"{len(result.events)} syllables from {result.events['recording'].nunique()} recordings"
+    )
+    if result.spectrograms is not None:
+        out.print(f"spectrograms: {result.spectrograms.shape[1]} x {result.spectrograms.shape[2]}")
+    if result.embedding is not None:
+        out.print(f"embedding: {result.embedding.shape[1]} dimensions ({embedder})")
+    if result.reductions is not None:
+        trust = [r.trustworthiness for r in result.reductions]
+        out.print(
+            f"UMAP grid: {len(trust)} embeddings, trustworthiness {min(trust):.3f}-{max(trust):.3f}"
+        )
+    if result.summary is not None:
+        best = result.summary.iloc[0]
+        scores = f"composite {best['composite']:.3f}"
+        if "ami" in best and best["ami"] == best["ami"]:
+            scores += f", AMI {best['ami']:.3f}, ARI {best['ari']:.3f} against the labels"
+        out.print(
+            f"best: UMAP n_neighbors={best['n_neighbors']} min_dist={best['min_dist']}, "
+            f"HDBSCAN min_cluster_size={best['param_min_cluster_size']} "
+            f"min_samples={best['param_min_samples']}: {int(best['n_clusters'])} clusters, "
+            f"{best['noise_fraction']:.1%} noise; {scores}"
+        )
+    if result.phenotypes is not None:
+        for row in result.phenotypes.summary.itertuples(index=False):
+            out.print(
+                f"animal {row.animal}: repertoire {row.repertoire_size}, linearity "
+                f"{row.linearity:.2f}, consistency {row.consistency:.2f}, entropy "
+                f"{row.transition_entropy_bits:.2f} bits"
+            )
+    if result.report is not None:
+        out.print(f"catalog: {result.report}")
