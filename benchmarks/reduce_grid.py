@@ -1,6 +1,7 @@
 """Benchmark: sonotype's UMAP grid against one umap-learn fit per combination in a pool.
 
-Run by hand: ``python benchmarks/reduce_grid.py [--n 20000] [--grid 5x5] [--workers N]``;
+Run by hand: ``python benchmarks/reduce_grid.py [--n 20000] [--grid 5x5] [--workers N]``
+(``--sonotype-only`` skips the naive pool, for sizes where it would take hours);
 ``--calibrate`` instead measures the peak memory of :func:`sonotype.reduce.umap_grid` at a
 few sizes against :func:`sonotype.reduce.estimate_peak_mb`.
 
@@ -221,8 +222,8 @@ def parse_grid(text: str) -> tuple[tuple[int, ...], tuple[float, ...]]:
     return pick(N_NEIGHBORS, a), pick(MIN_DIST, b)
 
 
-def benchmark(n: int, grid: str, workers: int) -> None:
-    from sonotype.reduce import TrustworthinessScorer
+def benchmark(n: int, grid: str, workers: int, *, sonotype_only: bool = False) -> None:
+    from sonotype.reduce import TrustworthinessScorer, estimate_peak_mb
 
     n_neighbors, min_dist = parse_grid(grid)
     spec = {"n_neighbors": n_neighbors, "min_dist": min_dist, "workers": workers}
@@ -238,9 +239,14 @@ def benchmark(n: int, grid: str, workers: int) -> None:
         ours, ours_wall, ours_peak = run_child(
             SONOTYPE_CHILD, x_path, g_path, json.dumps(spec), f"{tmp}/ours.npy"
         )
+        estimate = estimate_peak_mb(n, X.shape[1], max(n_neighbors), n_workers=workers)
         print(f"sonotype: {ours_wall:.1f} s wall ({ours['load_s']:.1f} s start-up, "
               f"{ours['grid_s']:.1f} s grid), peak {ours_peak:.0f} MB "
-              f"(VmHWM {ours['vmhwm_mb']:.0f} MB)")  # fmt: skip
+              f"(VmHWM {ours['vmhwm_mb']:.0f} MB; estimate "
+              f"{estimate:.0f} MB)")  # fmt: skip
+        if sonotype_only:
+            print(f"mean trustworthiness: sonotype {np.mean(ours['trust']):.4f}")
+            return
         naive, naive_wall, naive_peak = run_child(
             NAIVE_CHILD, x_path, g_path, json.dumps(spec), f"{tmp}/naive.npy"
         )
@@ -290,11 +296,14 @@ def main() -> None:
     parser.add_argument("--grid", default="5x5", help="n_neighbors x min_dist picks, e.g. 3x3")
     parser.add_argument("--workers", type=int, default=os.cpu_count(), help="pool size")
     parser.add_argument("--calibrate", action="store_true", help="check the memory estimate")
+    parser.add_argument(
+        "--sonotype-only", action="store_true", help="skip the naive pool (for large sizes)"
+    )
     args = parser.parse_args()
     if args.calibrate:
         calibrate()
     else:
-        benchmark(args.n, args.grid, args.workers)
+        benchmark(args.n, args.grid, args.workers, sonotype_only=args.sonotype_only)
 
 
 if __name__ == "__main__":

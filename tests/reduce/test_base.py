@@ -42,14 +42,19 @@ def test_make_reducer_passes_parameters():
 
 def test_importing_reduce_imports_no_heavy_libraries():
     # umap-learn, numba and openTSNE load only when a reducer is fitted
+    import os
+    import subprocess
+
+    import sonotype
+
     code = (
         "import sys, sonotype.reduce; "
         "print([m for m in ('umap', 'numba', 'openTSNE', 'pynndescent') if m in sys.modules])"
     )
-    import subprocess
-
+    src = os.path.dirname(os.path.dirname(sonotype.__file__))
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     ).stdout
     assert out.strip() == "[]"
 

@@ -303,7 +303,7 @@ class TrustworthinessScorer:
     For more than ``n_samples`` rows the score is computed on a seeded random subsample of
     ``n_samples`` rows (the same one for every embedding): neighbours are then taken within
     the subsample, in both spaces. The cost is ``O(n_samples²)`` memory and time
-    (2000 rows: about 100 MB, under a second), independent of ``n``.
+    (2000 rows: about 64 MB, under a second), independent of ``n``.
 
     Parameters
     ----------
