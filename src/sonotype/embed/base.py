@@ -11,6 +11,7 @@ stochastic takes a ``random_state``. Third-party embedders register themselves t
 from __future__ import annotations
 
 import inspect
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
@@ -74,7 +75,7 @@ def embedder_parameters(cls: type) -> list[str]:
     ]
 
 
-class Embedder(BaseEstimator):
+class Embedder(BaseEstimator, ABC):
     """Base class of sonotype's embedders (a scikit-learn estimator).
 
     Subclasses implement :meth:`fit` and :meth:`transform`; :meth:`fit_transform` fits
@@ -84,11 +85,13 @@ class Embedder(BaseEstimator):
     #: Registry name, set by :func:`register_embedder`.
     name: ClassVar[str] = ""
 
-    def fit(self, X, y=None):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def fit(self, X, y=None):
+        """Learn the embedding from ``X``; return ``self``."""
 
-    def transform(self, X) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def transform(self, X) -> np.ndarray:
+        """The embedding of ``X``, float32, shape ``(n, d)``."""
 
     def fit_transform(self, X, y=None) -> np.ndarray:
         """Fit to ``X`` and return its embedding, float32, shape ``(n, d)``."""

@@ -13,6 +13,7 @@ register themselves through the ``sonotype.reducers`` entry-point group.
 from __future__ import annotations
 
 import inspect
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from numbers import Integral
@@ -146,7 +147,7 @@ def check_random_state(random_state: Any) -> int | None:
 # -- the estimator base class ----------------------------------------------------------------
 
 
-class Reducer(BaseEstimator):
+class Reducer(BaseEstimator, ABC):
     """Base class of sonotype's reducers (a scikit-learn estimator).
 
     Subclasses implement :meth:`_fit` (returning the training coordinates) and
@@ -192,11 +193,13 @@ class Reducer(BaseEstimator):
     def _check_params(self, X: np.ndarray) -> None:
         """Raise :class:`ParameterError` for parameters unusable with ``X``."""
 
-    def _fit(self, Z: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _fit(self, Z: np.ndarray) -> np.ndarray:
+        """Fit to ``Z`` (after any PCA) and return its coordinates."""
 
-    def _transform(self, Z: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def _transform(self, Z: np.ndarray) -> np.ndarray:
+        """Coordinates of new rows ``Z`` (after any PCA)."""
 
     def _fit_pca(self, X: np.ndarray):
         n_pca = getattr(self, "pca_components", None)
