@@ -31,23 +31,6 @@ ANIMAL_LEVEL = typer.Option(
 SEED = typer.Option(0, "--seed", help="Random seed.")
 
 
-def discover(
-    kind: str = KIND,
-    source: str = SOURCE,
-    recordings: str = RECORDINGS,
-    labels_from: str = LABELS_FROM,
-    grid: str = GRID,
-    embedder: str = EMBEDDER,
-    animal_level: int = ANIMAL_LEVEL,
-    seed: int = SEED,
-    project_dir: Path = PROJECT_OPTION,
-) -> None:
-    """Find the syllable types: spectrograms, embedding, UMAP grid, HDBSCAN grid, scores,
-    phenotypes per animal and a catalog (reports/discover/index.html)."""
-    _run("report", kind, source, recordings, labels_from, grid, embedder, animal_level, seed,
-         project_dir)  # fmt: skip
-
-
 def _stage(name: str, doc: str):
     def command(
         kind: str = KIND,
@@ -76,6 +59,12 @@ STAGE_COMMANDS = {
     "phenotype": _stage("phenotype", "Discovery up to the phenotypes per animal."),
     "report": _stage("report", "Discovery with the catalog (the same as discover)."),
 }
+
+discover = _stage(
+    "report",
+    """Find the syllable types: spectrograms, embedding, UMAP grid, HDBSCAN grid, scores,
+    phenotypes per animal and a catalog (reports/discover/index.html).""",
+)
 
 
 def _run(

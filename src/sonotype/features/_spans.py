@@ -10,6 +10,7 @@ the length of the recording. Samples outside the recording read as zeros.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -179,3 +180,11 @@ def pair(value, name: str) -> tuple[float, float]:
     if not (np.isfinite(low) and np.isfinite(high)):
         raise ParameterError(f"{name}={value!r} must hold finite numbers")
     return low, high
+
+
+def params_dict(params) -> dict:
+    """A parameters dataclass as a JSON-ready dict (tuples become lists), for cache keys."""
+    return {
+        key: list(value) if isinstance(value, tuple) else value
+        for key, value in dataclasses.asdict(params).items()
+    }

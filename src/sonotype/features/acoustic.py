@@ -33,7 +33,6 @@ two frames are voiced.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -143,10 +142,7 @@ class AcousticParams:
 
     def to_dict(self) -> dict[str, Any]:
         """The parameters as a JSON-ready dict (tuples become lists), for cache keys."""
-        return {
-            key: list(value) if isinstance(value, tuple) else value
-            for key, value in dataclasses.asdict(self).items()
-        }
+        return _spans.params_dict(self)
 
 
 def acoustic_features(

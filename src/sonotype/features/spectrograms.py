@@ -35,7 +35,6 @@ syllable's columns overlap heavily and its time detail is limited by the frame l
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -167,10 +166,7 @@ class SpectrogramParams:
 
     def to_dict(self) -> dict[str, Any]:
         """The parameters as a JSON-ready dict (tuples become lists), for cache keys."""
-        return {
-            key: list(value) if isinstance(value, tuple) else value
-            for key, value in dataclasses.asdict(self).items()
-        }
+        return _spans.params_dict(self)
 
 
 def syllable_spectrograms(
