@@ -13,7 +13,11 @@ Pure functions over Events tables (see :mod:`sonotype.annotations.events`):
 - :func:`annotator_agreement` summarises two annotators symmetrically (F1, Cohen's kappa
   over time);
 - :func:`evaluate_events` computes all of the prediction scores at once;
-  :func:`align_recordings` reconciles recording names that differ by their folders.
+  :func:`align_recordings` reconciles recording names that differ by their folders;
+- :func:`frame_error_rate`, :func:`frame_labels` and :func:`segment_accuracy` score labels
+  frame by frame (DAS, TweetyNet); :func:`sparse_scores` scores against a sparse
+  annotation with known-negative stretches;
+- :func:`misses` lists the detected sounds that no prediction covers.
 """
 
 from sonotype.evaluate._checks import ALL_LABELS, TIME_EPSILON_S
@@ -21,6 +25,15 @@ from sonotype.evaluate.agreement import (
     AGREEMENT_COLUMNS,
     annotator_agreement,
     cohen_kappa_durations,
+)
+from sonotype.evaluate.coverage import misses
+from sonotype.evaluate.frames import (
+    SEGMENT_COLUMNS,
+    SPARSE_KEYS,
+    frame_error_rate,
+    frame_labels,
+    segment_accuracy,
+    sparse_scores,
 )
 from sonotype.evaluate.matching import MATCH_COLUMNS, align_recordings, match_events
 from sonotype.evaluate.metrics import (
@@ -44,7 +57,9 @@ __all__ = [
     "MATCH_COLUMNS",
     "OVERLAP_COLUMNS",
     "SCORE_COLUMNS",
+    "SEGMENT_COLUMNS",
     "SEQUENCE_COLUMNS",
+    "SPARSE_KEYS",
     "TIME_EPSILON_S",
     "EventEvaluation",
     "align_recordings",
@@ -53,9 +68,14 @@ __all__ = [
     "edit_distance",
     "evaluate_events",
     "event_scores",
+    "frame_error_rate",
+    "frame_labels",
     "match_events",
+    "misses",
     "overlap_scores",
     "scores_from_matches",
+    "segment_accuracy",
+    "sparse_scores",
     "syllable_error_rate",
     "syllable_error_rates",
 ]
