@@ -1,0 +1,1 @@
+"""Supervised networks (torch): architectures, training, classification, export."""

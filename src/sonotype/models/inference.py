@@ -1,0 +1,171 @@
+"""Classify whole recordings: per-label probabilities at the network's output rate.
+
+A recording streams through in blocks of ``block_frames`` output frames; each block is read
+with the context its edge frames need, blocks are batched for the network, and results are
+written into a ``(frames, labels)`` array (a memory-mapped ``.npy``), so memory stays bounded
+whatever the recording's length. Frame ``j`` is centred on ``j * output_step`` samples;
+audio before the start and after the end counts as silence.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sonotype.audio import Recording
+from sonotype.errors import ParameterError
+from sonotype.models.windows import read_padded
+
+MODES = ("convolutional", "windows")
+
+
+def n_output_frames(recording: Recording, *, sr: float, output_step: int) -> int:
+    """Output frames for a recording: one every ``output_step`` samples (at ``sr``)."""
+    samples = math.ceil(recording.frames * sr / recording.sr)
+    return max(1, math.ceil(samples / output_step))
+
+
+@torch.no_grad()
+def classify_recording(
+    network: torch.nn.Module,
+    recording: Recording,
+    out: np.ndarray,
+    *,
+    sr: float,
+    channel: int = 0,
+    block_frames: int = 4096,
+    batch_blocks: int = 4,
+    mode: str = "convolutional",
+    window_batch: int = 512,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Fill ``out`` ``(frames, labels)`` with the network's probabilities for ``recording``.
+
+    Parameters
+    ----------
+    network : torch module
+        With ``receptive_field``, ``output_step`` and ``probabilities(audio)``.
+    out : array, shape (frames, labels)
+        Where to write, e.g. ``np.lib.format.open_memmap``; frames from
+        :func:`n_output_frames`.
+    mode : {"convolutional", "windows"}
+        One pass over each block (the default), or one context window per output frame (the
+        naive way, for benchmarks and tests: same numbers, many times slower).
+    progress : callable, optional
+        Called with the number of frames finished after each batch.
+    """
+    if mode not in MODES:
+        raise ParameterError(f"mode={mode!r} must be one of {', '.join(MODES)}")
+    if block_frames < 1 or batch_blocks < 1:
+        raise ParameterError("block_frames and batch_blocks must be at least 1")
+    network.eval()
+    window, step = network.receptive_field, network.output_step
+    n_frames = out.shape[0]
+    half = window // 2
+    span = (block_frames - 1) * step + window  # samples behind one block
+    starts = list(range(0, n_frames, block_frames))
+    for first in range(0, len(starts), batch_blocks):
+        group = starts[first : first + batch_blocks]
+        audio = np.stack(
+            [
+                read_padded(
+                    recording, j0 * step - half, j0 * step - half + span, sr=sr, channel=channel
+                )
+                for j0 in group
+            ]
+        )
+        x = torch.from_numpy(audio[:, None, :])
+        if mode == "convolutional":
+            probabilities = network.probabilities(x).transpose(1, 2)  # (blocks, frames, labels)
+        else:
+            windows = x.unfold(-1, window, step).reshape(-1, 1, window)
+            probabilities = torch.cat(
+                [
+                    network.probabilities(windows[i : i + window_batch])[:, :, 0]
+                    for i in range(0, len(windows), window_batch)
+                ]
+            ).reshape(len(group), block_frames, -1)
+        for j0, block in zip(group, probabilities.numpy(), strict=True):
+            j1 = min(j0 + block_frames, n_frames)
+            out[j0:j1] = block[: j1 - j0]
+        if progress is not None:
+            progress(min(group[-1] + block_frames, n_frames))
+    return out
+
+
+def classify_to_file(
+    network: torch.nn.Module,
+    recording: Recording,
+    path: str | Path,
+    *,
+    sr: float,
+    n_labels: int,
+    **kwargs,
+) -> Path:
+    """:func:`classify_recording` into a ``.npy`` file at ``path`` (float32)."""
+    n_frames = n_output_frames(recording, sr=sr, output_step=network.output_step)
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(n_frames, n_labels))
+    classify_recording(network, recording, out, sr=sr, **kwargs)
+    out.flush()
+    del out
+    return Path(path)
+
+
+def adjust_prevalence(
+    probabilities: np.ndarray,
+    *,
+    labels: list[str],
+    train_prevalence: dict[str, float],
+    prevalence: dict[str, float],
+    loss: str = "exclusive",
+) -> np.ndarray:
+    """Re-weight probabilities from the label frequencies of training to those expected.
+
+    Training examples are often balanced, while in the recordings some labels are rare; by
+    Bayes' rule each label's probability scales with ``prevalence / train_prevalence``
+    (then renormalised over labels for exclusive labels; for independent sigmoid outputs
+    the odds are scaled instead). ``prevalence`` gives relative weights (durations or
+    probabilities; only their ratios matter for exclusive labels) for some or all labels;
+    labels not named keep their training weight.
+
+    Examples
+    --------
+    >>> p = np.array([[0.5, 0.5]])
+    >>> adjust_prevalence(p, labels=["song", "noise"], train_prevalence={"song": 0.5,
+    ...     "noise": 0.5}, prevalence={"song": 0.1, "noise": 0.9}).round(2)
+    array([[0.1, 0.9]])
+    """
+    unknown = sorted(set(prevalence) - set(labels))
+    if unknown:
+        raise ParameterError(
+            f"prevalence names unknown label(s) {', '.join(unknown)}; the model's labels are "
+            f"{', '.join(labels)}"
+        )
+    if any(not (v > 0 and np.isfinite(v)) for v in prevalence.values()):
+        raise ParameterError(f"prevalence values must be positive numbers, got {prevalence}")
+    train = np.array([train_prevalence.get(label, 0.0) for label in labels])
+    if loss == "exclusive":
+        named = np.array([label in prevalence for label in labels])
+        # Unnamed labels keep their training share of the total.
+        target = np.array([prevalence.get(label, 0.0) for label in labels], float)
+        if named.any() and (~named).any():
+            target[named] *= (1 - train[~named].sum()) / target[named].sum()
+        target[~named] = train[~named]
+        weights = np.where(train > 0, target / np.where(train > 0, train, 1), 1.0)
+        adjusted = probabilities * weights
+        return (adjusted / adjusted.sum(axis=1, keepdims=True)).astype(probabilities.dtype)
+    weights = np.array(
+        [
+            prevalence[label] / train_prevalence[label]
+            if label in prevalence and train_prevalence.get(label)
+            else 1.0
+            for label in labels
+        ]
+    )
+    p = np.clip(probabilities, 1e-7, 1 - 1e-7)
+    odds = p / (1 - p) * weights
+    return (odds / (1 + odds)).astype(probabilities.dtype)
