@@ -23,6 +23,7 @@ from sonotype.cli import (
     init,
     scan,
     spectrogram,
+    supervised,
 )
 from sonotype.errors import SonotypeError
 
@@ -67,6 +68,12 @@ app.add_typer(evaluate.app, name="evaluate")
 app.command("discover")(discover.discover)
 for _name, _command in discover.STAGE_COMMANDS.items():
     app.command(_name)(_command)
+app.command("train")(supervised.train)
+app.command("accuracy")(supervised.accuracy)
+app.command("classify")(supervised.classify)
+app.command("ethogram")(supervised.ethogram)
+app.command("misses")(supervised.misses)
+app.command("export-model")(supervised.export_model)
 
 
 def run() -> None:

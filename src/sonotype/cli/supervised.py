@@ -1,0 +1,319 @@
+"""The supervised commands: ``train``, ``accuracy``, ``classify``, ``ethogram``, ``misses``
+and ``export-model``. Each works inside a project; torch loads only when a command runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from sonotype.cli.options import PROJECT_OPTION
+
+NAME = typer.Argument(..., help="Model name (as given to `sonotype train --name`).")
+RECORDINGS = typer.Argument(
+    None, help="Recordings (names or globs, e.g. 'birds/*'); all indexed ones by default."
+)
+
+
+def _split(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def parse_network_settings(settings: list[str]) -> dict:
+    """``KEY=VALUE`` network settings: ``a,b`` lists, numbers, true/false, none."""
+    from sonotype.errors import ParameterError
+
+    def value_of(text: str):
+        lowered = text.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        if lowered == "none":
+            return None
+        for cast in (int, float):
+            try:
+                return cast(text)
+            except ValueError:
+                continue
+        return text.strip()
+
+    parsed = {}
+    for setting in settings:
+        key, sep, value = setting.partition("=")
+        if not sep or not key.strip():
+            raise ParameterError(f"--set {setting!r} must look like KEY=VALUE")
+        parsed[key.strip()] = (
+            [value_of(v) for v in value.split(",") if v.strip()]
+            if "," in value
+            else value_of(value)
+        )
+    return parsed
+
+
+def train(
+    name: str = typer.Option(..., "--name", help="Name of the model to train."),
+    labels: str = typer.Option(
+        ..., "--labels", help="Labels to learn, comma-separated, e.g. mel-pulse,mel-sine,ambient."
+    ),
+    kinds: str = typer.Option("annotated", "--kinds", help="Kinds of stored events to learn from."),
+    sources: str = typer.Option(None, "--sources", help="Only events from these sources."),
+    recordings: list[str] = typer.Option(
+        None, "--recordings", help="Only these recordings (names or globs; repeatable)."
+    ),
+    background: str = typer.Option(
+        None, "--background", help="Also learn unannotated time as this label (dense labels)."
+    ),
+    representation: str = typer.Option(
+        None, "--representation", help="waveform, spectrogram (default) or mel-cepstrum."
+    ),
+    context_ms: float = typer.Option(None, "--context-ms", help="Context window (ms)."),
+    loss: str = typer.Option(None, "--loss", help="exclusive (softmax, default) or overlapped."),
+    settings: list[str] = typer.Option(
+        [],
+        "--set",
+        help="Network setting KEY=VALUE (repeatable), e.g. --set feature_maps=32,64,64,64; "
+        "an unknown key lists them all.",
+    ),
+    steps: int = typer.Option(1000, "--steps", help="Training steps (batches)."),
+    batch_size: int = typer.Option(32, "--batch-size", help="Examples per batch."),
+    learning_rate: float = typer.Option(1e-3, "--learning-rate", help="Adam learning rate."),
+    validate_percent: float = typer.Option(
+        0.0, "--validate-percent", help="Hold out this percentage of each label's events."
+    ),
+    validate_recordings: list[str] = typer.Option(
+        None, "--validate-recordings", help="Hold out these whole recordings (repeatable)."
+    ),
+    validate_every: int = typer.Option(
+        None, "--validate-every", help="Steps between validations and checkpoints."
+    ),
+    replicates: int = typer.Option(1, "--replicates", help="Networks to train from new seeds."),
+    equalize: bool = typer.Option(
+        False, "--equalize", help="Sub-sample so every label has as many examples as the rarest."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or mps."),
+    force: bool = typer.Option(False, "--force", help="Replace a model of the same name."),
+    project_dir: Path = PROJECT_OPTION,
+) -> None:
+    """Train a network on annotated events: saves the model (weights, preprocessing, labels,
+    config), checkpoints and a learning curve in artifacts/models/NAME/."""
+    from sonotype.cli.console import out, progress
+    from sonotype.cli.options import open_project
+    from sonotype.models.config import network_config
+    from sonotype.models.training import TrainSettings
+    from sonotype.pipeline import supervised
+
+    chosen = {
+        "representation": representation,
+        "context_ms": context_ms,
+        "loss": loss,
+        **parse_network_settings(settings),
+    }
+    network = network_config(**{k: v for k, v in chosen.items() if v is not None})
+    train_settings = TrainSettings(
+        steps=steps,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        validate_every=validate_every,
+        random_state=seed,
+        device=device,
+    )
+    with (
+        open_project(project_dir) as project,
+        progress("training", steps * replicates, min_items=1) as advance,
+    ):
+        outcome = supervised.train(
+            project,
+            name,
+            labels=_split(labels),
+            network=network,
+            settings=train_settings,
+            kinds=_split(kinds),
+            sources=_split(sources) or None,
+            recordings=recordings or None,
+            background=background,
+            validate_percent=validate_percent,
+            validate_recordings=validate_recordings or (),
+            replicates=replicates,
+            equalize=equalize,
+            overwrite=force,
+            progress=lambda replicate, step, total: advance(),
+        )
+    model = outcome.model
+    counts = outcome.examples.groupby(["split", "label"]).size()
+    out.print(f"trained {name!r} on {model.training['device']} in {model.training['seconds']} s")
+    out.print(
+        "examples: " + "; ".join(f"{split} {label} {n}" for (split, label), n in counts.items())
+    )
+    out.print(
+        f"{len(model.labels)} outputs ({', '.join(model.labels)}); context "
+        f"{1000 * model.context_s:.1f} ms, one frame every {1000 * model.step_s:.2f} ms; "
+        f"best checkpoint: step {model.best_step}"
+    )
+    if replicates > 1:
+        out.print(outcome.replicates.to_string(index=False))
+    out.print(f"model: {model.folder}")
+
+
+def accuracy(
+    name: str = NAME,
+    pr_ratios: str = typer.Option(
+        "1.0", "--pr-ratios", help="Precision/recall ratios to find thresholds for, e.g. 0.5,1,2."
+    ),
+    project_dir: Path = PROJECT_OPTION,
+) -> None:
+    """Score a model on its validation examples: confusion matrix, precision, recall, F1,
+    precision-recall curves, thresholds per ratio, best checkpoint and mistakes."""
+    from sonotype.cli.console import out, progress
+    from sonotype.cli.options import open_project
+    from sonotype.errors import ParameterError
+    from sonotype.pipeline import supervised
+
+    try:
+        ratios = [float(r) for r in _split(pr_ratios)]
+    except ValueError:
+        raise ParameterError(f"--pr-ratios {pr_ratios!r} must be numbers, e.g. 0.5,1,2") from None
+    with open_project(project_dir) as project:
+        model = supervised.load_model(project, name)
+        with progress("checkpoints", len(model.checkpoints()), min_items=2) as advance:
+            outcome = supervised.accuracy(
+                project, name, pr_ratios=ratios, progress=lambda i, n: advance()
+            )
+    table = outcome.result.per_label.copy()
+    out.print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    out.print(f"macro F1 {outcome.result.macro_f1:.3f}; best checkpoint: step {outcome.best_step}")
+    out.print(f"{len(outcome.mistakes)} misclassified validation windows")
+    out.print(f"report: {outcome.report}")
+
+
+def classify(
+    name: str = NAME,
+    recordings: list[str] = RECORDINGS,
+    prevalence: list[str] = typer.Option(
+        [],
+        "--prevalence",
+        help="Expected share of a label, LABEL=VALUE (repeatable; durations or probabilities).",
+    ),
+    project_dir: Path = PROJECT_OPTION,
+) -> None:
+    """Per-label probability time series for whole recordings (cached artifacts)."""
+    from sonotype.cli.console import out, progress
+    from sonotype.cli.options import open_project
+    from sonotype.errors import ParameterError
+    from sonotype.pipeline import supervised
+
+    weights = {}
+    for item in prevalence:
+        label, sep, value = item.partition("=")
+        try:
+            weights[label.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise ParameterError(f"--prevalence {item!r} must look like LABEL=NUMBER")
+    with open_project(project_dir) as project:
+        chosen = supervised.select_recordings(project, recordings)
+        with progress("classifying", len(chosen), min_items=2) as advance:
+            paths = supervised.classify(
+                project,
+                name,
+                recordings=chosen,
+                prevalence=weights or None,
+                progress=lambda recording: advance(),
+            )
+        model = supervised.load_model(project, name)
+    out.print(
+        f"classified {len(paths)} recordings: ({', '.join(model.labels)}) probabilities every "
+        f"{1000 * model.step_s:.2f} ms, in {project.folder / 'artifacts' / 'probabilities'}"
+    )
+
+
+def ethogram(
+    name: str = NAME,
+    recordings: list[str] = RECORDINGS,
+    pr_ratio: float = typer.Option(
+        1.0, "--pr-ratio", help="Use the thresholds at this precision/recall ratio."
+    ),
+    thresholds: Path = typer.Option(
+        None, "--thresholds", help="thresholds.csv to use instead of the model's."
+    ),
+    labels: str = typer.Option(None, "--labels", help="Only these labels (comma-separated)."),
+    min_duration_ms: float = typer.Option(0.0, "--min-duration-ms", help="Drop shorter events."),
+    min_gap_ms: float = typer.Option(0.0, "--min-gap-ms", help="Merge events closer than this."),
+    min_separation_ms: float = typer.Option(
+        10.0, "--min-separation-ms", help="Least time between point events (pulses)."
+    ),
+    project_dir: Path = PROJECT_OPTION,
+) -> None:
+    """Threshold the probabilities into `predicted` events in the store (point labels as
+    points at the probability peaks), replacing this model's earlier predictions."""
+    from sonotype.cli.console import out, progress
+    from sonotype.cli.options import open_project
+    from sonotype.pipeline import supervised
+
+    with open_project(project_dir) as project:
+        chosen = supervised.select_recordings(project, recordings)
+        with progress("ethogram", len(chosen), min_items=2) as advance:
+            events, edit, origin = supervised.ethogram(
+                project,
+                name,
+                recordings=chosen,
+                pr_ratio=pr_ratio,
+                thresholds_file=thresholds,
+                labels=_split(labels) or None,
+                min_duration_ms=min_duration_ms,
+                min_gap_ms=min_gap_ms,
+                min_separation_ms=min_separation_ms,
+                progress=lambda recording: advance(),
+            )
+    counts = events["label"].value_counts().sort_index()
+    summary = ", ".join(f"{label} {n}" for label, n in counts.items()) or "nothing"
+    out.print(f"thresholds: {origin}")
+    out.print(f"stored {len(events)} predicted events ({summary}) as edit {edit.id}")
+
+
+def misses(
+    recordings: list[str] = RECORDINGS,
+    detected_source: str = typer.Option(None, "--detected", help="Detector (source) to use."),
+    predicted_source: str = typer.Option(None, "--predicted", help="Model (source) to use."),
+    tolerance_ms: float = typer.Option(0.0, "--tolerance-ms", help="Gap still counted covered."),
+    project_dir: Path = PROJECT_OPTION,
+) -> None:
+    """Store the detected events that no predicted event covers as kind `missed`."""
+    from sonotype.cli.console import out
+    from sonotype.cli.options import open_project
+    from sonotype.pipeline import supervised
+
+    with open_project(project_dir) as project:
+        missed, edit = supervised.find_misses(
+            project,
+            detected_sources=[detected_source] if detected_source else None,
+            predicted_sources=[predicted_source] if predicted_source else None,
+            recordings=recordings or None,
+            tolerance_ms=tolerance_ms,
+        )
+    out.print(
+        f"stored {len(missed)} missed events as edit {edit.id}; review them with "
+        "`sonotype export --kind missed`"
+    )
+
+
+def export_model(
+    name: str = NAME,
+    format: str = typer.Option("onnx", "--format", "-f", help="onnx or torchscript."),
+    output: Path = typer.Option(None, "-o", "--output", help="File to write (default: NAME.onnx)."),
+    project_dir: Path = PROJECT_OPTION,
+) -> None:
+    """Export a model, preprocessing included, to ONNX or TorchScript."""
+    from sonotype.cli.console import out
+    from sonotype.cli.options import open_project
+    from sonotype.models.export import FORMATS, export_model
+    from sonotype.pipeline import supervised
+
+    with open_project(project_dir) as project:
+        model = supervised.load_model(project, name)
+        path = export_model(model, output or Path(name + FORMATS.get(format, "")), format=format)
+    out.print(
+        f"wrote {path} ({format}): audio (batch, 1, samples) at {model.sr:g} Hz -> "
+        f"probabilities (batch, {len(model.labels)}, frames), one frame every "
+        f"{model.output_step} samples; description in {path}.json"
+    )

@@ -1,0 +1,474 @@
+"""The supervised loop in a project: train, accuracy, classify, ethogram, misses, export.
+
+Models live in ``artifacts/models/NAME/`` (see :mod:`sonotype.models.saved`); probabilities
+are artifacts keyed by the recording's content and the model's weights, so classifying again
+recomputes nothing; predicted and missed events go to the store as one undoable edit each,
+replacing the previous ones from the same model.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sonotype.audio import Recording
+from sonotype.errors import ParameterError
+from sonotype.models.config import NetworkConfig
+from sonotype.models.saved import SavedModel
+from sonotype.store import Project
+from sonotype.store.artifacts import artifact_key
+
+MODELS_DIR = Path("artifacts") / "models"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: Threshold used for every label when a model has no thresholds.csv yet.
+DEFAULT_THRESHOLD = 0.5
+
+
+def model_folder(project: Project, name: str) -> Path:
+    if not _NAME.match(name):
+        raise ParameterError(
+            f"model name {name!r} must start with a letter or digit and hold only letters, "
+            "digits, '_', '.' and '-'"
+        )
+    return project.folder / MODELS_DIR / name
+
+
+def load_model(project: Project, name: str) -> SavedModel:
+    """The trained model ``name`` of the project (a clear error lists the others)."""
+    folder = model_folder(project, name)
+    if not (folder / "model.json").is_file():
+        names = sorted(p.parent.name for p in (project.folder / MODELS_DIR).glob("*/model.json"))
+        raise ParameterError(
+            f"no model named {name!r} in {project.folder}; trained models: "
+            f"{', '.join(names) or 'none (train one with `sonotype train`)'}"
+        )
+    return SavedModel.load(folder)
+
+
+def select_recordings(project: Project, patterns: Sequence[str] | None) -> list[str]:
+    """Indexed recordings whose names match any of the globs (all when none are given)."""
+    names = project.recordings()["path"].tolist()
+    if not patterns:
+        return names
+    chosen = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+    if not chosen:
+        raise ParameterError(
+            f"no indexed recording matches {', '.join(patterns)}; `sonotype info` lists them"
+        )
+    return chosen
+
+
+# -- train -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    model: SavedModel
+    examples: pd.DataFrame  # what it learned from, with the split
+    replicates: pd.DataFrame  # replicate, seed, best_step, macro_f1, seconds
+
+
+def train(
+    project: Project,
+    name: str,
+    *,
+    labels: Sequence[str],
+    network: NetworkConfig,
+    settings,
+    kinds: Sequence[str] = ("annotated",),
+    sources: Sequence[str] | None = None,
+    recordings: Sequence[str] | None = None,
+    background: str | None = None,
+    validate_percent: float = 0.0,
+    validate_recordings: Sequence[str] = (),
+    replicates: int = 1,
+    equalize: bool = False,
+    overwrite: bool = False,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> TrainOutcome:
+    """Train model ``name`` on the project's events; ``progress(replicate, step, steps)``.
+
+    With ``replicates`` > 1, that many networks are trained from different seeds (each kept
+    in ``replicates/rN``); the one with the best validation F1 becomes the model.
+    """
+    from sonotype.models.groundtruth import (
+        check_batch_size,
+        select_examples,
+        split_examples,
+    )
+    from sonotype.models.groundtruth import (
+        equalize as equalize_examples,
+    )
+    from sonotype.models.training import train_network
+    from sonotype.models.windows import ExampleAudio
+
+    folder = model_folder(project, name)
+    labels = list(labels)
+    if background is not None and background not in labels:
+        labels.append(background)  # the background is learnt like any other label
+    if folder.exists() and not overwrite:
+        raise ParameterError(f"model {name!r} exists ({folder}); pass --force to replace it")
+    if replicates < 1:
+        raise ParameterError(f"replicates={replicates} must be at least 1")
+    index = project.recordings()
+    chosen = select_recordings(project, recordings)
+    events = project.events(kinds=list(kinds), sources=sources, recordings=chosen)
+    if events.empty:
+        raise ParameterError(
+            f"no stored events of kind(s) {', '.join(kinds)} in the chosen recordings; "
+            "import annotations with `sonotype import`"
+        )
+    durations = dict(zip(index["path"], index["duration_s"], strict=True))
+    examples = select_examples(
+        events, labels=labels, loss=network.loss, durations_s=durations, background=background
+    )
+    examples = split_examples(
+        examples,
+        validate_percent=validate_percent,
+        validate_recordings=list(validate_recordings),
+        random_state=settings.random_state,
+    )
+    if equalize:
+        examples = equalize_examples(examples, random_state=settings.random_state)
+    check_batch_size(examples, settings.batch_size)
+    rates = index.set_index("path")["sr"]
+    sr = float(rates.loc[examples["recording"].unique()].mode().iloc[0])
+    cache: dict[tuple, ExampleAudio] = {}
+
+    def audio_of(table, *, window, jitter_s):  # replicates share the audio they read
+        key = (window, jitter_s)
+        if key not in cache:
+            cache[key] = ExampleAudio(
+                table,
+                lambda rec: Recording(project.recording_path(rec)),
+                sr=sr,
+                window=window,
+                jitter_s=jitter_s,
+            )
+        return cache[key]
+
+    record = {
+        "labels": list(labels),
+        "kinds": list(kinds),
+        "sources": list(sources or []),
+        "recordings": list(recordings or []),
+        "background": background,
+        "validate_percent": validate_percent,
+        "validate_recordings": list(validate_recordings),
+        "equalize": equalize,
+        "n_examples": examples["split"].value_counts().to_dict(),
+    }
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=folder.parent))
+    with project.run("train", {"name": name, **record, "network": network.model_dump()}):
+        try:
+            rows, models = [], []
+            for r in range(replicates):
+                seed = settings.random_state + r
+                target = staging if replicates == 1 else staging / "replicates" / f"r{r + 1}"
+                model = train_network(
+                    examples,
+                    audio_of,
+                    config=network,
+                    sr=sr,
+                    labels=list(labels),
+                    folder=target,
+                    settings=replace(settings, random_state=seed),
+                    training_record={**record, "replicate": r + 1},
+                    progress=None if progress is None else (lambda s, n, r=r: progress(r, s, n)),
+                )
+                curve = model.learning_curve()
+                f1 = curve.set_index("step").get("macro_f1", pd.Series(dtype=float))
+                rows.append(
+                    {
+                        "replicate": r + 1,
+                        "seed": seed,
+                        "best_step": model.best_step,
+                        "macro_f1": float(f1.get(model.best_step, np.nan)),
+                        "seconds": model.training["seconds"],
+                    }
+                )
+                models.append(model)
+            table = pd.DataFrame(rows)
+            if replicates > 1:
+                best = int(table["macro_f1"].fillna(-1).to_numpy().argmax())
+                for item in models[best].folder.iterdir():
+                    copy = shutil.copytree if item.is_dir() else shutil.copyfile
+                    copy(item, staging / item.name)
+                table.to_csv(staging / "replicates.csv", index=False)
+            if folder.exists():
+                shutil.rmtree(folder)
+            staging.rename(folder)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging)
+        return TrainOutcome(SavedModel.load(folder), examples, table)
+
+
+# -- classify ----------------------------------------------------------------------------------
+
+
+def classify(
+    project: Project,
+    name: str,
+    *,
+    recordings: Sequence[str] | None = None,
+    prevalence: Mapping[str, float] | None = None,
+    block_frames: int = 4096,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Path]:
+    """Per-label probabilities for each recording, as cached ``(frames, labels)`` ``.npy``
+    artifacts; frame ``j`` is at ``j * model.step_s`` seconds."""
+    from sonotype.models.inference import adjust_prevalence, classify_to_file
+
+    model = load_model(project, name)
+    weights = model.weights_hash()
+    hashes = dict(project.db.execute("SELECT path, content_hash FROM recordings").fetchall())
+    network = None
+    paths = {}
+    for recording in select_recordings(project, recordings):
+        params = {"prevalence": dict(prevalence or {}), "channel": 0}
+        inputs = {"recording": hashes[recording], "weights": weights}
+        cached = project.artifacts.path(artifact_key("probabilities", inputs=inputs, params=params))
+        if cached is None:
+            network = network or model.network()
+
+            def write(tmp: Path, recording=recording, network=network) -> None:
+                audio = Recording(project.recording_path(recording))
+                classify_to_file(
+                    network,
+                    audio,
+                    tmp,
+                    sr=model.sr,
+                    n_labels=len(model.labels),
+                    block_frames=block_frames,
+                )
+                if prevalence:
+                    p = np.load(tmp, mmap_mode="r+")
+                    p[:] = adjust_prevalence(
+                        np.asarray(p),
+                        labels=model.labels,
+                        train_prevalence=model.train_prevalence,
+                        prevalence=dict(prevalence),
+                        loss=model.config.loss,
+                    )
+                    p.flush()
+
+            cached = project.artifacts.put_file(
+                "probabilities", inputs=inputs, params=params, suffix=".npy", write=write
+            )
+        paths[recording] = cached
+        if progress is not None:
+            progress(recording)
+    return paths
+
+
+# -- accuracy ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccuracyOutcome:
+    result: object  # sonotype.models.accuracy.AccuracyResult
+    checkpoints: pd.DataFrame  # step, macro_f1
+    best_step: int
+    mistakes: pd.DataFrame
+    report: Path
+
+
+def accuracy(
+    project: Project,
+    name: str,
+    *,
+    pr_ratios: Sequence[float] = (1.0,),
+    progress: Callable[[int, int], None] | None = None,
+) -> AccuracyOutcome:
+    """Score every checkpoint of model ``name`` on its validation windows; for the best
+    (the model's weights), write the confusion matrix, precision-recall curves, thresholds
+    per precision/recall ratio (``thresholds.csv`` in the model, used by the ethogram),
+    mistakes and an HTML page in ``reports/models/NAME/``."""
+    import torch
+
+    from sonotype.models.accuracy import mistakes_table, validation_accuracy
+    from sonotype.models.windows import ExampleAudio
+    from sonotype.report.model import write_model_report
+
+    model = load_model(project, name)
+    windows = model.validation_windows()
+    if windows.empty:
+        raise ParameterError(
+            f"model {name!r} was trained without validation examples; retrain it with "
+            "--validate-percent or --validate-recordings"
+        )
+    points = windows.assign(start_s=windows["time_s"], stop_s=windows["time_s"])
+    audio = ExampleAudio(
+        points,
+        lambda rec: Recording(project.recording_path(rec)),
+        sr=model.sr,
+        window=model.receptive_field,
+    )
+    x = torch.from_numpy(audio.windows(np.arange(len(points)), points["time_s"].to_numpy()))
+    truth = windows["label"].to_numpy(str)
+
+    def probabilities_of(checkpoint: int | None) -> np.ndarray:
+        network = model.network(checkpoint)
+        with torch.no_grad():
+            return np.concatenate(
+                [
+                    network.probabilities(x[i : i + 256, None, :])[:, :, 0].numpy()
+                    for i in range(0, len(x), 256)
+                ]
+            )
+
+    steps = model.checkpoints()
+    scores = []
+    for i, step in enumerate(steps):
+        result = validation_accuracy(
+            truth, probabilities_of(step), model.labels, loss=model.config.loss
+        )
+        scores.append({"step": step, "macro_f1": result.macro_f1})
+        if progress is not None:
+            progress(i + 1, len(steps))
+    checkpoints = pd.DataFrame(scores, columns=["step", "macro_f1"])
+    probabilities = probabilities_of(None)
+    result = validation_accuracy(
+        truth, probabilities, model.labels, loss=model.config.loss, pr_ratios=tuple(pr_ratios)
+    )
+    mistakes = mistakes_table(windows, probabilities, model.labels, loss=model.config.loss)
+    folder = project.reports_dir / "models" / name
+    with project.run("accuracy", {"name": name, "pr_ratios": list(pr_ratios)}):
+        result.to_csv(folder)
+        shutil.copyfile(folder / "thresholds.csv", model.folder / "thresholds.csv")
+        report = write_model_report(
+            folder,
+            name=name,
+            result=result,
+            curve=model.learning_curve(),
+            checkpoints=checkpoints,
+            mistakes=mistakes,
+            best_step=model.best_step,
+        )
+    return AccuracyOutcome(result, checkpoints, model.best_step, mistakes, report)
+
+
+# -- ethogram ----------------------------------------------------------------------------------
+
+
+def model_thresholds(
+    model: SavedModel, *, pr_ratio: float = 1.0, thresholds_file: Path | None = None
+) -> tuple[dict[str, float], str]:
+    """Per-label thresholds and where they came from: a file, the model's
+    ``thresholds.csv`` at ``pr_ratio`` (written by accuracy), or 0.5 when it has none."""
+    from sonotype.models.accuracy import read_thresholds, thresholds_at
+
+    path = thresholds_file or model.folder / "thresholds.csv"
+    if thresholds_file is None and not path.is_file():
+        return {label: DEFAULT_THRESHOLD for label in model.labels}, (
+            f"{DEFAULT_THRESHOLD} for every label (run `sonotype accuracy` for calibrated ones)"
+        )
+    values = thresholds_at(read_thresholds(path), pr_ratio)
+    return {k: v for k, v in values.items() if np.isfinite(v)}, f"{path} at ratio {pr_ratio:g}"
+
+
+def ethogram(
+    project: Project,
+    name: str,
+    *,
+    recordings: Sequence[str] | None = None,
+    pr_ratio: float = 1.0,
+    thresholds_file: Path | None = None,
+    labels: Sequence[str] | None = None,
+    min_duration_ms: float = 0.0,
+    min_gap_ms: float = 0.0,
+    min_separation_ms: float = 10.0,
+    progress: Callable[[str], None] | None = None,
+):
+    """Threshold the probabilities into ``predicted`` events (source: the model's name) and
+    store them, replacing this model's earlier predictions for these recordings.
+
+    Returns ``(events, edit, thresholds description)``.
+    """
+    from sonotype.annotations.events import concat_events
+    from sonotype.models.ethogram import ethogram as threshold_probabilities
+
+    model = load_model(project, name)
+    thresholds, origin = model_thresholds(model, pr_ratio=pr_ratio, thresholds_file=thresholds_file)
+    if labels:
+        unknown = sorted(set(labels) - set(model.labels))
+        if unknown:
+            raise ParameterError(
+                f"label(s) {', '.join(unknown)} are not outputs of model {name!r} "
+                f"({', '.join(model.labels)})"
+            )
+        thresholds = {k: v for k, v in thresholds.items() if k in labels}
+    chosen = select_recordings(project, recordings)
+    durations = dict(project.db.execute("SELECT path, duration_s FROM recordings").fetchall())
+    tables = []
+    for recording, path in classify(project, name, recordings=chosen).items():
+        tables.append(
+            threshold_probabilities(
+                np.load(path, mmap_mode="r"),
+                labels=model.labels,
+                step_s=model.step_s,
+                thresholds=thresholds,
+                recording=recording,
+                duration_s=durations[recording],
+                point_labels=model.point_labels,
+                min_duration_s=min_duration_ms / 1000,
+                min_gap_s=min_gap_ms / 1000,
+                min_separation_s=min_separation_ms / 1000,
+                source=name,
+            )
+        )
+        if progress is not None:
+            progress(recording)
+    events = concat_events(tables)
+    config = {"name": name, "thresholds": thresholds, "origin": origin}
+    with project.run("ethogram", config):
+        edit = project.add_events(
+            events,
+            command="ethogram",
+            description=f"{len(events)} events predicted by {name} in {len(chosen)} recordings",
+            replace={"kinds": ["predicted"], "sources": [name], "recordings": chosen},
+        )
+    return events, edit, origin
+
+
+# -- misses ------------------------------------------------------------------------------------
+
+
+def find_misses(
+    project: Project,
+    *,
+    detected_sources: Sequence[str] | None = None,
+    predicted_sources: Sequence[str] | None = None,
+    recordings: Sequence[str] | None = None,
+    tolerance_ms: float = 0.0,
+):
+    """Detected events that no predicted event covers, stored as kind ``missed`` (replacing
+    earlier misses in these recordings). Returns ``(events, edit)``."""
+    from sonotype.evaluate import misses
+
+    chosen = select_recordings(project, recordings)
+    detected = project.events(kinds=["detected"], sources=detected_sources, recordings=chosen)
+    if detected.empty:
+        raise ParameterError("no detected events; run `sonotype detect` first")
+    predicted = project.events(kinds=["predicted"], sources=predicted_sources, recordings=chosen)
+    if predicted.empty:
+        raise ParameterError("no predicted events; run `sonotype ethogram MODEL` first")
+    missed = misses(detected, predicted, tolerance_s=tolerance_ms / 1000)
+    with project.run("misses", {"recordings": chosen, "tolerance_ms": tolerance_ms}):
+        edit = project.add_events(
+            missed,
+            command="misses",
+            description=f"{len(missed)} detected events no prediction covers",
+            replace={"kinds": ["missed"], "recordings": chosen},
+        )
+    return missed, edit
