@@ -62,6 +62,23 @@ def demo(
         f"Repertoire discovery on the birds: {int(best['n_clusters'])} clusters for 11 true "
         f"syllable types, AMI {best['ami']:.3f}, ARI {best['ari']:.3f}; catalog: {result.catalog}"
     )
+    if result.classifier is None:
+        out.print("No classifier trained: torch is not installed (see the README).")
+    else:
+        first = result.classifier.iloc[0]
+        trained = Table(
+            title=f"Fly-song classifier trained on {first['trained_on']}, tested on "
+            f"{first['tested_on']}",
+            title_justify="left",
+        )
+        shown = result.classifier[["label", "scored as", "precision", "recall", "F1"]]
+        for column in shown.columns:
+            trained.add_column(
+                column, justify="right" if column in ("precision", "recall", "F1") else "left"
+            )
+        for row in shown.itertuples(index=False):
+            trained.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+        out.print(trained)
     out.print(
         f"\nProject in [bold]{data.folder}[/]: {result.scan.indexed} recordings indexed, "
         f"{result.imported.total} ground-truth events imported, detections stored.\n"
@@ -69,5 +86,7 @@ def demo(
         "Next, from inside the project folder:\n"
         f"  cd {data.folder}\n"
         "  sonotype spectrogram flies/fly_01.wav --stop 3 -o fly.png\n"
-        "  sonotype export --format raven -o raven/"
+        "  sonotype export --format raven -o raven/\n"
+        "  sonotype ethogram fly-song flies/fly_01.wav && sonotype export --kind predicted "
+        "--format songexplorer -o predicted/"
     )

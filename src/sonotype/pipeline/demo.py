@@ -25,6 +25,7 @@ class DemoResult:
     detection: pd.DataFrame
     discovery: pd.Series
     catalog: Path
+    classifier: pd.DataFrame | None  # None when torch is not installed
     report: Path
 
 
@@ -68,6 +69,10 @@ def run_demo(
 
         found = discover(project, DiscoverConfig(recordings="birds/*"), step=step)
         best = found.summary.iloc[0]
+        classifier = None
+        if _torch_installed():
+            step("training a classifier on fly song")
+            classifier = _train_fly_classifier(project, dataset.truth, random_state)
         step("writing the report")
         from sonotype.report import write_project_report
 
@@ -76,9 +81,90 @@ def run_demo(
             sections=[
                 ("Detection against the known truth", _scores_html(detection)),
                 ("Repertoire discovery", _discovery_html(best, found.report, project)),
+                ("Supervised classification of fly song", _classifier_html(classifier)),
             ],
         )
-    return DemoResult(dataset, scan, imported, detection, best, found.report, report)
+    return DemoResult(dataset, scan, imported, detection, best, found.report, classifier, report)
+
+
+#: The demo's fly-song classifier: its name, and how long it trains (CPU seconds matter).
+CLASSIFIER = "fly-song"
+CLASSIFIER_STEPS = 300
+#: Pulses match within this many seconds (as in the fly-song literature).
+PULSE_TOLERANCE_S = 0.005
+
+
+def _torch_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("torch") is not None
+
+
+def _train_fly_classifier(project: Project, truth: pd.DataFrame, random_state: int):
+    """Train on the first fly's truth (pulses, sine, the rest as ``ambient``), predict the
+    second fly's song, and score the ethogram: pulses as points within 5 ms, sine song by
+    time overlap."""
+    from sonotype.evaluate import ALL_LABELS, event_scores, overlap_scores
+    from sonotype.models.config import network_config
+    from sonotype.models.training import TrainSettings
+    from sonotype.pipeline import supervised
+
+    flies = sorted(n for n in project.recordings()["path"] if n.startswith("flies/"))
+    train_on, test_on = flies[:1], flies[1:]
+    supervised.train(
+        project,
+        CLASSIFIER,
+        labels=["pulse", "sine"],
+        background="ambient",
+        network=network_config(volume_db=6.0),
+        settings=TrainSettings(steps=CLASSIFIER_STEPS, random_state=random_state),
+        sources=["truth"],
+        recordings=train_on,
+        validate_percent=20,
+        overwrite=True,
+    )
+    supervised.accuracy(project, CLASSIFIER)
+    predicted, _, _ = supervised.ethogram(project, CLASSIFIER, recordings=test_on)
+    reference = truth[truth["recording"].isin(test_on)]
+    pulses = event_scores(
+        reference[reference["label"] == "pulse"],
+        predicted[predicted["label"] == "pulse"],
+        tolerance_s=PULSE_TOLERANCE_S,
+    )
+    sine = overlap_scores(reference, predicted, labels="sine")
+    rows = []
+    for label, table, unit in (("pulse", pulses, "events within 5 ms"), ("sine", sine, "time")):
+        row = table[table["label"] == ALL_LABELS].iloc[0]
+        rows.append(
+            {
+                "label": label,
+                "scored as": unit,
+                "precision": float(row["precision"]),
+                "recall": float(row["recall"]),
+                "F1": float(row["f1"]),
+            }
+        )
+    return pd.DataFrame(rows).assign(trained_on=train_on[0], tested_on=", ".join(test_on))
+
+
+def _classifier_html(scores: pd.DataFrame | None) -> str:
+    from sonotype.report import html
+
+    if scores is None:
+        return (
+            '<p class="note">torch is not installed, so no classifier was trained; install '
+            "<code>sonotype[torch]</code> (see the README) and run the demo again.</p>"
+        )
+    first = scores.iloc[0]
+    note = (
+        f"<p>A network (<code>{CLASSIFIER}</code>, {CLASSIFIER_STEPS} training steps) learnt "
+        f"pulse and sine song from the true annotations of {html.escape(first['trained_on'])} "
+        f"and labelled {html.escape(first['tested_on'])}, which it never saw. Its ethogram "
+        "(stored as kind <code>predicted</code>) against the truth: "
+        f'<a href="models/{CLASSIFIER}/index.html">accuracy on the validation examples</a>.</p>'
+    )
+    shown = scores[["label", "scored as", "precision", "recall", "F1"]]
+    return note + html.table(list(shown.columns), shown.itertuples(index=False))
 
 
 def _detect_and_score(project: Project, truth: pd.DataFrame) -> pd.DataFrame:
