@@ -183,11 +183,31 @@ class ConvBlock(nn.Module):
         self.trim = dilation * (kt - 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = torch.relu(self.norm(self.conv(x)))
         if self.residual:
+            y = torch.relu(self.normalized(x))
             left = self.trim // 2
             y = y + x[..., left : x.shape[-1] - (self.trim - left)]
-        return self.pool(self.dropout(y))
+            return self.pool(self.dropout(y))
+        # Max-pooling commutes with ReLU, so pool first: ReLU and dropout then touch a
+        # fraction of the values (the first layer's output is the largest tensor by far).
+        return self.dropout(torch.relu(self.pool(self.normalized(x))))
+
+    def normalized(self, x: torch.Tensor) -> torch.Tensor:
+        """Convolution then normalisation; at inference, batch normalisation is folded into
+        the convolution's weights so that the largest tensors are traversed once."""
+        if self.training or not isinstance(self.norm, nn.BatchNorm2d):
+            return self.norm(self.conv(x))
+        norm, conv = self.norm, self.conv
+        scale = norm.weight / torch.sqrt(norm.running_var + norm.eps)
+        bias = (conv.bias - norm.running_mean) * scale + norm.bias
+        return nn.functional.conv2d(
+            x,
+            conv.weight * scale[:, None, None, None],
+            bias,
+            stride=conv.stride,
+            padding=conv.padding,
+            dilation=conv.dilation,
+        )
 
 
 @ARCHITECTURES.register("convnet")

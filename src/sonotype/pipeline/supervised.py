@@ -119,7 +119,9 @@ def train(
     if replicates < 1:
         raise ParameterError(f"replicates={replicates} must be at least 1")
     index = project.recordings()
-    chosen = select_recordings(project, recordings)
+    # Recordings held out for validation are used even when --recordings leaves them out.
+    patterns = [*recordings, *validate_recordings] if recordings else None
+    chosen = select_recordings(project, patterns)
     events = project.events(kinds=list(kinds), sources=sources, recordings=chosen)
     if events.empty:
         raise ParameterError(
@@ -222,7 +224,7 @@ def classify(
     *,
     recordings: Sequence[str] | None = None,
     prevalence: Mapping[str, float] | None = None,
-    block_frames: int = 4096,
+    block_frames: int = 1024,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Path]:
     """Per-label probabilities for each recording, as cached ``(frames, labels)`` ``.npy``
@@ -239,7 +241,10 @@ def classify(
         inputs = {"recording": hashes[recording], "weights": weights}
         cached = project.artifacts.path(artifact_key("probabilities", inputs=inputs, params=params))
         if cached is None:
-            network = network or model.network()
+            if network is None:
+                from sonotype.models.training import pick_device
+
+                network = model.network().to(pick_device())
 
             def write(tmp: Path, recording=recording, network=network) -> None:
                 audio = Recording(project.recording_path(recording))
