@@ -160,10 +160,10 @@ def train_network(
     audio = audio_of(examples, window=window, jitter_s=config.shift_ms / 1000)
     train_labels = examples["label"].to_numpy(str)
     check = validation_windows(examples, spacing_s=window / sr / 2)
-    check_audio = check_windows = None
+    check_audio = None
     if len(check):
-        check_windows = audio.windows(check["example"].to_numpy(), check["time_s"].to_numpy())
-        check_audio = torch.from_numpy(check_windows[:, None, :])
+        windows = audio.windows(check["example"].to_numpy(), check["time_s"].to_numpy())
+        check_audio = torch.from_numpy(windows[:, None, :])
 
     # Standardise the front end's features on a sample of training windows.
     sample = rng.choice(train_rows, min(len(train_rows), 512), replace=False)
@@ -220,8 +220,8 @@ def train_network(
             best_f1, best_step = f1, step
             shutil.copyfile(checkpoint, folder / WEIGHTS_FILE)
         curve.append(row)
+        _write_csv(pd.DataFrame(curve), folder / "learning_curve.csv")  # follow it as it grows
 
-    _write_csv(pd.DataFrame(curve), folder / "learning_curve.csv")
     _write_csv(check.drop(columns="example"), folder / "validation.csv")
     point_labels = [
         label
