@@ -1,0 +1,164 @@
+"""Accuracy of trained classifiers on the real recordings in ``../shared/data``.
+
+Run by hand: ``python benchmarks/supervised_accuracy.py [--fly-steps 600] [--finch-steps 1000]``.
+
+Drosophila (SongExplorer's sparse annotations, 2.5 kHz): train on one recording's
+``person1`` and ``notsong`` annotations (outputs mel-pulse and mel-sine, overlapped loss with
+the ``not_`` annotations as negatives, 20% of the events for validation), classify the other
+recording and score the ethogram sparsely (:func:`sonotype.evaluate.sparse_scores`): pulses
+as points within 5 ms, sine song by time, false alarms counted only where the annotator marked
+the absence of that song (``not_<label>`` and ``ambient`` intervals). Both directions.
+
+Zebra finch (DAS's dense annotations, 32 kHz): train on ``train/`` (syllables syll_0-5 and
+the unannotated time as ``background``, 10% of the events for validation), classify ``test/``
+and score frame error rate, syllable classification accuracy (majority label inside each true
+syllable), syllable error rate, and onset/offset errors of matched syllables.
+
+Prints training time and classification speed on this machine (torch threads = cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sonotype.evaluate import (
+    ALL_LABELS,
+    event_scores,
+    frame_error_rate,
+    segment_accuracy,
+    sparse_scores,
+    syllable_error_rates,
+)
+from sonotype.evaluate.sequences import overall_error_rate
+from sonotype.models.config import network_config
+from sonotype.models.training import TrainSettings
+from sonotype.pipeline import supervised
+from sonotype.store import Project
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+FLIES = ("20161207T102314_ch1.wav", "PS_20130625111709_ch3.wav")
+
+
+def make_project(folder: Path, data: Path, pattern: str) -> Project:
+    project = Project.init(folder, audio_roots=[data])
+    project.scan()
+    project.import_files(sorted(data.glob(pattern)))
+    return project
+
+
+def timed_classify(project: Project, name: str, recordings: list[str]) -> float:
+    """Times-realtime of classifying ``recordings`` (no cache: a fresh artifact key)."""
+    durations = project.recordings().set_index("path")["duration_s"]
+    started = time.perf_counter()
+    supervised.classify(project, name, recordings=recordings)
+    return float(durations[recordings].sum()) / (time.perf_counter() - started)
+
+
+def drosophila(folder: Path, steps: int) -> None:
+    data = DATA / "drosophila-songexplorer"
+    with make_project(folder / "flies", data, "*.csv") as project:
+        for train_on, test_on in (FLIES, FLIES[::-1]):
+            name = f"fly-{train_on[:6]}"
+            outcome = supervised.train(
+                project,
+                name,
+                labels=["mel-pulse", "mel-sine"],
+                network=network_config(loss="overlapped", volume_db=10.0),
+                settings=TrainSettings(steps=steps),
+                recordings=[train_on],
+                validate_percent=20,
+            )
+            supervised.accuracy(project, name)
+            speed = timed_classify(project, name, [test_on])
+            predicted, _, _ = supervised.ethogram(project, name, recordings=[test_on])
+            reference = project.events(kinds=["annotated"], recordings=[test_on])
+            print(
+                f"\nDrosophila: trained on {train_on} in {outcome.model.training['seconds']} s "
+                f"({steps} steps), tested on {test_on}; classify {speed:.0f}x realtime"
+            )
+            for label in ("mel-pulse", "mel-sine"):
+                s = sparse_scores(
+                    reference,
+                    predicted,
+                    label=label,
+                    negatives=[f"not_{label}", "ambient"],
+                    tolerance_s=0.005,
+                )
+                print(
+                    f"  {label:9s} P {s['precision']:.3f} R {s['recall']:.3f} F1 {s['f1']:.3f} "
+                    f"(tp {s['tp']:.4g}, fp {s['fp']:.4g}, fn {s['fn']:.4g} {s['unit']})"
+                )
+
+
+def zebra_finch(folder: Path, steps: int, min_gap_ms: float, min_duration_ms: float) -> None:
+    data = DATA / "zebra-finch-das"
+    with make_project(folder / "finch", data, "*/*.csv") as project:
+        labels = [f"syll_{i}" for i in range(6)]
+        outcome = supervised.train(
+            project,
+            "finch",
+            labels=labels,
+            background="background",
+            network=network_config(volume_db=6.0),
+            settings=TrainSettings(steps=steps),
+            recordings=["train/*"],
+            validate_percent=10,
+        )
+        supervised.accuracy(project, "finch")
+        test = supervised.select_recordings(project, ["test/*"])
+        speed = timed_classify(project, "finch", test)
+        events, _, _ = supervised.ethogram(
+            project,
+            "finch",
+            recordings=test,
+            min_gap_ms=min_gap_ms,
+            min_duration_ms=min_duration_ms,
+        )
+        predicted = events[events["label"] != "background"]
+        reference = project.events(kinds=["annotated"], recordings=test)
+        durations = project.recordings().set_index("path")["duration_s"][test].to_dict()
+        fer = frame_error_rate(reference, predicted, durations_s=durations, step_s=0.001)
+        accuracy = segment_accuracy(reference, predicted, step_s=0.001)["correct"].mean()
+        ser = overall_error_rate(syllable_error_rates(reference, predicted))
+        print(
+            f"\nZebra finch: trained on train/ in {outcome.model.training['seconds']} s "
+            f"({steps} steps), tested on test/ ({len(reference)} syllables); classify "
+            f"{speed:.0f}x realtime; ethogram min gap {min_gap_ms:g} ms, min duration "
+            f"{min_duration_ms:g} ms"
+        )
+        print(f"  frame error rate {fer:.4f}; syllable accuracy {accuracy:.4f}; SER {ser:.4f}")
+        for tolerance in (0.010, 0.020):
+            row = event_scores(reference, predicted, tolerance_s=tolerance)
+            row = row[row["label"] == ALL_LABELS].iloc[0]
+            print(
+                f"  within {1000 * tolerance:g} ms: P {row['precision']:.3f} R "
+                f"{row['recall']:.3f} F1 {row['f1']:.3f}; mean |onset error| "
+                f"{1000 * row['onset_error_mean_abs_s']:.2f} ms, |offset error| "
+                f"{1000 * row['offset_error_mean_abs_s']:.2f} ms"
+            )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fly-steps", type=int, default=600)
+    parser.add_argument("--finch-steps", type=int, default=1000)
+    parser.add_argument("--min-gap-ms", type=float, default=5.0)
+    parser.add_argument("--min-duration-ms", type=float, default=10.0)
+    parser.add_argument("--skip-finch", action="store_true")
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        raise SystemExit(f"{DATA} is absent: this benchmark needs the shared real recordings")
+    np.set_printoptions(precision=3)
+    with tempfile.TemporaryDirectory() as folder:
+        drosophila(Path(folder), args.fly_steps)
+        if not args.skip_finch:
+            zebra_finch(Path(folder), args.finch_steps, args.min_gap_ms, args.min_duration_ms)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""The supervised workflow's own choices: replicates, validation by recording, cached and
+prevalence-adjusted probabilities, thresholds without accuracy, clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sonotype.annotations import concat_events
+from sonotype.audio import write_audio
+from sonotype.errors import ParameterError
+from sonotype.models.config import network_config
+from sonotype.store import Project
+from sonotype.synth import flysong
+
+torch = pytest.importorskip("torch")
+
+from sonotype.models.training import TrainSettings  # noqa: E402
+from sonotype.pipeline import supervised  # noqa: E402
+
+TINY = network_config(conv_layers=2, feature_maps=4, context_ms=40)
+
+
+@pytest.fixture
+def project(tmp_path):
+    tables = []
+    for i in range(3):
+        name = f"fly{i}.wav"
+        y, events = flysong(6, recording=name, random_state=i)
+        write_audio(tmp_path / "audio" / name, y, 2500)
+        tables.append(events)
+    with Project.init(tmp_path, audio_roots=[tmp_path / "audio"]) as p:
+        p.scan()
+        p.add_events(concat_events(tables), command="test", description="truth")
+        yield p
+
+
+def test_replicates_keep_the_best_and_validate_on_held_out_recordings(project):
+    outcome = supervised.train(
+        project,
+        "r",
+        labels=["pulse", "sine"],
+        background="ambient",
+        network=TINY,
+        settings=TrainSettings(steps=20, batch_size=8),
+        recordings=["fly0.wav", "fly1.wav"],
+        validate_recordings=["fly2.wav"],
+        replicates=2,
+    )
+    assert outcome.model.labels == ["pulse", "sine", "ambient"]
+    table = outcome.replicates
+    assert table["replicate"].tolist() == [1, 2]
+    assert table["seed"].tolist() == [0, 1]
+    best = table.loc[table["macro_f1"].idxmax(), "replicate"]
+    folder = outcome.model.folder
+    assert (folder / "replicates.csv").is_file()
+    assert (folder / "replicates" / f"r{best}" / "weights.pt").read_bytes() == (
+        folder / "weights.pt"
+    ).read_bytes()
+    validated = outcome.examples[outcome.examples["split"] == "validation"]
+    assert set(validated["recording"]) == {"fly2.wav"}
+    assert not any(p.name.startswith(".r.") for p in folder.parent.iterdir())  # no staging left
+
+
+def test_classify_is_cached_and_prevalence_reweights(project):
+    supervised.train(project, "m", labels=["pulse", "sine"], background="ambient",
+                     network=TINY, settings=TrainSettings(steps=10, batch_size=8))  # fmt: skip
+    first = supervised.classify(project, "m", recordings=["fly0.wav"])["fly0.wav"]
+    again = supervised.classify(project, "m", recordings=["fly0.wav"])["fly0.wav"]
+    assert first == again
+    plain = np.load(first)
+    assert plain.shape[1] == 3
+    np.testing.assert_allclose(plain.sum(axis=1), 1, atol=1e-5)
+    weighted_path = supervised.classify(
+        project, "m", recordings=["fly0.wav"], prevalence={"ambient": 10.0, "pulse": 1.0}
+    )["fly0.wav"]
+    assert weighted_path != first
+    weighted = np.load(weighted_path)
+    assert weighted[:, 2].mean() > plain[:, 2].mean()  # ambient made more likely
+
+
+def test_ethogram_without_accuracy_uses_one_half(project):
+    supervised.train(project, "m", labels=["pulse", "sine"], background="ambient",
+                     network=TINY, settings=TrainSettings(steps=10, batch_size=8))  # fmt: skip
+    events, edit, origin = supervised.ethogram(project, "m", recordings=["fly1.wav"])
+    assert origin.startswith("0.5 for every label")
+    assert isinstance(events, pd.DataFrame)
+    assert len(project.events(kinds=["predicted"], sources=["m"])) == len(events)
+    project.undo()
+    assert project.events(kinds=["predicted"]).empty
+    assert edit.id > 0
+    assert set(events["kind"]) <= {"predicted"}
+    assert set(events["label"]) <= {"pulse", "sine", "ambient"}
+
+
+def test_clear_errors(project):
+    with pytest.raises(ParameterError, match=r"no model named 'nope'.*trained models: none"):
+        supervised.load_model(project, "nope")
+    with pytest.raises(ParameterError, match="model name"):
+        supervised.model_folder(project, "../escape")
+    with pytest.raises(ParameterError, match="no indexed recording matches"):
+        supervised.train(project, "x", labels=["pulse"], network=TINY,
+                         settings=TrainSettings(steps=1), recordings=["bird*"])  # fmt: skip
+    with pytest.raises(ParameterError, match="batch_size=999"):
+        supervised.train(project, "x", labels=["pulse", "sine"], network=TINY,
+                         settings=TrainSettings(steps=1, batch_size=999))  # fmt: skip
+    with pytest.raises(ParameterError, match="too few to hold out"):
+        supervised.train(project, "x", labels=["pulse", "sine"], network=TINY,
+                         settings=TrainSettings(steps=1), recordings=["fly0.wav"],
+                         validate_percent=99)  # fmt: skip
+    with pytest.raises(ParameterError, match="trained without validation"):
+        supervised.train(project, "nv", labels=["pulse", "sine"], network=TINY,
+                         settings=TrainSettings(steps=2, batch_size=4))  # fmt: skip
+        supervised.accuracy(project, "nv")
