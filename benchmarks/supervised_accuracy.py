@@ -149,15 +149,18 @@ def main() -> None:
     parser.add_argument("--finch-steps", type=int, default=1000)
     parser.add_argument("--min-gap-ms", type=float, default=5.0)
     parser.add_argument("--min-duration-ms", type=float, default=10.0)
-    parser.add_argument("--skip-finch", action="store_true")
+    parser.add_argument("--only", choices=("flies", "finch"), help="Run one data set only.")
+    parser.add_argument("--keep", type=Path, help="Make the projects in this new folder.")
     args = parser.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"{DATA} is absent: this benchmark needs the shared real recordings")
     np.set_printoptions(precision=3)
-    with tempfile.TemporaryDirectory() as folder:
-        drosophila(Path(folder), args.fly_steps)
-        if not args.skip_finch:
-            zebra_finch(Path(folder), args.finch_steps, args.min_gap_ms, args.min_duration_ms)
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = args.keep or Path(temporary)
+        if args.only != "finch":
+            drosophila(folder, args.fly_steps)
+        if args.only != "flies":
+            zebra_finch(folder, args.finch_steps, args.min_gap_ms, args.min_duration_ms)
 
 
 if __name__ == "__main__":

@@ -253,3 +253,18 @@ def test_parameter_errors():
     bad = p.copy()
     bad[3, 1] = np.nan
     assert len(ethogram(bad, **base)) == 0
+
+
+def test_exclusive_labels_are_on_only_where_they_are_the_most_probable():
+    # Both labels pass 0.3 at frames 1-3, but b wins frame 2 only: no overlapping intervals.
+    p = np.array([[0.9, 0.1], [0.6, 0.4], [0.35, 0.65], [0.6, 0.4], [0.9, 0.1]])
+    thresholds = {"a": 0.3, "b": 0.3}
+    both = ethogram(p, labels=["a", "b"], step_s=1.0, thresholds=thresholds, recording="r")
+    assert sorted(both["label"]) == ["a", "b"]
+    b = both[both["label"] == "b"].iloc[0]
+    assert (b["start_s"], b["stop_s"]) == (0.5, 3.5)
+    one = ethogram(
+        p, labels=["a", "b"], step_s=1.0, thresholds=thresholds, recording="r", exclusive=True
+    )
+    spans = one[["start_s", "stop_s", "label"]].to_records(index=False).tolist()
+    assert spans == [(0.0, 1.5, "a"), (1.5, 2.5, "b"), (2.5, 4.5, "a")]

@@ -47,6 +47,7 @@ def ethogram(
     min_separation_s: float = 0.01,
     source: str = "model",
     channel: int = 0,
+    exclusive: bool = False,
 ) -> pd.DataFrame:
     """Threshold per-frame probabilities into predicted events.
 
@@ -85,6 +86,10 @@ def ethogram(
         The model's id, written in the ``source`` column. Default "model".
     channel : int
         The channel the probabilities were computed from (>= 0). Default 0.
+    exclusive : bool
+        The labels exclude each other (a softmax model): an interval label is on only where
+        it is also the most probable label, so that intervals of different labels never
+        overlap. Point labels still come from their own peaks. Default False.
 
     Returns
     -------
@@ -143,12 +148,15 @@ def ethogram(
     if isinstance(channel, bool) or not isinstance(channel, (int, np.integer)) or channel < 0:
         raise ParameterError(f"channel={channel!r} must be an int >= 0 (channels count from 0)")
 
+    winner = probabilities.argmax(axis=1) if exclusive else None
     starts, stops, names, scores, ranks = [], [], [], [], []
     for column, label in enumerate(labels):
         if label not in thresholds:
             continue
         p = probabilities[:, column]
         _check_finite(p, label)
+        if winner is not None and label not in points:
+            p = np.where(winner == column, p, 0.0)
         if label in points:
             start, score = _peaks(p, thresholds[label], step_s, min_separation_s)
             if duration_s is not None:

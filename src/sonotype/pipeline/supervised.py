@@ -430,6 +430,7 @@ def ethogram(
                 min_gap_s=min_gap_ms / 1000,
                 min_separation_s=min_separation_ms / 1000,
                 source=name,
+                exclusive=model.config.loss == "exclusive",
             )
         )
         if progress is not None:
