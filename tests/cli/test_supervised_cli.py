@@ -129,6 +129,7 @@ def test_misses_are_detections_no_prediction_covers(project):
         assert overlapping.empty
 
 
+@pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:DeprecationWarning")
 def test_exported_onnx_gives_the_probabilities_of_torch(project, tmp_path):
     onnxruntime = pytest.importorskip("onnxruntime")
     result = invoke("export-model", "m", "-o", tmp_path / "m.onnx", "-p", project)
