@@ -34,6 +34,7 @@ def select_examples(
     loss: str = "exclusive",
     durations_s: Mapping[str, float] | None = None,
     background: str | None = None,
+    point_margin_s: float = 0.01,
 ) -> pd.DataFrame:
     """Training examples from an Events table: one row per event of the chosen labels.
 
@@ -49,6 +50,9 @@ def select_examples(
     background : str, optional
         Name of a label for the time no event covers, in each recording that has events
         (DAS-style dense annotation: the gaps between syllables).
+    point_margin_s : float
+        Background stays this far from point events, so that a window centred a sample
+        beside a pulse is not taught as background.
 
     Returns
     -------
@@ -85,19 +89,25 @@ def select_examples(
         if durations_s is None:
             raise ParameterError("background needs the recordings' durations")
         examples = pd.concat(
-            [examples, _background(events, background, durations_s)], ignore_index=True
+            [examples, _background(events, background, durations_s, point_margin_s)],
+            ignore_index=True,
         )
     examples["point"] = examples["start_s"] == examples["stop_s"]
     return examples.sort_values(["recording", "start_s"], kind="stable").reset_index(drop=True)
 
 
-def _background(events: pd.DataFrame, label: str, durations_s: Mapping[str, float]):
-    """The gaps between all events, per recording and channel, as intervals of ``label``."""
+def _background(
+    events: pd.DataFrame, label: str, durations_s: Mapping[str, float], point_margin_s: float
+):
+    """The gaps between all events (points widened by the margin), per recording and
+    channel, as intervals of ``label``."""
     rows = []
     for (recording, channel), group in events.groupby(["recording", "channel"], sort=True):
         if recording not in durations_s:
             raise ParameterError(f"no duration known for recording {recording!r}")
         spans = group[["start_s", "stop_s"]].to_numpy(float)
+        points = spans[:, 0] == spans[:, 1]
+        spans[points] += [-point_margin_s, point_margin_s]
         spans = spans[np.argsort(spans[:, 0], kind="stable")]
         covered_until = np.maximum.accumulate(spans[:, 1])
         starts = np.concatenate([[0.0], covered_until])
