@@ -12,32 +12,16 @@ from sonotype.models.config import network_config  # noqa: E402
 from sonotype.models.export import FORMATS, export_model  # noqa: E402
 from sonotype.models.network import Probabilities, build_network  # noqa: E402
 from sonotype.models.saved import SavedModel  # noqa: E402
+from tests.models.conftest import STRIDED, TINY  # noqa: E402
 
 SR = 2500
 LABELS = ["a", "b", "c"]
-TINY = dict(conv_layers=2, feature_maps=4, time_kernel=3, context_ms=20, n_mels=6, n_dct=4)
 CONFIGS = {
     "spectrogram": {},
-    "strided-group-residual-dense": dict(
-        time_stride=[2, 1],
-        time_dilation=1,
-        normalization="group",
-        residual=True,
-        dense_layers=[8],
-        feature_maps=8,
-    ),
+    "strided-group-residual-dense": STRIDED,
     "mel-cepstrum": dict(representation="mel-cepstrum"),
     "waveform-overlapped": dict(representation="waveform", n_filters=8, loss="overlapped"),
 }
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny networks run fastest on one thread; two thrash when the cores are busy."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def saved_model(folder, rng, **settings):

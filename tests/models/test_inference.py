@@ -27,15 +27,6 @@ CONFIGS = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny networks run fastest on one thread; two thrash when the cores are busy."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def tiny_network(rng, *, sr=SR, n_labels=3, **settings):
     torch.manual_seed(0)
     network = build_network(network_config(**{**TINY, **settings}), sr=sr, n_labels=n_labels)

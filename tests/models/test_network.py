@@ -17,29 +17,12 @@ from sonotype.models.network import (  # noqa: E402
     build_network,
 )
 from sonotype.spectral import mel_filterbank  # noqa: E402
+from tests.models.conftest import STRIDED, TINY  # noqa: E402
 
-#: A tiny network that is quick to build and run at either rate.
-TINY = dict(conv_layers=2, feature_maps=4, time_kernel=3, context_ms=20, n_mels=6, n_dct=4)
 VARIANTS = {
     "default": {},
-    "strided": dict(
-        time_stride=[2, 1],
-        time_dilation=1,
-        normalization="group",
-        residual=True,
-        dense_layers=[8],
-        feature_maps=8,
-    ),
+    "strided": STRIDED,
 }
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny networks run fastest on one thread; two thrash when the cores are busy."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def tiny_network(*, sr, n_labels=3, seed=0, **settings):
