@@ -28,6 +28,8 @@ from sonotype.store.artifacts import artifact_key
 
 MODELS_DIR = Path("artifacts") / "models"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+#: Frames of probabilities re-weighted at a time (bounded memory for long recordings).
+PREVALENCE_CHUNK = 1 << 20
 #: Threshold used for every label when a model has no thresholds.csv yet.
 DEFAULT_THRESHOLD = 0.5
 
@@ -256,20 +258,22 @@ def classify(
                     n_labels=len(model.labels),
                     block_frames=block_frames,
                 )
-                if prevalence:
+                if prevalence:  # in chunks: the array may not fit in memory
                     p = np.load(tmp, mmap_mode="r+")
-                    p[:] = adjust_prevalence(
-                        np.asarray(p),
-                        labels=model.labels,
-                        train_prevalence=model.train_prevalence,
-                        prevalence=dict(prevalence),
-                        loss=model.config.loss,
-                    )
+                    for i in range(0, len(p), PREVALENCE_CHUNK):
+                        p[i : i + PREVALENCE_CHUNK] = adjust_prevalence(
+                            np.asarray(p[i : i + PREVALENCE_CHUNK]),
+                            labels=model.labels,
+                            train_prevalence=model.train_prevalence,
+                            prevalence=dict(prevalence),
+                            loss=model.config.loss,
+                        )
                     p.flush()
 
-            cached = project.artifacts.put_file(
-                "probabilities", inputs=inputs, params=params, suffix=".npy", write=write
-            )
+            with project.run("classify", {"name": name, "recording": recording, **params}):
+                cached = project.artifacts.put_file(
+                    "probabilities", inputs=inputs, params=params, suffix=".npy", write=write
+                )
         paths[recording] = cached
         if progress is not None:
             progress(recording)
