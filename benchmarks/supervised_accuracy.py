@@ -9,10 +9,12 @@ recording and score the ethogram sparsely (:func:`sonotype.evaluate.sparse_score
 as points within 5 ms, sine song by time, false alarms counted only where the annotator marked
 the absence of that song (``not_<label>`` and ``ambient`` intervals). Both directions.
 
-Zebra finch (DAS's dense annotations, 32 kHz): train on ``train/`` (syllables syll_0-5 and
-the unannotated time as ``background``, 10% of the events for validation), classify ``test/``
-and score frame error rate, syllable classification accuracy (majority label inside each true
-syllable), syllable error rate, and onset/offset errors of matched syllables.
+Songbirds (dense annotations, 32 kHz): the zebra finch (DAS's ``train/`` and ``test/``) and
+the Bengalese finch gy6or6 (evsonganaly ``.not.mat``; 8 songs to train, 2 to test). Train on
+every syllable label and the unannotated time as ``background`` (10% of the events for
+validation), classify the test recordings and score frame error rate, syllable
+classification accuracy (majority label inside each true syllable), syllable error rate, and
+onset/offset errors of matched syllables.
 
 Prints training time and classification speed on this machine (torch threads = cores).
 """
@@ -95,41 +97,60 @@ def drosophila(folder: Path, steps: int) -> None:
                 )
 
 
-def zebra_finch(folder: Path, steps: int, min_gap_ms: float, min_duration_ms: float) -> None:
-    data = DATA / "zebra-finch-das"
-    with make_project(folder / "finch", data, "*/*.csv") as project:
-        labels = [f"syll_{i}" for i in range(6)]
+#: Dense songbird data sets: folder, annotation files, training and test recordings (globs).
+SONGBIRDS = {
+    "zebra finch": ("zebra-finch-das", "*/*.csv", ["train/*"], ["test/*"]),
+    # gy6or6: the first 8 songs to train (about 77 s), the last 2 to test.
+    "Bengalese finch": (
+        "bengalese-finch-gy6or6",
+        "*.not.mat",
+        [f"*.{n}.cbin" for n in (138, 141, 148, 159, 163, 179, 183, 190)],
+        ["*.196.cbin", "*.202.cbin"],
+    ),
+}
+
+
+def songbird(
+    folder: Path, species: str, steps: int, min_gap_ms: float, min_duration_ms: float
+) -> None:
+    """Dense syllable labels: train with the unannotated time as ``background``, then
+    frame error rate, syllable accuracy, syllable error rate and boundary errors on the
+    test recordings."""
+    data_name, pattern, train_on, test_on = SONGBIRDS[species]
+    with make_project(folder / data_name, DATA / data_name, pattern) as project:
+        reference = project.events(kinds=["annotated"])
+        labels = sorted(set(reference["label"]))
         outcome = supervised.train(
             project,
-            "finch",
+            "bird",
             labels=labels,
             background="background",
             network=network_config(volume_db=6.0),
             settings=TrainSettings(steps=steps),
-            recordings=["train/*"],
+            recordings=train_on,
             validate_percent=10,
         )
-        supervised.accuracy(project, "finch")
-        test = supervised.select_recordings(project, ["test/*"])
-        speed = timed_classify(project, "finch", test)
+        supervised.accuracy(project, "bird")
+        test = supervised.select_recordings(project, test_on)
+        speed = timed_classify(project, "bird", test)
         events, _, _ = supervised.ethogram(
             project,
-            "finch",
+            "bird",
             recordings=test,
             min_gap_ms=min_gap_ms,
             min_duration_ms=min_duration_ms,
         )
         predicted = events[events["label"] != "background"]
-        reference = project.events(kinds=["annotated"], recordings=test)
+        reference = reference[reference["recording"].isin(test)]
         durations = project.recordings().set_index("path")["duration_s"][test].to_dict()
         fer = frame_error_rate(reference, predicted, durations_s=durations, step_s=0.001)
         accuracy = segment_accuracy(reference, predicted, step_s=0.001)["correct"].mean()
         ser = overall_error_rate(syllable_error_rates(reference, predicted))
         print(
-            f"\nZebra finch: trained on train/ in {outcome.model.training['seconds']} s "
-            f"({steps} steps), tested on test/ ({len(reference)} syllables); classify "
-            f"{speed:.0f}x realtime; ethogram min gap {min_gap_ms:g} ms, min duration "
-            f"{min_duration_ms:g} ms"
+            f"\n{species}: {len(labels)} labels, trained on {', '.join(train_on)} in "
+            f"{outcome.model.training['seconds']} s ({steps} steps), tested on "
+            f"{len(test)} recordings ({len(reference)} syllables); classify {speed:.0f}x "
+            f"realtime; ethogram min gap {min_gap_ms:g} ms, min duration {min_duration_ms:g} ms"
         )
         print(f"  frame error rate {fer:.4f}; syllable accuracy {accuracy:.4f}; SER {ser:.4f}")
         for tolerance in (0.010, 0.020):
@@ -146,10 +167,10 @@ def zebra_finch(folder: Path, steps: int, min_gap_ms: float, min_duration_ms: fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fly-steps", type=int, default=600)
-    parser.add_argument("--finch-steps", type=int, default=1000)
+    parser.add_argument("--bird-steps", type=int, default=1000)
     parser.add_argument("--min-gap-ms", type=float, default=5.0)
     parser.add_argument("--min-duration-ms", type=float, default=10.0)
-    parser.add_argument("--only", choices=("flies", "finch"), help="Run one data set only.")
+    parser.add_argument("--only", choices=("flies", *SONGBIRDS), help="Run one data set only.")
     parser.add_argument("--keep", type=Path, help="Make the projects in this new folder.")
     args = parser.parse_args()
     if not DATA.is_dir():
@@ -157,10 +178,11 @@ def main() -> None:
     np.set_printoptions(precision=3)
     with tempfile.TemporaryDirectory() as temporary:
         folder = args.keep or Path(temporary)
-        if args.only != "finch":
+        if args.only in (None, "flies"):
             drosophila(folder, args.fly_steps)
-        if args.only != "flies":
-            zebra_finch(folder, args.finch_steps, args.min_gap_ms, args.min_duration_ms)
+        for species in SONGBIRDS:
+            if args.only in (None, species):
+                songbird(folder, species, args.bird_steps, args.min_gap_ms, args.min_duration_ms)
 
 
 if __name__ == "__main__":

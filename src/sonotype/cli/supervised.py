@@ -94,8 +94,11 @@ def train(
     force: bool = typer.Option(False, "--force", help="Replace a model of the same name."),
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
-    """Train a network on annotated events: saves the model (weights, preprocessing, labels,
-    config), checkpoints and a learning curve in artifacts/models/NAME/."""
+    """Train a network on annotated events; the model goes to artifacts/models/NAME/.
+
+    The model directory holds the weights, the preprocessing, labels and settings, every
+    checkpoint and the learning curve. See docs/supervised.md.
+    """
     from sonotype.cli.console import out, progress
     from sonotype.cli.options import open_project
     from sonotype.models.config import network_config
