@@ -77,3 +77,96 @@ def test_errors(project, tmp_path):
         load_grid(str(tmp_path / "g.toml"))
     (tmp_path / "g.toml").write_text("n_neighbors = [7]\nmin_dist = [0.2]\n")
     assert load_grid(str(tmp_path / "g.toml"))["n_neighbors"] == (7,)
+
+
+def _spying(monkeypatch) -> list:
+    """Record the SpectrogramParams of every spectrogram computation."""
+    import sonotype.features as features
+
+    seen = []
+    original = features.syllable_spectrograms
+
+    def spy(events, recordings, *, params, **kwargs):
+        seen.append(params)
+        return original(events, recordings, params=params, **kwargs)
+
+    monkeypatch.setattr(features, "syllable_spectrograms", spy)
+    return seen
+
+
+def test_settings_from_a_grid_file_reach_the_spectrograms(project, tmp_path, monkeypatch):
+    seen = _spying(monkeypatch)
+    (tmp_path / "g.toml").write_text(
+        'time_mode = "stretch"\nn_freq = 12\nn_time = [20]\nfreq_scale = "mel"\n'
+        "freq_range_hz = [300, 7000]\nn_components = 5\n"
+    )
+    with Project.open(project) as p:
+        result = discover(
+            p, DiscoverConfig(grid=load_grid(str(tmp_path / "g.toml"))), until="embed"
+        )
+    (params,) = seen
+    assert (params.time_mode, params.n_freq, params.n_time) == ("stretch", 12, 20)
+    assert (params.freq_scale, params.freq_range_hz) == ("mel", (300.0, 7000.0))
+    assert result.spectrograms.shape[1:] == (12, 20)
+    assert result.embedding.shape[1] == 5
+
+
+def test_the_band_adapts_to_the_sample_rate(project, monkeypatch):
+    seen = _spying(monkeypatch)
+    with Project.open(project) as p:
+        # 16 kHz recordings: the high end is lowered to the Nyquist frequency, with a note.
+        config = DiscoverConfig(n_freq=8, n_time=8, freq_range_hz=(500, 12000))
+        result = discover(p, config, until="features")
+        assert seen[-1].freq_range_hz == (500.0, SR / 2)
+        assert "lowered to 8000 Hz" in result.notes[0]
+        # The whole band is explicit, so recordings of other rates would share rows.
+        discover(p, DiscoverConfig(n_freq=8, n_time=8), until="features")
+        assert seen[-1].freq_range_hz == (0.0, SR / 2)
+        with pytest.raises(ParameterError, match=r"lies above the Nyquist frequency 8000 Hz"):
+            discover(p, DiscoverConfig(freq_range_hz=(9000, 12000)), until="features")
+
+
+def test_bad_feature_settings_name_the_setting(project, tmp_path):
+    bad = {
+        "time_mode": ('"strech"', "time_mode='strech' must be one of 'pad', 'stretch'"),
+        "n_freq": ("[64, 1]", r"n_freq=1 must be a whole number >= 2 \(rows\)"),
+        "n_components": ("0", r"n_components=0 must be a whole number >= 1"),
+        "freq_range_hz": ("[8000, 500]", r"freq_range_hz=\[8000, 500\] must be \(low, high\)"),
+        "freq_scale": ('"log"', "freq_scale='log' must be one of 'linear', 'mel'"),
+    }
+    for key, (value, message) in bad.items():
+        (tmp_path / "g.toml").write_text(f"{key} = {value}\n")
+        with pytest.raises(ParameterError, match=f"g.toml: {message}"):
+            load_grid(str(tmp_path / "g.toml"))
+    (tmp_path / "g.toml").write_text("time_mode = []\n")
+    with pytest.raises(ParameterError, match="time_mode is an empty list"):
+        load_grid(str(tmp_path / "g.toml"))
+    (tmp_path / "g.toml").write_text('min_dist = ["a"]\n')
+    with pytest.raises(ParameterError, match="min_dist holds 'a'; it must list numbers"):
+        load_grid(str(tmp_path / "g.toml"))
+    with Project.open(project) as p, pytest.raises(ParameterError, match=r"n_time=1\.5 must"):
+        discover(p, DiscoverConfig(n_time=1.5), until="features")
+
+
+def test_a_grid_over_the_time_mode_is_scored_like_umap_and_hdbscan(project):
+    grid = {
+        "n_neighbors": (15,),
+        "min_dist": (0.1,),
+        "min_cluster_size": (10,),
+        "min_samples": (1, 5),
+        "time_mode": ("pad", "stretch"),
+    }
+    with Project.open(project) as p:
+        result = discover(p, DiscoverConfig(grid=grid, n_freq=24, n_time=24), until="cluster")
+    summary = result.summary
+    assert len(result.candidates) == 2 and len(summary) == 4
+    assert sorted(summary["time_mode"]) == ["pad", "pad", "stretch", "stretch"]
+    assert set(summary["freq_range_hz"]) == {"0-8000"}
+    assert summary["composite"].notna().all() and summary["ami"].notna().all()
+    assert list(summary["rank"]) == [1, 2, 3, 4]
+    assert summary["composite"].is_monotonic_decreasing
+    # The selection is the top row's settings, found without labels.
+    best = summary.iloc[0]
+    assert result.best["settings"]["time_mode"] == best["time_mode"]
+    assert result.spectrograms.shape == (len(result.events), 24, 24)
+    assert best["ami"] >= 0.8

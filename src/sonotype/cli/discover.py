@@ -29,6 +29,27 @@ ANIMAL_LEVEL = typer.Option(
     1, "--animal-level", help="Animals are the folders this many levels above each recording."
 )
 SEED = typer.Option(0, "--seed", help="Random seed.")
+# The spectrogram settings: None leaves the grid file's values, else discovery's default.
+TIME_MODE = typer.Option(
+    None,
+    "--time-mode",
+    help="Spectrogram time axis: pad (a fixed window around each syllable's centre) or "
+    "stretch (each syllable fills the image). Default: pad.",
+)
+N_FREQ = typer.Option(None, "--n-freq", help="Spectrogram rows (frequencies). Default: 64.")
+N_TIME = typer.Option(None, "--n-time", help="Spectrogram columns (times). Default: 64.")
+FREQ_SCALE = typer.Option(
+    None, "--freq-scale", help="Spacing of the spectrogram rows: linear or mel. Default: linear."
+)
+FREQ_RANGE = typer.Option(
+    None,
+    "--freq-range-hz",
+    help="Spectrogram band 'LOW,HIGH' in Hz, e.g. 500,10000, or 'full'; a high end above "
+    "the recordings' Nyquist frequency is lowered to it. Default: full (0 Hz to Nyquist).",
+)
+N_COMPONENTS = typer.Option(
+    None, "--n-components", help="PCA components of the embedding (pca embedder). Default: 32."
+)
 
 
 def _stage(name: str, doc: str):
@@ -41,10 +62,24 @@ def _stage(name: str, doc: str):
         embedder: str = EMBEDDER,
         animal_level: int = ANIMAL_LEVEL,
         seed: int = SEED,
+        time_mode: str = TIME_MODE,
+        n_freq: int = N_FREQ,
+        n_time: int = N_TIME,
+        freq_scale: str = FREQ_SCALE,
+        freq_range_hz: str = FREQ_RANGE,
+        n_components: int = N_COMPONENTS,
         project_dir: Path = PROJECT_OPTION,
     ) -> None:
+        features = {
+            "time_mode": time_mode,
+            "n_freq": n_freq,
+            "n_time": n_time,
+            "freq_scale": freq_scale,
+            "freq_range_hz": freq_range_hz,
+            "n_components": n_components,
+        }
         _run(name, kind, source, recordings, labels_from, grid, embedder, animal_level, seed,
-             project_dir)  # fmt: skip
+             features, project_dir)  # fmt: skip
 
     command.__doc__ = doc
     command.__name__ = name
@@ -68,33 +103,64 @@ discover = _stage(
 
 
 def _run(
-    until, kind, source, recordings, labels_from, grid, embedder, animal_level, seed, project_dir
+    until,
+    kind,
+    source,
+    recordings,
+    labels_from,
+    grid,
+    embedder,
+    animal_level,
+    seed,
+    features,
+    project_dir,
 ):
     from sonotype.cli.console import err, out
     from sonotype.cli.options import open_project
-    from sonotype.pipeline.discover import DiscoverConfig, discover, load_grid
+    from sonotype.pipeline.discover import (
+        OPTIONS,
+        Candidate,
+        DiscoverConfig,
+        check_feature_setting,
+        discover,
+        load_grid,
+    )
 
+    grid = load_grid(grid)
+    given = {}
+    for key, value in features.items():
+        if value is not None:
+            # An option fixes the setting: it replaces the grid file's values.
+            given[key] = check_feature_setting(key, value, name=OPTIONS[key])
+            grid.pop(key, None)
     config = DiscoverConfig(
         kind=kind,
         source=source,
         recordings=recordings,
         labels_from=None if labels_from == "none" else labels_from,
-        grid=load_grid(grid),
+        grid=grid,
         embedder=embedder,
         animal_level=animal_level,
         random_state=seed,
+        **given,
     )
     with open_project(project_dir) as project, err.status("starting") as status:
         result = discover(project, config, until=until, step=lambda s: status.update(s + "..."))
     out.print(
         f"{len(result.events)} syllables from {result.events['recording'].nunique()} recordings"
     )
+    for note in result.notes:
+        out.print(f"note: {note}")
+    if len(result.candidates) > 1:
+        out.print(f"{len(result.candidates)} spectrogram settings:")
+        for candidate in result.candidates:
+            out.print(f"  {candidate.label}")
     if result.spectrograms is not None:
         out.print(f"spectrograms: {result.spectrograms.shape[1]} x {result.spectrograms.shape[2]}")
     if result.embedding is not None:
         out.print(f"embedding: {result.embedding.shape[1]} dimensions ({embedder})")
     if result.reductions is not None:
-        trust = [r.trustworthiness for r in result.reductions]
+        trust = [r.trustworthiness for c in result.candidates for r in c.reductions]
         out.print(
             f"UMAP grid: {len(trust)} embeddings, trustworthiness {min(trust):.3f}-{max(trust):.3f}"
         )
@@ -104,7 +170,8 @@ def _run(
         if "ami" in best and best["ami"] == best["ami"]:
             scores += f", AMI {best['ami']:.3f}, ARI {best['ari']:.3f} against the labels"
         out.print(
-            f"best: UMAP n_neighbors={best['n_neighbors']} min_dist={best['min_dist']}, "
+            f"best: spectrograms {Candidate(result.best['settings']).label}; "
+            f"UMAP n_neighbors={best['n_neighbors']} min_dist={best['min_dist']}, "
             f"HDBSCAN min_cluster_size={best['param_min_cluster_size']} "
             f"min_samples={best['param_min_samples']}: {int(best['n_clusters'])} clusters, "
             f"{best['noise_fraction']:.1%} noise; {scores}"
