@@ -157,7 +157,8 @@ def test_a_grid_over_the_time_mode_is_scored_like_umap_and_hdbscan(project):
         "time_mode": ("pad", "stretch"),
     }
     with Project.open(project) as p:
-        result = discover(p, DiscoverConfig(grid=grid, n_freq=24, n_time=24), until="cluster")
+        result = discover(p, DiscoverConfig(grid=grid, n_freq=24, n_time=24))
+        catalog = result.report.read_text()
     summary = result.summary
     assert len(result.candidates) == 2 and len(summary) == 4
     assert sorted(summary["time_mode"]) == ["pad", "pad", "stretch", "stretch"]
@@ -170,3 +171,4 @@ def test_a_grid_over_the_time_mode_is_scored_like_umap_and_hdbscan(project):
     assert result.best["settings"]["time_mode"] == best["time_mode"]
     assert result.spectrograms.shape == (len(result.events), 24, 24)
     assert best["ami"] >= 0.8
+    assert "time_mode" in catalog and "2 spectrogram settings x 1 UMAP" in catalog
