@@ -148,17 +148,19 @@ def test_bad_feature_settings_name_the_setting(project, tmp_path):
         discover(p, DiscoverConfig(n_time=1.5), until="features")
 
 
+TIME_MODE_GRID = {
+    "n_neighbors": (15,),
+    "min_dist": (0.1,),
+    "min_cluster_size": (10,),
+    "min_samples": (1, 5),
+    "time_mode": ("pad", "stretch"),
+}
+
+
 def test_a_grid_over_the_time_mode_is_scored_like_umap_and_hdbscan(project):
-    grid = {
-        "n_neighbors": (15,),
-        "min_dist": (0.1,),
-        "min_cluster_size": (10,),
-        "min_samples": (1, 5),
-        "time_mode": ("pad", "stretch"),
-    }
     with Project.open(project) as p:
-        result = discover(p, DiscoverConfig(grid=grid, n_freq=24, n_time=24))
-        catalog = result.report.read_text()
+        config = DiscoverConfig(grid=TIME_MODE_GRID, n_freq=24, n_time=24)
+        result = discover(p, config, until="cluster")
     summary = result.summary
     assert len(result.candidates) == 2 and len(summary) == 4
     assert sorted(summary["time_mode"]) == ["pad", "pad", "stretch", "stretch"]
@@ -171,4 +173,13 @@ def test_a_grid_over_the_time_mode_is_scored_like_umap_and_hdbscan(project):
     assert result.best["settings"]["time_mode"] == best["time_mode"]
     assert result.spectrograms.shape == (len(result.events), 24, 24)
     assert best["ami"] >= 0.8
-    assert "time_mode" in catalog and "2 spectrogram settings x 1 UMAP" in catalog
+
+
+@pytest.mark.slow
+def test_the_catalog_shows_the_settings_that_vary(project):
+    with Project.open(project) as p:
+        result = discover(p, DiscoverConfig(grid=TIME_MODE_GRID, n_freq=24, n_time=24))
+    catalog = result.report.read_text()
+    assert "2 spectrogram settings x 1 UMAP embeddings x 2 HDBSCAN" in catalog
+    assert "<th>time_mode</th>" in catalog
+    assert f"Spectrograms: {result.best['settings']['time_mode']} 24x24" in catalog

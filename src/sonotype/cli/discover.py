@@ -34,7 +34,7 @@ TIME_MODE = typer.Option(
     None,
     "--time-mode",
     help="Spectrogram time axis: pad (a fixed window around each syllable's centre) or "
-    "stretch (each syllable fills the image). Default: pad.",
+    "stretch (each syllable fills the image). Default: stretch.",
 )
 N_FREQ = typer.Option(None, "--n-freq", help="Spectrogram rows (frequencies). Default: 64.")
 N_TIME = typer.Option(None, "--n-time", help="Spectrogram columns (times). Default: 64.")
