@@ -9,14 +9,14 @@ Stages, each cached in the project's artifact store by a hash of its inputs and 
 4. **reduce**: a UMAP grid over ``n_neighbors x min_dist``, sharing the neighbour graph.
 5. **cluster**: an HDBSCAN grid on every reduction; every pair is scored and ranked by the
    composite score (:func:`sonotype.cluster.composite_score`); the best is selected.
-
-The spectrogram and embedding settings (:data:`FEATURE_KEYS`) may range too: a grid that
-lists several values of them runs stages 2-5 once per combination, and every (settings,
-UMAP, HDBSCAN) triple is ranked by the same composite score, so the settings are chosen
-without labels like the UMAP and HDBSCAN parameters.
 6. **phenotype**: repertoire and syntax per animal, from the selected clusters.
 7. **report**: the catalog (``reports/discover/index.html``), ``summary.csv`` and the
    phenotype CSVs; the selected clusters are stored as events of kind ``clustered``.
+
+The spectrogram and embedding settings (:data:`FEATURE_KEYS`) may range too: a grid that
+lists several values of them runs stages 2-4 once per combination, and stage 5 ranks every
+(settings, UMAP, HDBSCAN) triple by the same composite score, so the settings are chosen
+without labels like the UMAP and HDBSCAN parameters.
 """
 
 from __future__ import annotations
@@ -415,17 +415,21 @@ def discover(
 
     events = _segments(project, config)
     result = DiscoverResult(events=events)
-    index = project.recordings().set_index("path")
     names = sorted(events["recording"].unique())
-    combos, result.notes = feature_settings(
-        config, nyquist_hz=float(index.loc[names, "sr"].min()) / 2
-    )
+    recordings = {r: project.recording_path(r) for r in names}
+    index = project.recordings(status=None).set_index("path")
+    rates = index["sr"].reindex(names).astype(float)
+    if not np.isfinite(rates).any():
+        raise ParameterError(
+            f"no sample rate is known for the recordings of the syllables ({names[0]}, ...); "
+            "run `sonotype scan` to index them"
+        )
+    combos, result.notes = feature_settings(config, nyquist_hz=float(rates.min()) / 2)
     hashes = index["content_hash"].to_dict()
     segments_key = {
         "events": _table_hash(events),
         "recordings": {r: hashes.get(r) for r in names},
     }
-    recordings = {r: project.recording_path(r) for r in names}
     candidates = [Candidate(settings) for settings in combos]
     result.candidates = candidates
 
