@@ -146,6 +146,23 @@ def staging_folder(parent: str | os.PathLike[str], name: str) -> Path:
     return folder
 
 
+def replace_folder(new: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Rename folder ``new`` to ``target``, replacing a folder there.
+
+    The old folder is first renamed aside under a temporary name and deleted last, so a kill
+    at any moment leaves ``target`` whole (old or new) or absent, never half-deleted; what
+    is left aside is removed by :func:`clean_stale`.
+    """
+    new, target = Path(new), Path(target)
+    if not target.exists():
+        new.rename(target)
+        return
+    aside = target.parent / f"{_prefix(target.name)}old"
+    target.rename(aside)
+    new.rename(target)
+    shutil.rmtree(aside)
+
+
 def is_stale(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is a temporary file or staging folder of a sonotype process of this
     host that no longer runs (killed before it could clean up)."""

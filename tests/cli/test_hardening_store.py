@@ -137,6 +137,20 @@ def test_stale_leftovers_are_cleaned_and_nothing_else(folder):
     assert live.exists() and other_host.exists() and users.exists()
 
 
+def test_replace_folder_swaps_whole_folders(tmp_path):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "old.txt").write_text("old")
+    new = atomic.staging_folder(tmp_path, "m")
+    (new / "new.txt").write_text("new")
+    atomic.replace_folder(new, tmp_path / "m")
+    assert [p.name for p in tmp_path.iterdir()] == ["m"]
+    assert [p.name for p in (tmp_path / "m").iterdir()] == ["new.txt"]
+    # What a kill between the two renames would leave aside is a stale leftover.
+    aside = tmp_path / f".m.sonotype-{atomic._host_tag()}-{dead_pid()}.old"
+    aside.mkdir()
+    assert atomic.clean_stale(tmp_path) == [aside]
+
+
 def test_a_killed_exports_temporaries_are_removed_by_the_next_export(folder):
     notes(folder / "notes.csv", ["one.wav"], [0.1], [0.3])
     invoke("import", "notes.csv")

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sonotype.atomic import staging_folder
+from sonotype.atomic import replace_folder, staging_folder
 from sonotype.audio import Recording
 from sonotype.errors import ParameterError
 from sonotype.models.config import NetworkConfig
@@ -207,9 +207,7 @@ def train(
                     copy = shutil.copytree if item.is_dir() else shutil.copyfile
                     copy(item, staging / item.name)
                 table.to_csv(staging / "replicates.csv", index=False)
-            if folder.exists():
-                shutil.rmtree(folder)
-            staging.rename(folder)
+            replace_folder(staging, folder)
         finally:
             if staging.exists():
                 shutil.rmtree(staging)
