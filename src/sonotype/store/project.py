@@ -89,9 +89,9 @@ class Project:
             )
         for parent in (folder, *folder.parents):
             if parent.exists() and not parent.is_dir():
+                where = "" if parent == folder else f", so the project {folder} cannot be made"
                 raise ParameterError(
-                    f"{parent} is a file, so the project folder {folder} cannot be made there; "
-                    "give a folder's path"
+                    f"{parent} is a file{where}; give the path of a new or existing folder"
                 )
         for root in audio_roots or ():
             if Path(root).exists() and not Path(root).is_dir():
