@@ -294,6 +294,17 @@ def test_progress_writes_lines_to_a_log(monkeypatch, capsys):
     assert lines and all(line.startswith("training: 2/4 (50%), 0:00 elapsed") for line in lines)
 
 
+def test_progress_estimates_the_time_left_from_the_current_stage(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(console, "time", type("Clock", (), {"monotonic": lambda: now[0]}))
+    advance = console.Advance("reading", 1)
+    now[0] = 100.0
+    advance.set(0, 1000, description="storing")
+    now[0] = 110.0
+    advance.set(500)
+    assert advance.line() == "storing: 500/1,000 (50%), 1:50 elapsed, about 0:10 left"
+
+
 def test_quick_work_logs_nothing(capsys):
     with console.progress("training", 4) as advance:
         advance(4)

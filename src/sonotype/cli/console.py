@@ -39,7 +39,7 @@ class Advance:
         self.description = description
         self.total = total
         self.done = 0
-        self.start = time.monotonic()
+        self.start = self.stage_start = time.monotonic()
         self._bar: Progress | None = None
         self._task = None
 
@@ -52,8 +52,9 @@ class Advance:
         self.done = done
         if total is not None:
             self.total = total
-        if description is not None:
+        if description is not None and description != self.description:
             self.description = description
+            self.stage_start = time.monotonic()  # the estimate of time left is per stage
         self._update()
 
     def show_bar(self, bar: Progress) -> None:
@@ -74,7 +75,7 @@ class Advance:
         if not self.total:
             return f"{self.description}: {self.done:,} done, {elapsed} elapsed"
         fraction = min(self.done / self.total, 1.0)
-        left = (now - self.start) * (1 - fraction) / fraction if fraction > 0 else None
+        left = (now - self.stage_start) * (1 - fraction) / fraction if fraction > 0 else None
         estimate = f", about {_clock(left)} left" if left is not None else ""
         counted = f"{self.done:,}/{self.total:,} ({100 * fraction:.0f}%)"
         return f"{self.description}: {counted}, {elapsed} elapsed{estimate}"
