@@ -90,7 +90,7 @@ def test_info_table_json_and_failures(tmp_path):
 
     (tmp_path / "broken.wav").write_text("not audio")
     result = invoke("info", tmp_path, "--json")
-    assert result.exit_code == 1
+    assert result.exit_code == 3  # partial: two read, one not
     (failure,) = json.loads(result.output)["unreadable"]
     assert failure["path"].endswith("broken.wav")
     assert "not readable audio" in failure["error"]

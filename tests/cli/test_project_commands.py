@@ -44,7 +44,7 @@ def test_import_export_undo(folder, tmp_path):
     )
     result = invoke("import", tmp_path / "notes.csv", "--source", "me")
     assert result.exit_code == 0, result.output
-    assert "imported 2 events from 1 file(s) (edit 1)" in result.output
+    assert "imported 2 events from 1 file (edit 1)" in result.output
 
     result = invoke("export", "--format", "simple-csv", "-o", tmp_path / "out.csv")
     assert result.exit_code == 0, result.output

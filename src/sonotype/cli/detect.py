@@ -95,7 +95,7 @@ def detect(
             f"detected {len(events)} events ({summary}) in {len(recordings)} recordings: {where}"
         )
     if failures:
-        raise typer.Exit(1)
+        raise typer.Exit(3)  # partial: the others were detected (docs/cli.md)
 
 
 def _parse_settings(settings: list[str]) -> dict:

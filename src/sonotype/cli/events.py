@@ -19,23 +19,39 @@ def import_events(
     sample_rate: float = typer.Option(
         None, "--sample-rate", help="Sample rate for tick formats when not indexed."
     ),
+    clip: bool = typer.Option(
+        False, "--clip", help="End events that run past their recording's end with it."
+    ),
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
     """Load annotation files into the project, matched to its indexed recordings.
 
     All files are imported as one edit (`sonotype undo` reverts it); nothing is stored if an
-    event names a recording that is not indexed.
+    event names a recording that is not indexed, or ends after its recording (unless --clip).
     """
-    from sonotype.cli.console import out
+    from sonotype.cli.console import err, out, plural, progress
     from sonotype.cli.options import open_project
 
-    with open_project(project_dir) as project:
+    with open_project(project_dir) as project, progress("reading", len(files), min_items=2) as bar:
         report = project.import_files(
-            files, format=format, kind=kind, source=source, sr=sample_rate
+            files,
+            format=format,
+            kind=kind,
+            source=source,
+            sr=sample_rate,
+            clip=clip,
+            progress=lambda stage, done, total: bar.set(done, total, description=stage),
         )
     out.print(
-        f"imported {report.total} events from {len(report.counts)} file(s) (edit {report.edit.id})"
+        f"imported {plural(report.total, 'event')} from {plural(len(report.counts), 'file')} "
+        f"(edit {report.edit.id})"
     )
+    if report.clipped or report.dropped:
+        err.print(
+            f"--clip: {plural(report.clipped, 'event')} shortened to end with their recording, "
+            f"{plural(report.dropped, 'event')} dropped as starting after its end",
+            markup=False,
+        )
 
 
 def export_events(
@@ -57,12 +73,12 @@ def export_events(
             output, format=format, kinds=kind, labels=label, sources=source, overwrite=force
         )
     out.print(
-        f"wrote {written[0]}" if len(written) == 1 else f"wrote {len(written)} files in {output}"
+        f"wrote {written[0]}" if len(written) == 1 else f"wrote {len(written):,} files in {output}"
     )
 
 
 def undo(
-    n: int = typer.Argument(1, help="How many edits to undo."),
+    n: int = typer.Argument(1, min=1, help="How many edits to undo (at least 1)."),
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
     """Undo the last N edits of the project's events (imports, detections, corrections)."""

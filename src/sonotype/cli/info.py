@@ -86,7 +86,7 @@ def info(
         for failure in failures:
             err.print(f"[red]unreadable:[/] {failure['path']}: {failure['error']}")
     if failures or not files:
-        raise typer.Exit(1)
+        raise typer.Exit(3 if recordings else 1)  # 3: partial, some read (docs/cli.md)
 
 
 def _clock(seconds: float) -> str:

@@ -61,7 +61,8 @@ app.command("init")(init.init)
 app.command("scan")(scan.scan)
 app.command("import")(events.import_events)
 app.command("export")(events.export_events)
-app.command("undo")(events.undo)
+# "undo -1" must reach the range check, not be read as an unknown option "-1".
+app.command("undo", context_settings={"ignore_unknown_options": True})(events.undo)
 app.command("spectrogram")(spectrogram.spectrogram)
 app.command("detect")(detect.detect)
 app.add_typer(evaluate.app, name="evaluate")
@@ -77,14 +78,35 @@ app.command("export-model")(supervised.export_model)
 
 
 def run() -> None:
-    """Console-script entry: run the app, turning sonotype errors into one-line messages."""
+    """Console-script entry: run the app, turning errors into one-line messages.
+
+    Exit codes (docs/cli.md): 0 success; 1 an error (a sonotype error, or the system refusing
+    a file: permissions, a full disk); 2 a command line that cannot be parsed (click's own);
+    3 partial success (some inputs failed, each reported). Ctrl-C is click's "Aborted!", 1.
+    """
+    from sonotype.cli.console import EXIT_ERROR
+
     try:
         app()
     except SonotypeError as error:
-        from sonotype.cli.console import err
+        _fail(str(error))
+        sys.exit(EXIT_ERROR)
+    except OSError as error:
+        # The system refused a file (permission, full disk, missing folder): name the file
+        # and the reason, not a traceback.
+        where = f"{error.filename}: " if error.filename else ""
+        _fail(f"{where}{error.strerror or error}")
+        sys.exit(EXIT_ERROR)
 
-        err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False, soft_wrap=True)
-        sys.exit(1)
+
+def _fail(message: str) -> None:
+    from rich.markup import escape
+
+    from sonotype.cli.console import err
+
+    err.print(
+        f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True
+    )
 
 
 if __name__ == "__main__":

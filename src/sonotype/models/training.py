@@ -51,14 +51,20 @@ class TrainSettings:
 
 
 def pick_device(name: str = "auto") -> torch.device:
-    """``auto``: CUDA if present, else MPS, else the CPU (using every core)."""
+    """``auto``: CUDA if present, else MPS, else the CPU (using every core).
+
+    A device this torch cannot use (``cuda`` on a CPU-only build or a machine without a GPU)
+    is a :class:`ParameterError` naming ``--device`` and the devices there are.
+    """
+    has_mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    available = {"cpu": True, "cuda": torch.cuda.is_available(), "mps": has_mps}
     if name == "auto":
-        if torch.cuda.is_available():
-            name = "cuda"
-        elif getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            name = "mps"
-        else:
-            name = "cpu"
+        name = "cuda" if available["cuda"] else "mps" if available["mps"] else "cpu"
+    kind = name.split(":")[0]
+    if not available.get(kind, False):
+        usable = ", ".join(["auto", *(d for d, ok in available.items() if ok)])
+        why = "is not a device" if kind not in available else "is not available here"
+        raise ParameterError(f"--device {name} {why}; use one of: {usable}")
     if name == "cpu":
         torch.set_num_threads(os.cpu_count() or 1)
     return torch.device(name)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import fnmatch
 import re
 import shutil
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sonotype.atomic import replace_folder, staging_folder
 from sonotype.audio import Recording
 from sonotype.errors import ParameterError
 from sonotype.models.config import NetworkConfig
@@ -170,8 +170,7 @@ def train(
         "equalize": equalize,
         "n_examples": examples["split"].value_counts().to_dict(),
     }
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=folder.parent))
+    staging = staging_folder(folder.parent, name)
     with project.run("train", {"name": name, **record, "network": network.model_dump()}):
         try:
             rows, models = [], []
@@ -208,9 +207,7 @@ def train(
                     copy = shutil.copytree if item.is_dir() else shutil.copyfile
                     copy(item, staging / item.name)
                 table.to_csv(staging / "replicates.csv", index=False)
-            if folder.exists():
-                shutil.rmtree(folder)
-            staging.rename(folder)
+            replace_folder(staging, folder)
         finally:
             if staging.exists():
                 shutil.rmtree(staging)

@@ -8,9 +8,10 @@ changed, so undoing edits newest first rewinds the annotations exactly.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -50,19 +51,33 @@ def add_events(
     command: str,
     description: str,
     replace_ids: Sequence[int] = (),
+    progress: Callable[[int], None] | None = None,
 ) -> Edit:
     """Insert ``events`` (an Events table) as one edit, deleting the events ``replace_ids``
-    in the same edit (so one undo restores them); return the edit."""
+    in the same edit (so one undo restores them); return the edit.
+
+    ``progress`` is called with the number of events inserted so far, every few thousand.
+    """
     events = validate_events(events, where="events to store")
+    sql = (
+        f"INSERT INTO events ({', '.join(_COLUMNS)}, edit_id) "
+        f"VALUES ({', '.join('?' * len(_COLUMNS))}, ?)"
+    )
     with db.transaction() as con:
         edit = _new_edit(con, command, description)
         _delete(con, edit, [int(i) for i in replace_ids])
-        con.executemany(
-            f"INSERT INTO events ({', '.join(_COLUMNS)}, edit_id) "
-            f"VALUES ({', '.join('?' * len(_COLUMNS))}, ?)",
-            [(*row, edit.id) for row in _rows(events)],
-        )
+        rows = _rows(events)
+        done = 0
+        while batch := [(*row, edit.id) for row in itertools.islice(rows, _INSERT_BATCH)]:
+            con.executemany(sql, batch)
+            done += len(batch)
+            if progress:
+                progress(done)
     return edit
+
+
+# Events inserted between progress reports (a fraction of a second of work).
+_INSERT_BATCH = 20_000
 
 
 def delete_events(db: Database, ids: Sequence[int], *, command: str, description: str) -> Edit:
@@ -130,13 +145,24 @@ def query_events(
 
 
 def undo(db: Database, n: int = 1) -> list[Edit]:
-    """Undo the ``n`` most recent edits not yet undone, newest first; return them."""
+    """Undo the ``n`` most recent edits not yet undone, newest first; return them.
+
+    Nothing is undone (and an empty list returned) when no edit is left to undo; asking for
+    more edits than are left is an error that says how many are, rather than undoing fewer
+    than asked.
+    """
     if n < 1:
-        raise ParameterError(f"n={n} must be at least 1")
+        raise ParameterError(f"N={n}: the number of edits to undo must be at least 1")
     with db.transaction() as con:
         rows = con.execute(
             "SELECT * FROM edits WHERE undone = 0 ORDER BY id DESC LIMIT ?", (n,)
         ).fetchall()
+        if rows and len(rows) < n:
+            left = "only 1 edit is" if len(rows) == 1 else f"only {len(rows)} edits are"
+            raise ParameterError(
+                f"cannot undo {n} edits: {left} left to undo; run `sonotype undo {len(rows)}` "
+                "to undo them all"
+            )
         for row in rows:
             con.execute("DELETE FROM events WHERE edit_id = ?", (row["id"],))
             restored = con.execute(

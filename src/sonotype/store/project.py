@@ -16,14 +16,16 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sonotype.annotations import concat_events, read_events, write_events
+from sonotype.atomic import clean_stale
 from sonotype.errors import AnnotationError, ParameterError, SonotypeError
 from sonotype.store import event_store
 from sonotype.store.artifacts import ArtifactCache
@@ -31,6 +33,7 @@ from sonotype.store.config import CONFIG_NAME, ProjectConfig, load_config, rende
 from sonotype.store.database import DB_NAME, Database
 from sonotype.store.runs import record_run
 from sonotype.store.scan import Progress, ScanReport, scan_recordings
+from sonotype.store.wording import plural
 
 PathLike = str | os.PathLike[str]
 
@@ -41,14 +44,21 @@ class ProjectNotFoundError(SonotypeError):
 
 @dataclass(frozen=True)
 class ImportReport:
-    """What an import added: the edit (for undo) and the number of events per file."""
+    """What an import added: the edit (for undo), the number of events per file, and how many
+    events ``clip`` shortened to end with their recording or dropped as starting after it."""
 
     edit: event_store.Edit
     counts: dict[str, int]
+    clipped: int = 0
+    dropped: int = 0
 
     @property
     def total(self) -> int:
         return sum(self.counts.values())
+
+
+# Stage name, items done, items in all (files read, then events stored).
+ImportProgress = Callable[[str, int, int], None]
 
 
 class Project:
@@ -77,6 +87,18 @@ class Project:
             raise ParameterError(
                 f"{folder / CONFIG_NAME} already exists; open that project instead of creating one"
             )
+        for parent in (folder, *folder.parents):
+            if parent.exists() and not parent.is_dir():
+                where = "" if parent == folder else f", so the project {folder} cannot be made"
+                raise ParameterError(
+                    f"{parent} is a file{where}; give the path of a new or existing folder"
+                )
+        for root in audio_roots or ():
+            if Path(root).exists() and not Path(root).is_dir():
+                raise ParameterError(
+                    f"--audio {root} is a file; audio roots are folders: give the folder that "
+                    f"holds it (--audio {Path(root).parent})"
+                )
         folder.mkdir(parents=True, exist_ok=True)
         config = ProjectConfig()
         config.project.name = name or folder.resolve().name
@@ -89,8 +111,22 @@ class Project:
 
     @classmethod
     def open(cls, start: PathLike = ".") -> Project:
-        """The project whose folder is ``start`` or the nearest one above it (like git)."""
-        return cls(find_project(start))
+        """The project whose folder is ``start`` or the nearest one above it (like git).
+
+        Temporary files and staging folders that killed sonotype processes left in
+        ``artifacts/`` and ``reports/`` are removed (see :func:`sonotype.atomic.clean_stale`).
+        """
+        project = cls(find_project(start))
+        project.clean_leftovers()
+        return project
+
+    def clean_leftovers(self) -> list[Path]:
+        """Remove what killed sonotype processes left in ``artifacts/`` and ``reports/``:
+        temporary files and staging folders whose writer no longer runs; return them."""
+        removed = []
+        for sub in ("artifacts", "reports"):
+            removed.extend(clean_stale(self.folder / sub, recursive=True))
+        return removed
 
     def close(self) -> None:
         self.db.close()
@@ -153,16 +189,32 @@ class Project:
         kind: str | None = None,
         source: str | None = None,
         sr: float | None = None,
+        clip: bool = False,
+        progress: ImportProgress | None = None,
     ) -> ImportReport:
         """Read annotation files and store their events as one edit (one ``undo`` reverts it).
 
         Recording names are matched to the index: names inside an audio root are made
         relative to it; a bare file name matches the one indexed recording of that name.
-        Nothing is stored unless every event of every file names an indexed recording.
+        Nothing is stored unless every event of every file names an indexed recording and
+        lies inside it: an event that ends after its recording is an error, or with ``clip``
+        is shortened to end with it (dropped if it starts after the end). ``progress`` is
+        called as files are read and as events are stored.
         """
+        for name, value in (("kind", kind), ("source", source)):
+            if value is not None and not value.strip():
+                raise ParameterError(
+                    f"--{name} {value!r} is empty; give a {name} such as "
+                    f"{'annotated' if name == 'kind' else 'my-name'}, or leave --{name} out"
+                )
         rates = self._known_rates()
+        durations = self._durations()
         tables, counts = [], {}
-        for path in map(Path, paths):
+        paths = [Path(p) for p in paths]
+        clipped = dropped = 0
+        for i, path in enumerate(paths):
+            if progress:
+                progress("reading", i, len(paths))
             events = read_events(
                 path,
                 format=format,
@@ -173,16 +225,28 @@ class Project:
                 relative_to=self._root_containing(path),
                 known_rates=rates,
             )
-            tables.append(self._match_recordings(events, path))
+            events = self._match_recordings(events, path)
+            events, n_clipped, n_dropped = _inside_recordings(
+                events, durations, path=path, clip=clip
+            )
+            clipped, dropped = clipped + n_clipped, dropped + n_dropped
+            tables.append(events)
             counts[str(path)] = len(events)
         events = concat_events(tables)
-        description = f"imported {len(events)} events from {len(counts)} file(s)"
-        config = {"files": list(counts), "format": format, "kind": kind, "source": source}
+        description = f"imported {plural(len(events), 'event')} from {plural(len(counts), 'file')}"
+        config = {
+            "files": list(counts),
+            "format": format,
+            "kind": kind,
+            "source": source,
+            "clip": clip,
+        }
+        stored = None if progress is None else (lambda done: progress("storing", done, len(events)))
         with self.run("import", config):
             edit = event_store.add_events(
-                self.db, events, command="import", description=description
+                self.db, events, command="import", description=description, progress=stored
             )
-        return ImportReport(edit, counts)
+        return ImportReport(edit, counts, clipped, dropped)
 
     def add_events(
         self,
@@ -258,6 +322,12 @@ class Project:
 
     # -- helpers ---------------------------------------------------------------------------------
 
+    def _durations(self) -> dict[str, float]:
+        rows = self.db.execute(
+            "SELECT path, duration_s FROM recordings WHERE status = 'ok' AND duration_s IS NOT NULL"
+        ).fetchall()
+        return {row["path"]: row["duration_s"] for row in rows}
+
     def _known_rates(self) -> dict[str, float]:
         rows = self.db.execute("SELECT path, sr FROM recordings WHERE sr IS NOT NULL").fetchall()
         rates = {row["path"]: row["sr"] for row in rows}
@@ -307,10 +377,39 @@ class Project:
                 raise AnnotationError(
                     where,
                     f"event {first} names recording {name!r}, which is not indexed in this "
-                    f"project ({len(known)} recordings are); run `sonotype scan` after adding "
-                    "the audio, or fix the name",
+                    f"project ({plural(len(known), 'recording is', 'recordings are')}); run "
+                    "`sonotype scan` after adding the audio, or fix the name",
                 )
         return events.assign(recording=events["recording"].map(mapping))
+
+
+def _inside_recordings(
+    events: pd.DataFrame, durations: Mapping[str, float], *, path: Path, clip: bool
+) -> tuple[pd.DataFrame, int, int]:
+    """The events, checked to lie inside their recordings (or clipped to them with ``clip``);
+    also how many were clipped and how many dropped."""
+    if events.empty:
+        return events, 0, 0
+    # Half a microsecond of slack: files round times, and a stop written as the duration
+    # rounded up still means the end of the recording.
+    end = events["recording"].map(durations).astype(float).to_numpy() + 5e-7
+    outside = events["stop_s"].to_numpy() > end
+    if not outside.any():
+        return events, 0, 0
+    if not clip:
+        first = int(outside.argmax())
+        row = events.iloc[first]
+        raise AnnotationError(
+            path,
+            f"event {first + 1} ({row['start_s']:g}-{row['stop_s']:g} s) ends after its "
+            f"recording {row['recording']!r} ({end[first]:g} s long)"
+            + (f", as do {outside.sum() - 1} more" if outside.sum() > 1 else "")
+            + "; fix the file, or pass --clip to end such events with their recording",
+        )
+    gone = events["start_s"].to_numpy() >= end
+    kept = events.loc[~gone].copy()
+    kept["stop_s"] = np.minimum(kept["stop_s"].to_numpy(), end[~gone] - 5e-7)
+    return kept.reset_index(drop=True), int((outside & ~gone).sum()), int(gone.sum())
 
 
 def find_project(start: PathLike = ".") -> Path:
