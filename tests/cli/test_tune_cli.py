@@ -71,6 +71,7 @@ def test_detect_uses_the_tuned_parameters_and_set_overrides(tmp_path, monkeypatc
     def detected(*options):
         result = invoke("detect", "--method", "amplitude", "--workers", "1", *options)
         assert result.exit_code == 0, result.output
+        assert "using [detect.amplitude] of sonotype.toml" in result.stderr
         with Project.open(tmp_path) as project:
             row = project.db.execute(
                 "SELECT config FROM runs WHERE command = 'detect' ORDER BY id DESC LIMIT 1"

@@ -70,7 +70,7 @@ def detect(
             tuned = enclosing.config.detect.params(method)
     if tuned:
         err.print(f"using [detect.{method}] of sonotype.toml (--set overrides): "
-                  + ", ".join(f"{k}={v}" for k, v in tuned.items()))  # fmt: skip
+                  + ", ".join(f"{k}={v}" for k, v in tuned.items()), markup=False)  # fmt: skip
     detector = make_detector(method, **{**tuned, **explicit})
 
     columns = (TextColumn("[bold]detecting"), BarColumn(), MofNCompleteColumn())

@@ -161,8 +161,8 @@ def tune_detector(
             soft_wrap=True,
         )
     shown = ", ".join(f"{k}={v}" for k, v in result.params.items())
-    out.print(f"wrote [detect.{method}] to {project.folder / CONFIG_NAME}: {shown}")
-    out.print(f"wrote {report} and {report.with_suffix('.json').name}")
+    out.print(f"wrote [detect.{method}] to {project.folder / CONFIG_NAME}: {shown}", markup=False)
+    out.print(f"wrote {report} and {report.with_suffix('.json').name}", markup=False)
 
 
 def _split(values: list[str]) -> list[str]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -390,9 +391,13 @@ def _search(space: SearchSpace, scorer: _Scorer, names, *, n_trials: int, seed: 
     """The best parameters on ``names`` after ``n_trials`` settings, and their pooled F1."""
     import optuna
 
-    sampler = optuna.samplers.TPESampler(
-        seed=seed, multivariate=True, n_startup_trials=min(10, max(1, n_trials // 3))
-    )
+    with warnings.catch_warnings():
+        # Multivariate TPE is marked experimental; it models the parameters jointly
+        # (a band and a threshold interact), which is why it is used.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        sampler = optuna.samplers.TPESampler(
+            seed=seed, multivariate=True, n_startup_trials=min(10, max(1, n_trials // 3))
+        )
     study = optuna.create_study(direction="maximize", sampler=sampler)
     study.enqueue_trial(space.start_point())
     tried: dict[tuple, float] = {}
