@@ -167,8 +167,9 @@ def amplitude_space(*, sr: int, summary: AnnotationSummary) -> SearchSpace:
       edge up to it, and from the annotated high edge up to twice it; otherwise from 0.5 %
       to 20 % and from 30 % to 98 % of the Nyquist frequency.
     - ``smooth_ms``: 2 samples (or 0.1 ms) to half the median duration (at most 30 ms).
-    - ``noise_factor`` 1.5-2000 (log), ``noise_quantile`` 0.05-0.5, and ``offset_ratio``
-      0.05-1: the offset threshold as a fraction of the onset one (1: no hysteresis).
+    - ``noise_factor`` 2-1000 (log; the noise floor stays the detector's quantile, since a
+      different quantile only rescales the factor), and ``offset_ratio`` 0.05-1: the offset
+      threshold as a fraction of the onset one (1: no hysteresis).
     - ``min_silence_ms``: 0 to the 5th percentile of the annotated gaps (at least 1 ms), so
       a gap annotators keep is never closed; ``min_duration_ms``: 0 to the 5th percentile
       of the annotated durations.
@@ -189,8 +190,7 @@ def amplitude_space(*, sr: int, summary: AnnotationSummary) -> SearchSpace:
         low,
         high,
         Dimension("smooth_ms", smooth_low, smooth_high, log=True),
-        Dimension("noise_factor", 1.5, 2000.0, log=True),
-        Dimension("noise_quantile", 0.05, 0.5),
+        Dimension("noise_factor", 2.0, 1000.0, log=True),
         Dimension("offset_ratio", 0.05, 1.0),
         Dimension("min_silence_ms", 0.0, max(1.0, _or(summary.gap_ms_p5, 5.0))),
         Dimension("min_duration_ms", 0.0, max(1.0, _or(summary.duration_ms_p5, 20.0))),
@@ -200,7 +200,6 @@ def amplitude_space(*, sr: int, summary: AnnotationSummary) -> SearchSpace:
         "high_hz": 10000.0,
         "smooth_ms": 2.0,
         "noise_factor": 20.0,
-        "noise_quantile": 0.2,
         "offset_ratio": 1.0,
         "min_silence_ms": 5.0,
         "min_duration_ms": 20.0,
@@ -216,7 +215,6 @@ def _amplitude_params(values: Mapping[str, float]) -> dict[str, Any]:
         "high_hz": v["high_hz"],
         "smooth_ms": v["smooth_ms"],
         "noise_factor": v["noise_factor"],
-        "noise_quantile": v["noise_quantile"],
         "min_silence_ms": v["min_silence_ms"],
         "min_duration_ms": v["min_duration_ms"],
     }
