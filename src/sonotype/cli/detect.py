@@ -30,7 +30,7 @@ def detect(
     store them (kind detected), replacing this detector's earlier results in one undoable edit.
 
     Detector parameters: `sonotype detect --method NAME --set KEY=VALUE`; an unknown key
-    lists the valid ones. In a project, the [detect.NAME] table of sonotype.toml (written by
+    lists the valid ones. In a project, the detect.NAME table of sonotype.toml (written by
     `sonotype tune-detector`) sets the defaults that --set overrides.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn

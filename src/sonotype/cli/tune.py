@@ -35,8 +35,8 @@ def tune_detector(
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
     """Search a detector's parameters against the project's annotated events, validated on
-    whole recordings held out, and write the chosen ones to sonotype.toml
-    ([detect.METHOD]), which `sonotype detect --method METHOD` then uses by default.
+    whole recordings held out, and write the chosen ones to sonotype.toml (its
+    detect.METHOD table), which `sonotype detect --method METHOD` then uses by default.
 
     Prints the F1 of the defaults (before) and of the tuned settings (after) per recording:
     each recording's "after" comes from a search that did not see it. Writes the table to
