@@ -156,3 +156,25 @@ def test_a_single_recording_is_tuned_in_sample(tmp_path):
     assert not result.cross_validated and result.n_folds == 0
     assert result.scores["recording"].tolist() == ["mouse0.wav", "(all)"]
     assert result.fold_params == [result.params]
+
+
+def test_point_annotations_are_matched_at_the_detections_midpoints(tmp_path):
+    from sonotype.detect.tune import score_recording
+    from sonotype.synth import flysong
+
+    y, events = flysong(6, recording="fly.wav", random_state=0)
+    write_audio(tmp_path / "fly.wav", y, 2500)
+    pulses = segments_of(events[events["label"] == "pulse"], points=True)
+    recording = TuneRecording("fly.wav", tmp_path / "fly.wav", 2500)
+    counts = score_recording(
+        "time-freq", {}, recording, pulses, tolerance_s=0.01, segment_labels=("time", "frequency")
+    )
+    assert counts.n_ref == len(pulses) > 5
+    assert counts.hits >= 0.9 * counts.n_ref
+    # The tolerance decides: at 0 ms the midpoints, near but not at the pulses, rarely match.
+    assert (
+        score_recording(
+            "time-freq", {}, recording, pulses, tolerance_s=0.0, segment_labels=("time",)
+        ).hits
+        < counts.hits
+    )
