@@ -161,3 +161,35 @@ def test_real_notmat_folder_against_a_shifted_copy(tmp_path):
     assert total["onset_error_median_s"] == pytest.approx(0.003)
     assert total["offset_error_median_s"] == pytest.approx(-0.002)
     assert summary["ser"] == pytest.approx(len(changed) / len(truth))
+
+
+def test_ignore_labels_and_per_recording_rows(files):
+    ref, pred = files
+
+    def summary(*options):
+        result = invoke("--ref", ref, "--pred", pred, "--json", *options)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    by_label = summary()
+    assert by_label["scores"][-1]["hits"] == 2  # the c / b pair at 0.70 differs in label
+    segments = summary("--ignore-labels")
+    assert [row["label"] for row in segments["scores"]] == ["segment", "(all)"]
+    assert segments["scores"][-1]["hits"] == 3
+    assert segments["ignore_labels"] is True
+    rows = {row["recording"]: row for row in segments["recordings"]}
+    assert list(rows) == ["day1/other.wav", "day1/song.wav", "extra.wav"]
+    counts = {name: (r["n_ref"], r["n_pred"], r["hits"]) for name, r in rows.items()}
+    assert counts == {"day1/other.wav": (1, 0, 0), "day1/song.wav": (4, 4, 3),
+                      "extra.wav": (0, 1, 0)}  # fmt: skip
+    assert rows["day1/song.wav"]["f1"] == pytest.approx(0.75)
+    assert rows["extra.wav"]["recall"] is None
+    # Per recording without --ignore-labels: labels must agree.
+    assert {r["recording"]: r["hits"] for r in by_label["recordings"]}["day1/song.wav"] == 2
+    # With --labels, only those events become segments: a and c, against a.
+    only = summary("--ignore-labels", "--labels", "a,c")
+    assert {r["recording"]: r["hits"] for r in only["recordings"]}["day1/song.wav"] == 1
+
+    table = invoke("--ref", ref, "--pred", pred, "--ignore-labels")
+    assert table.exit_code == 0, table.output
+    assert "per recording" in table.stdout and "day1/song.wav" in table.stdout

@@ -154,3 +154,24 @@ def test_swapping_ref_and_pred_swaps_precision_and_recall(ref, pred, use_iou):
     np.testing.assert_allclose(forward["precision"], backward["recall"])
     np.testing.assert_allclose(forward["recall"], backward["precision"])
     np.testing.assert_allclose(forward["f1"], backward["f1"])
+
+
+def test_ignore_labels_matches_segments_and_scores_each_recording():
+    from sonotype.annotations import make_events
+
+    ref = make_events(
+        ["r1.wav", "r1.wav", "r2.wav"], [0.0, 1.0, 0.0], [0.5, 1.5, 0.5], ["a", "b", "a"]
+    )
+    pred = make_events(
+        ["r1.wav", "r1.wav", "r2.wav"], [0.0, 1.0, 3.0], [0.5, 1.5, 3.5], ["b", "b", "a"]
+    )
+    labelled = evaluate_events(ref, pred)
+    assert labelled.scores["hits"].iloc[-1] == 1
+    segments = evaluate_events(ref, pred, ignore_labels=True)
+    assert segments.scores["label"].tolist() == ["segment", "(all)"]
+    assert segments.scores["hits"].iloc[-1] == 2
+    assert segments.parameters["ignore_labels"] is True
+    rows = segments.recordings.set_index("recording")
+    assert rows.loc["r1.wav", ["n_ref", "n_pred", "hits"]].tolist() == [2, 2, 2]
+    assert rows.loc["r2.wav", ["n_ref", "n_pred", "hits", "false_alarms"]].tolist() == [1, 1, 0, 1]
+    assert rows.loc["r1.wav", "f1"] == 1.0 and rows.loc["r2.wav", "f1"] == 0.0

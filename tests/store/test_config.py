@@ -69,3 +69,65 @@ def test_extensions_are_normalised(tmp_path):
     path = tmp_path / "sonotype.toml"
     path.write_text('[audio]\nextensions = ["WAV", ".Flac"]\n')
     assert load_config(path).audio.extensions == [".wav", ".flac"]
+
+
+def test_detector_tables_round_trip_with_only_the_keys_set(tmp_path):
+    from sonotype.store.config import save_config
+
+    config = ProjectConfig()
+    config.detect.set_params(
+        "amplitude",
+        {"low_hz": 31200.0, "high_hz": 112000.0, "threshold_mode": "noise", "min_duration_ms": 0.0},
+    )
+    config.detect.set_params("time-freq", {"time_sigma": "6,4", "freq_range_hz": [1.0, 900.0]})
+    path = tmp_path / "sonotype.toml"
+    save_config(config, path)
+    text = path.read_text()
+    assert "[detect.amplitude]" in text and "[detect.time-freq]" in text
+    assert "noise_factor" not in text  # keys not set are not written
+    loaded = load_config(path)
+    assert loaded == config
+    assert loaded.detect.params("amplitude") == {
+        "low_hz": 31200.0,
+        "high_hz": 112000.0,
+        "threshold_mode": "noise",
+        "min_duration_ms": 0.0,
+    }
+    assert loaded.detect.params("time-freq")["freq_range_hz"] == [1.0, 900.0]
+    assert ProjectConfig().detect.params("amplitude") == {}
+    empty = render_config(ProjectConfig()).splitlines()
+    assert not [line for line in empty if line.startswith("[detect")]
+
+
+def test_detector_tables_refuse_unknown_keys_and_bad_values(tmp_path):
+    path = tmp_path / "sonotype.toml"
+    path.write_text("[detect.amplitude]\nlow_hz = 500.0\nnoise_factr = 3\n")
+    with pytest.raises(
+        ConfigError, match=r"unknown key 'detect\.amplitude\.noise_factr'.*noise_factor"
+    ):
+        load_config(path)
+    path.write_text("[detect.amplitud]\nlow_hz = 500.0\n")
+    with pytest.raises(ConfigError, match=r"unknown key 'detect\.amplitud'.*amplitude, time-freq"):
+        load_config(path)
+    path.write_text("[detect.amplitude]\nnoise_quantile = 2.0\n")
+    with pytest.raises(
+        ConfigError, match=r"detect\.amplitude\.noise_quantile: .*less than or equal to 1"
+    ):
+        load_config(path)
+    config = ProjectConfig()
+    with pytest.raises(ConfigError, match=r"\[detect\.amplitude\]: unknown key 'sigma'"):
+        config.detect.set_params("amplitude", {"sigma": 3})
+    with pytest.raises(ConfigError, match=r"no \[detect\.bat\] table"):
+        config.detect.set_params("bat", {})
+
+
+def test_detector_tables_hold_only_the_detectors_parameters():
+    from dataclasses import fields
+
+    from sonotype.detect import DETECTORS
+    from sonotype.store.config import DetectSection
+
+    for name, info in DetectSection.model_fields.items():
+        detector = DETECTORS.get(info.alias or name)
+        model = info.annotation.__args__[0]
+        assert set(model.model_fields) <= {f.name for f in fields(detector)}, name

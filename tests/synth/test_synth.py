@@ -79,3 +79,33 @@ def test_flysong_pulses_lie_at_the_annotated_times():
 def test_bad_parameters(call, match):
     with pytest.raises(ParameterError, match=match):
         call()
+
+
+def test_usv_calls_are_ultrasonic_and_exactly_annotated():
+    from sonotype.synth import usv
+
+    y, events = usv(3.0, random_state=5)
+    y2, events2 = usv(3.0, random_state=5)
+    np.testing.assert_array_equal(y, y2)
+    assert events.equals(events2)
+    sr = 250000
+    assert y.shape == (3 * sr,) and y.dtype == np.float32
+    assert len(events) >= 5 and set(events["label"]) == {"usv"}
+    assert (events["low_hz"] >= 35000).all() and (events["high_hz"] <= 105000).all()
+    durations = (events["stop_s"] - events["start_s"]).to_numpy()
+    assert durations.min() >= 0.009 and durations.max() <= 0.121
+    assert (events["start_s"].to_numpy()[1:] > events["stop_s"].to_numpy()[:-1]).all()
+    # Ultrasound power (30-110 kHz) is far higher inside calls than between them.
+    spectrum_db = []
+    for inside in (True, False):
+        mask = np.zeros(len(y), bool)
+        for start, stop in zip(events["start_s"], events["stop_s"], strict=True):
+            mask[round(start * sr) : round(stop * sr)] = True
+        part = y[mask if inside else ~mask]
+        power = np.abs(np.fft.rfft(part)) ** 2
+        freqs = np.fft.rfftfreq(len(part), 1 / sr)
+        band = (freqs > 30000) & (freqs < 110000)
+        spectrum_db.append(10 * np.log10(power[band].sum() / len(part)))
+    assert spectrum_db[0] - spectrum_db[1] > 15
+    with pytest.raises(ParameterError, match="high_hz"):
+        usv(1.0, sr=192000, high_hz=100000)

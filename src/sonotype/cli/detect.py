@@ -30,7 +30,8 @@ def detect(
     store them (kind detected), replacing this detector's earlier results in one undoable edit.
 
     Detector parameters: `sonotype detect --method NAME --set KEY=VALUE`; an unknown key
-    lists the valid ones.
+    lists the valid ones. In a project, the detect.NAME table of sonotype.toml (written by
+    `sonotype tune-detector`) sets the defaults that --set overrides.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -41,7 +42,7 @@ def detect(
     from sonotype.detect import detect_many, make_detector
     from sonotype.errors import ParameterError
 
-    detector = make_detector(method, **_parse_settings(settings))
+    explicit = _parse_settings(settings)
     project = None
     if paths:
         if output is None:
@@ -62,6 +63,15 @@ def detect(
         recordings = [(name, project.recording_path(name)) for name in index["path"]]
     if not recordings:
         raise ParameterError("no recordings to detect on")
+    # Parameters tuned for this project (`sonotype tune-detector`) are the defaults there.
+    tuned = project.config.detect.params(method) if project is not None else {}
+    if project is None and project_dir is not None:
+        with open_project(project_dir) as enclosing:
+            tuned = enclosing.config.detect.params(method)
+    if tuned:
+        err.print(f"using [detect.{method}] of sonotype.toml (--set overrides): "
+                  + ", ".join(f"{k}={v}" for k, v in tuned.items()), markup=False)  # fmt: skip
+    detector = make_detector(method, **{**tuned, **explicit})
 
     columns = (TextColumn("[bold]detecting"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err, transient=True) as bar:

@@ -40,6 +40,12 @@ def events(
         help="Match intervals by overlap instead: intersection over union at least this, "
         "e.g. 0.5 (point events still use --tolerance-ms).",
     ),
+    ignore_labels: bool = typer.Option(
+        False,
+        "--ignore-labels",
+        help="Match segments regardless of label (e.g. detections against labelled "
+        "annotations); with --labels, only events of those labels.",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     matches: Path = typer.Option(
         None, "--matches", help="Write the matched pairs to this CSV file."
@@ -59,7 +65,8 @@ def events(
     when their onsets differ by at most the tolerance, intervals when their onsets and
     offsets do (or, with --iou, when they overlap enough). Prints precision, recall, F1,
     hits, misses and false alarms, the median onset and offset errors, and the syllable
-    error rate (edit distance between the label sequences, per reference event).
+    error rate (edit distance between the label sequences, per reference event), then the
+    same counts and scores per recording. With --ignore-labels every event is a `segment`.
 
     Recording names are matched exactly, else by file name without folders where that is
     unique; recordings found on one side only are reported, and their events count as
@@ -87,6 +94,7 @@ def events(
         tolerance_s=tolerance_ms / 1000,
         min_iou=iou,
         labels=chosen or None,
+        ignore_labels=ignore_labels,
     )
 
     warnings = []
@@ -116,6 +124,7 @@ def events(
             "pred": str(pred),
             "tolerance_ms": tolerance_ms,
             "iou": iou,
+            "ignore_labels": ignore_labels,
             **result.to_dict(),
             "only_in_ref": only_ref,
             "only_in_pred": only_pred,
@@ -124,6 +133,7 @@ def events(
         typer.echo(json.dumps(summary, indent=2))
     else:
         _print_table(result, ref=ref, pred=pred, tolerance_ms=tolerance_ms, iou=iou)
+        _print_recordings(result)
     if matches is not None:
         err.print(f"wrote {len(result.matches)} matched pairs to {matches}")
 
@@ -187,6 +197,33 @@ def _print_table(result, *, ref: Path, pred: Path, tolerance_ms: float, iou: flo
         f"reference events in {n_recordings} recording"
         f"{'s' if n_recordings != 1 else ''})"
     )
+
+
+def _print_recordings(result) -> None:
+    """Counts and scores per recording, all evaluated labels together."""
+    from rich import box
+    from rich.table import Table
+
+    from sonotype.cli.console import out
+
+    table = Table(
+        title="per recording (all labels evaluated)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    table.add_column("recording", overflow="fold")
+    for name in ("refs", "preds", "hits", "misses", "false alarms", "P", "R", "F1"):
+        table.add_column(name, justify="right")
+    for row in result.recordings.to_dict(orient="records"):
+        table.add_row(
+            row["recording"],
+            *(str(row[k]) for k in ("n_ref", "n_pred", "hits", "misses", "false_alarms")),
+            *(_number(row[k], "{:.3f}") for k in ("precision", "recall", "f1")),
+        )
+    out.print(table)
 
 
 def _number(value: float, template: str) -> str:

@@ -24,6 +24,7 @@ from sonotype.cli import (
     scan,
     spectrogram,
     supervised,
+    tune,
 )
 from sonotype.errors import SonotypeError
 
@@ -65,6 +66,7 @@ app.command("export")(events.export_events)
 app.command("undo", context_settings={"ignore_unknown_options": True})(events.undo)
 app.command("spectrogram")(spectrogram.spectrogram)
 app.command("detect")(detect.detect)
+app.command("tune-detector")(tune.tune_detector)
 app.add_typer(evaluate.app, name="evaluate")
 app.command("discover")(discover.discover)
 for _name, _command in discover.STAGE_COMMANDS.items():

@@ -12,7 +12,9 @@ Pure functions over Events tables (see :mod:`sonotype.annotations.events`):
   edit distance (:func:`edit_distance`);
 - :func:`annotator_agreement` summarises two annotators symmetrically (F1, Cohen's kappa
   over time);
-- :func:`evaluate_events` computes all of the prediction scores at once;
+- :func:`recording_scores` gives the same counts and scores per recording;
+- :func:`evaluate_events` computes all of the prediction scores at once (per label and per
+  recording; with ``ignore_labels``, segments matched regardless of label);
   :func:`align_recordings` reconciles recording names that differ by their folders;
 - :func:`frame_error_rate`, :func:`frame_labels` and :func:`segment_accuracy` score labels
   frame by frame (DAS, TweetyNet); :func:`sparse_scores` scores against a sparse
@@ -37,10 +39,14 @@ from sonotype.evaluate.frames import (
 )
 from sonotype.evaluate.matching import MATCH_COLUMNS, align_recordings, match_events
 from sonotype.evaluate.metrics import (
+    RECORDING_SCORE_COLUMNS,
     SCORE_COLUMNS,
+    SEGMENT_LABEL,
     EventEvaluation,
+    as_segments,
     evaluate_events,
     event_scores,
+    recording_scores,
     scores_from_matches,
 )
 from sonotype.evaluate.overlap import OVERLAP_COLUMNS, overlap_scores
@@ -56,14 +62,17 @@ __all__ = [
     "ALL_LABELS",
     "MATCH_COLUMNS",
     "OVERLAP_COLUMNS",
+    "RECORDING_SCORE_COLUMNS",
     "SCORE_COLUMNS",
     "SEGMENT_COLUMNS",
+    "SEGMENT_LABEL",
     "SEQUENCE_COLUMNS",
     "SPARSE_KEYS",
     "TIME_EPSILON_S",
     "EventEvaluation",
     "align_recordings",
     "annotator_agreement",
+    "as_segments",
     "cohen_kappa_durations",
     "edit_distance",
     "evaluate_events",
@@ -73,6 +82,7 @@ __all__ = [
     "match_events",
     "misses",
     "overlap_scores",
+    "recording_scores",
     "scores_from_matches",
     "segment_accuracy",
     "sparse_scores",

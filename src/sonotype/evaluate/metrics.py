@@ -46,6 +46,22 @@ SCORE_COLUMNS = (
     "offset_error_mean_abs_s",
 )
 
+#: Columns of the table :func:`recording_scores` returns, in order.
+RECORDING_SCORE_COLUMNS = (
+    "recording",
+    "n_ref",
+    "n_pred",
+    "hits",
+    "misses",
+    "false_alarms",
+    "precision",
+    "recall",
+    "f1",
+)
+
+#: The one label every event carries when labels are ignored (segments only).
+SEGMENT_LABEL = "segment"
+
 
 def event_scores(
     ref: pd.DataFrame,
@@ -131,6 +147,72 @@ def scores_from_matches(
     return table[list(SCORE_COLUMNS)]
 
 
+def recording_scores(
+    matches: pd.DataFrame,
+    ref: pd.DataFrame,
+    pred: pd.DataFrame,
+    *,
+    labels: Iterable[str],
+) -> pd.DataFrame:
+    """Counts, precision, recall and F1 per recording, over the chosen labels together.
+
+    Parameters
+    ----------
+    matches : DataFrame
+        A :func:`~sonotype.evaluate.match_events` table of ``ref`` and ``pred``.
+    ref, pred : DataFrame
+        The Events tables that were matched.
+    labels : iterable of str
+        The labels evaluated; events with other labels are left out.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`RECORDING_SCORE_COLUMNS`, one row per recording named on either side
+        (sorted), empty sets scored as in :func:`event_scores`.
+
+    Examples
+    --------
+    >>> from sonotype.annotations import make_events
+    >>> from sonotype.evaluate import match_events
+    >>> ref = make_events(["a.wav", "b.wav"], [1.0, 1.0], [1.2, 1.2], "x")
+    >>> pred = make_events("a.wav", 1.0, 1.2, "x")
+    >>> table = recording_scores(match_events(ref, pred), ref, pred, labels=["x"])
+    >>> table[["recording", "hits", "misses", "f1"]].to_records(index=False).tolist()
+    [('a.wav', 1, 0, 1.0), ('b.wav', 0, 1, 0.0)]
+    """
+    labels = list(labels)
+
+    def per_recording(table: pd.DataFrame) -> pd.Series:
+        return table.loc[table["label"].isin(labels), "recording"].value_counts()
+
+    counts = pd.DataFrame(
+        {"n_ref": per_recording(ref), "n_pred": per_recording(pred), "hits": per_recording(matches)}
+    )
+    counts = counts.fillna(0).astype(np.int64).sort_index()
+    n_ref, n_pred, hits = (counts[c].to_numpy() for c in ("n_ref", "n_pred", "hits"))
+    table = pd.DataFrame(
+        {
+            "recording": counts.index.astype(str),
+            "n_ref": n_ref,
+            "n_pred": n_pred,
+            "hits": hits,
+            "misses": n_ref - hits,
+            "false_alarms": n_pred - hits,
+            "precision": ratio(hits, n_pred),
+            "recall": ratio(hits, n_ref),
+            "f1": ratio(2 * hits, n_ref + n_pred),
+        }
+    )
+    return table[list(RECORDING_SCORE_COLUMNS)].reset_index(drop=True)
+
+
+def as_segments(events: pd.DataFrame) -> pd.DataFrame:
+    """``events`` with every label replaced by :data:`SEGMENT_LABEL`, to be matched
+    regardless of label."""
+    return events.assign(label=SEGMENT_LABEL)
+
+
 @dataclass(frozen=True)
 class EventEvaluation:
     """Everything :func:`evaluate_events` measures.
@@ -141,6 +223,9 @@ class EventEvaluation:
         The matched pairs (:func:`~sonotype.evaluate.match_events`).
     scores : DataFrame
         Event scores per label and ``"(all)"`` (:func:`event_scores`).
+    recordings : DataFrame
+        Event scores per recording, over the evaluated labels together
+        (:func:`recording_scores`).
     overlap : DataFrame
         Time-based ("tic") scores per label and ``"(all)"``
         (:func:`~sonotype.evaluate.overlap_scores`).
@@ -155,6 +240,7 @@ class EventEvaluation:
 
     matches: pd.DataFrame
     scores: pd.DataFrame
+    recordings: pd.DataFrame
     overlap: pd.DataFrame
     sequences: pd.DataFrame
     ser: float
@@ -166,6 +252,7 @@ class EventEvaluation:
             "parameters": _plain(self.parameters),
             "scores": _records(self.scores),
             "ser": _plain(self.ser),
+            "recordings": _records(self.recordings),
             "sequences": _records(self.sequences),
             "overlap": _records(self.overlap),
         }
@@ -179,11 +266,15 @@ def evaluate_events(
     offset_tolerance_s: float | None = None,
     min_iou: float | None = None,
     labels: str | Iterable[str] | None = None,
+    ignore_labels: bool = False,
 ) -> EventEvaluation:
     """Match ``pred`` to ``ref`` and compute every score at once.
 
     Parameters are those of :func:`~sonotype.evaluate.match_events`; ``labels`` also
-    restricts the time-based scores and the label sequences.
+    restricts the time-based scores and the label sequences. With ``ignore_labels``, the
+    events (of ``labels`` when given) are matched as segments, whatever their labels: every
+    label becomes :data:`SEGMENT_LABEL`, as for scoring a detector against labelled
+    annotations.
 
     Examples
     --------
@@ -198,15 +289,20 @@ def evaluate_events(
         tolerance_s=tolerance_s, offset_tolerance_s=offset_tolerance_s, min_iou=min_iou
     )
     chosen = select_labels(labels, ref, pred)
+    if ignore_labels:
+        ref = as_segments(ref[ref["label"].isin(chosen)])
+        pred = as_segments(pred[pred["label"].isin(chosen)])
+        chosen = [SEGMENT_LABEL] if len(ref) or len(pred) else []
     matches = match_validated(ref, pred, criterion=criterion, labels=chosen)
     sequences = syllable_error_rates(ref, pred, labels=chosen or None)
     return EventEvaluation(
         matches=matches,
         scores=scores_from_matches(matches, ref, pred, labels=chosen),
+        recordings=recording_scores(matches, ref, pred, labels=chosen),
         overlap=overlap_scores(ref, pred, labels=chosen or None),
         sequences=sequences,
         ser=overall_error_rate(sequences),
-        parameters={**criterion._asdict(), "labels": chosen},
+        parameters={**criterion._asdict(), "labels": chosen, "ignore_labels": ignore_labels},
     )
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import typing
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -64,6 +66,124 @@ class ScanSection(_Section):
     )
 
 
+class AmplitudeSettings(_Section):
+    """Parameters of the ``amplitude`` detector that ``sonotype detect --method amplitude``
+    uses by default; a key left out takes the detector's default. The detector checks them
+    together against each recording's sample rate."""
+
+    low_hz: float | None = Field(None, gt=0, description="Low edge of the pass band, Hz.")
+    high_hz: float | None = Field(None, gt=0, description="High edge of the pass band, Hz.")
+    smooth_ms: float | None = Field(None, gt=0, description="Boxcar smoothing of the power, ms.")
+    threshold_mode: Literal["noise", "absolute"] | None = Field(
+        None, description="'noise': thresholds are multiples of the noise floor; 'absolute'."
+    )
+    threshold: float | None = Field(
+        None, ge=0, description="Envelope threshold in 'absolute' mode."
+    )
+    noise_factor: float | None = Field(
+        None, gt=0, description="Threshold as a multiple of the noise floor ('noise' mode)."
+    )
+    noise_quantile: float | None = Field(
+        None, ge=0, le=1, description="Quantile of the envelope taken as the noise floor."
+    )
+    onset_threshold: float | None = Field(
+        None, ge=0, description="Hysteresis: a syllable starts above this."
+    )
+    offset_threshold: float | None = Field(
+        None, ge=0, description="Hysteresis: a syllable ends at or below this."
+    )
+    min_silence_ms: float | None = Field(
+        None, ge=0, description="Gaps of at most this are closed, ms."
+    )
+    min_duration_ms: float | None = Field(
+        None, ge=0, description="Syllables of at most this are dropped, ms."
+    )
+    amplitude_scale: float | None = Field(
+        None, gt=0, description="Factor applied to the samples before squaring."
+    )
+
+
+class TimeFreqSettings(_Section):
+    """Parameters of the ``time-freq`` detector that ``sonotype detect --method time-freq``
+    uses by default; a key left out takes the detector's default."""
+
+    time_sigma: str | None = Field(
+        None, description="'signal,noise' thresholds in MADs, e.g. '9,4'."
+    )
+    time_smooth_ms: float | None = Field(None, gt=0, description="Gaps shorter are closed, ms.")
+    time_robust: Literal["median", "mean"] | None = Field(
+        None, description="Centre and spread: 'median' (and MAD) or 'mean' (and SD)."
+    )
+    freq_n_ms: float | None = Field(
+        None, gt=0, description="F-test window, ms (a power of two in samples)."
+    )
+    freq_nw: float | None = Field(None, gt=0, description="DPSS time-half-bandwidth.")
+    freq_rho: str | None = Field(
+        None, description="'signal,noise' false-positive rates of the F-test, e.g. '0.1,1.0'."
+    )
+    freq_smooth_ms: float | None = Field(
+        None, gt=0, description="Tonal stretches shorter are dropped and gaps closed, ms."
+    )
+    freq_range_hz: list[float] | None = Field(
+        None, min_length=2, max_length=2, description="Frequencies tested, [low, high] in Hz."
+    )
+
+
+class DetectSection(_Section):
+    """Per-detector default parameters: ``[detect.amplitude]``, ``[detect.time-freq]``."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, populate_by_name=True)
+
+    amplitude: AmplitudeSettings | None = Field(None, description="The amplitude detector.")
+    time_freq: TimeFreqSettings | None = Field(
+        None, alias="time-freq", description="The time-freq detector."
+    )
+
+    def params(self, method: str) -> dict[str, Any]:
+        """The parameters set for detector ``method`` (none for a detector without a table).
+
+        Examples
+        --------
+        >>> section = DetectSection(amplitude=AmplitudeSettings(low_hz=30000.0))
+        >>> section.params("amplitude"), section.params("time-freq")
+        ({'low_hz': 30000.0}, {})
+        """
+        settings = self.settings(method)
+        return {} if settings is None else settings.model_dump(exclude_none=True)
+
+    def settings(self, method: str) -> _Section | None:
+        """The table of detector ``method``, or ``None``."""
+        field = self._field_of(method)
+        return None if field is None else getattr(self, field)
+
+    def set_params(self, method: str, params: dict[str, Any]) -> None:
+        """Replace detector ``method``'s table with ``params`` (validated).
+
+        Raises
+        ------
+        ConfigError
+            A detector without a table here, or a parameter it does not hold.
+        """
+        field = self._field_of(method)
+        if field is None:
+            names = ", ".join(f.alias or name for name, f in type(self).model_fields.items())
+            raise ConfigError(
+                f"sonotype.toml has no [detect.{method}] table; detectors with one: {names}"
+            )
+        model = _model_of(type(self).model_fields[field].annotation)
+        try:
+            setattr(self, field, model.model_validate(params))
+        except ValidationError as error:
+            raise ConfigError(f"[detect.{method}]: {_describe(error, model)}") from None
+
+    @classmethod
+    def _field_of(cls, method: str) -> str | None:
+        for name, info in cls.model_fields.items():
+            if method in (name, info.alias):
+                return name
+        return None
+
+
 class ProjectConfig(_Section):
     """The whole of ``sonotype.toml``."""
 
@@ -71,6 +191,7 @@ class ProjectConfig(_Section):
     project: ProjectSection = Field(default_factory=ProjectSection)
     audio: AudioSection = Field(default_factory=AudioSection)
     scan: ScanSection = Field(default_factory=ScanSection)
+    detect: DetectSection = Field(default_factory=DetectSection)
 
 
 def load_config(path: Path) -> ProjectConfig:
@@ -113,6 +234,9 @@ def render_config(config: ProjectConfig) -> str:
     ]
     for section_name in ProjectConfig.model_fields:
         section = getattr(config, section_name)
+        if isinstance(section, DetectSection):
+            lines += _render_detect(section)
+            continue
         if not isinstance(section, BaseModel):
             continue
         lines += ["", f"[{section_name}]"]
@@ -120,6 +244,35 @@ def render_config(config: ProjectConfig) -> str:
             lines += [f"# {line}" for line in textwrap.wrap(info.description, 96)]
             lines.append(f"{key} = {_toml_value(getattr(section, key))}")
     return "\n".join(lines) + "\n"
+
+
+def save_config(config: ProjectConfig, path: Path) -> None:
+    """Write ``config`` to ``path`` atomically (:func:`render_config`'s text)."""
+    from sonotype.atomic import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(render_config(config), encoding="utf-8")
+
+
+def _render_detect(section: DetectSection) -> list[str]:
+    """``[detect.NAME]`` tables holding only the keys set, each with its comment."""
+    lines = [
+        "",
+        "# Detector parameters that `sonotype detect --method NAME` uses by default, in",
+        "# [detect.amplitude] and [detect.time-freq] tables (written by `sonotype tune-detector`);",
+        "# --set KEY=VALUE overrides them. Keys left out take the detector's defaults.",
+    ]
+    for name, info in DetectSection.model_fields.items():
+        settings = getattr(section, name)
+        if settings is None:
+            continue
+        lines += ["", f"[detect.{info.alias or name}]"]
+        for key, field in type(settings).model_fields.items():
+            value = getattr(settings, key)
+            if value is not None:
+                lines += [f"# {line}" for line in textwrap.wrap(field.description, 96)]
+                lines.append(f"{key} = {_toml_value(value)}")
+    return lines
 
 
 def _toml_value(value) -> str:
@@ -134,14 +287,32 @@ def _toml_value(value) -> str:
     raise TypeError(f"cannot write {value!r} as TOML")
 
 
-def _describe(error: ValidationError) -> str:
+def _describe(error: ValidationError, model: type[BaseModel] | None = None) -> str:
     """The first validation problem, as a sentence that names the key."""
     problem = error.errors()[0]
     key = ".".join(str(part) for part in problem["loc"])
     if problem["type"] == "extra_forbidden":
-        section = ProjectConfig
+        section = model or ProjectConfig
         for part in problem["loc"][:-1]:
-            section = section.model_fields[str(part)].annotation
-        valid = ", ".join(section.model_fields)
+            section = _model_of(_field(section, str(part)).annotation)
+        valid = ", ".join(info.alias or name for name, info in section.model_fields.items())
         return f"unknown key {key!r}; valid keys here: {valid}"
     return f"{key}: {problem['msg']} (got {problem.get('input')!r})"
+
+
+def _field(model: type[BaseModel], key: str):
+    """The field of ``model`` named or aliased ``key``."""
+    for name, info in model.model_fields.items():
+        if key in (name, info.alias):
+            return info
+    raise KeyError(key)
+
+
+def _model_of(annotation) -> type[BaseModel]:
+    """The model class in an annotation such as ``Settings | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    raise TypeError(f"no model in {annotation!r}")
