@@ -63,6 +63,9 @@ def detect(
     if not recordings:
         raise ParameterError("no recordings to detect on")
 
+    for note in _rate_notes(detector, recordings):
+        err.print(f"[yellow]note:[/] {note}")
+
     columns = (TextColumn("[bold]detecting"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("detect", total=len(recordings))
@@ -116,3 +119,25 @@ def _parse_settings(settings: list[str]) -> dict:
         else:
             params[key.strip()] = None if value.lower() == "none" else value
     return params
+
+
+def _rate_notes(detector, recordings) -> list[str]:
+    """The detector's notes on fitting itself to each sample rate among the recordings
+    (once per rate, naming how many recordings have it); unreadable files are left to the
+    detection, which reports them."""
+    from sonotype.audio import Recording
+    from sonotype.errors import SonotypeError
+
+    rates: dict[int, int] = {}
+    for _, path in recordings:
+        try:
+            sr = Recording(path).sr
+        except (SonotypeError, OSError):
+            continue
+        rates[sr] = rates.get(sr, 0) + 1
+    notes = []
+    for sr, count in sorted(rates.items()):
+        _, fitted = detector.for_rate(sr)
+        where = f" ({count} recording{'s' if count > 1 else ''} at {sr} Hz)"
+        notes += [note + where for note in fitted]
+    return notes

@@ -5,7 +5,9 @@ This is the segmentation of evsonganaly (Tumer & Brainard 2007; ``SmoothData.m``
 most songbird pipelines:
 
 1. band-pass the song with a 512th-order FIR (Hamming window, 500-10000 Hz by default),
-   forward and backward (zero phase);
+   forward and backward (zero phase); the order is 16 ms of samples (``filter_ms``), 512 at
+   evsonganaly's 32 kHz, so that the filter rings as long, and its band edges are as sharp
+   in Hz, at any rate;
 2. square it and average over a centred boxcar of ``round(sr * smooth_ms / 1000)`` samples:
    the *envelope*, in squared sample units scaled by ``amplitude_scale`` (32768, so that a
    16-bit recording, which sonotype reads as floats in [-1, 1), is in evsonganaly's raw
@@ -39,6 +41,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -82,7 +85,11 @@ class Amplitude(Detector):
     low_hz, high_hz : float or None
         Pass band of the FIR filter in Hz (default 500-10000, as evsonganaly); ``None``
         drops that edge (``high_hz=None`` is a high-pass; both ``None``, no filter).
-        ``high_hz`` must be below half the sample rate.
+        A ``high_hz`` at or above half the sample rate is dropped when the detector runs on
+        a recording (:meth:`for_rate`, with a note); ``low_hz`` must be below it.
+    filter_ms : float
+        Order of the FIR filter in ms of samples (default 16: 512 at 32 kHz, evsonganaly's
+        ``fir1(512, ...)``), rounded to an even number of samples, at least 2.
     smooth_ms : float
         Width of the boxcar that averages the squared song, in ms (evsonganaly's ``sm_win``;
         default 2).
@@ -136,6 +143,7 @@ class Amplitude(Detector):
 
     low_hz: float | None = 500.0
     high_hz: float | None = 10000.0
+    filter_ms: float = 16.0
     smooth_ms: float = 2.0
     threshold_mode: str = "noise"
     threshold: float | None = None
@@ -156,6 +164,19 @@ class Amplitude(Detector):
         """Raise :class:`~sonotype.errors.ParameterError` for parameters unusable at ``sr``."""
         self._check_envelope(sr)
         self._check_thresholds()
+
+    def for_rate(self, sr: int) -> tuple[Amplitude, tuple[str, ...]]:
+        """This detector at ``sr`` Hz: a ``high_hz`` at or above half the sample rate is
+        dropped (the recording holds nothing above it, so the filter becomes a high-pass),
+        with a note saying so."""
+        nyquist = sr / 2
+        if _finite(self.high_hz) and self.high_hz >= nyquist:
+            note = (
+                f"amplitude: high_hz={self.high_hz:g} is not below half the sample rate "
+                f"({nyquist:g} Hz at {sr} Hz); using no low-pass edge (high_hz=None)"
+            )
+            return self._replace(high_hz=None), (note,)
+        return self, ()
 
     def _check_envelope(self, sr: int) -> None:
         nyquist = sr / 2
@@ -181,6 +202,11 @@ class Amplitude(Detector):
             raise ParameterError(
                 f"low_hz={self.low_hz:g} must be below high_hz={self.high_hz:g}; the defaults "
                 "are 500 and 10000"
+            )
+        if not (_finite(self.filter_ms) and self.filter_ms > 0):
+            raise ParameterError(
+                f"filter_ms={self.filter_ms!r} must be positive; the default is 16 (512 "
+                "samples at 32 kHz, as evsonganaly)"
             )
         if not (_finite(self.smooth_ms) and self.smooth_ms > 0):
             raise ParameterError(f"smooth_ms={self.smooth_ms!r} must be positive; the default is 2")
@@ -276,10 +302,14 @@ class Amplitude(Detector):
         env, env_start = self._envelope(y, sr=sr, start=0, n_samples=len(y))
         return env[-env_start : -env_start + len(y)]
 
+    def filter_order(self, sr: int) -> int:
+        """FIR order at ``sr``: the even number of samples nearest ``filter_ms``, at least 2."""
+        return max(2, 2 * _round_half_up(sr * self.filter_ms / 2000))
+
     def _kernel(self, sr: int) -> np.ndarray | None:
         if self.low_hz is None and self.high_hz is None:
             return None
-        return zero_phase(fir_bandpass(sr, low_hz=self.low_hz, high_hz=self.high_hz))
+        return _zero_phase_kernel(sr, self.low_hz, self.high_hz, self.filter_order(sr))
 
     def _envelope(
         self, y: np.ndarray, *, sr: int, start: int, n_samples: int
@@ -391,6 +421,14 @@ class Amplitude(Detector):
         onset = self.onset_threshold if self.onset_threshold is not None else base
         offset = self.offset_threshold if self.offset_threshold is not None else base
         return float(onset) * scale, float(offset) * scale
+
+
+@lru_cache(maxsize=16)
+def _zero_phase_kernel(sr: int, low_hz, high_hz, order: int) -> np.ndarray:
+    """The zero-phase band-pass kernel, designed once per setting (every block asks)."""
+    kernel = zero_phase(fir_bandpass(sr, low_hz=low_hz, high_hz=high_hz, order=order))
+    kernel.flags.writeable = False
+    return kernel
 
 
 def _hysteresis(above_offset: Intervals, above_onset: Intervals) -> Intervals:

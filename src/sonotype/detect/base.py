@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -42,6 +42,20 @@ class Detector(ABC):
 
     def check(self, sr: int) -> None:  # noqa: B027 - optional hook
         """Raise :class:`~sonotype.errors.ParameterError` for parameters unusable at ``sr``."""
+
+    def for_rate(self, sr: int) -> tuple[Detector, tuple[str, ...]]:
+        """This detector with its parameters fitted to a recording at ``sr`` Hz, and a note
+        for each parameter changed (band edges above the Nyquist frequency clipped, window
+        lengths rounded to a power of two of samples).
+
+        :func:`~sonotype.detect.detect_recording` runs the fitted detector; callers that
+        talk to a user show the notes (the science code never prints them). The detector
+        itself is left unchanged. The base class changes nothing.
+        """
+        return self, ()
+
+    def _replace(self, **changes: Any) -> Detector:
+        return replace(self, **changes) if changes else self
 
     @abstractmethod
     def labels(self) -> tuple[str, ...]:
