@@ -14,7 +14,13 @@ def detect(
         None, help="Audio files or folders; omit inside a project to detect on all its recordings."
     ),
     method: str = typer.Option(
-        "time-freq", "--method", "-m", help="Detector: time-freq, amplitude."
+        None, "--method", "-m", help="Detector: time-freq (default), amplitude; or the preset's."
+    ),
+    preset: str = typer.Option(
+        None,
+        "--preset",
+        help="Detector parameters for songbird, fly, rodent-usv or bat (see docs/detect.md); "
+        "--set overrides them.",
     ),
     settings: list[str] = typer.Option(
         [], "--set", help="Detector parameter KEY=VALUE (repeatable), e.g. --set time_sigma=9,4."
@@ -30,7 +36,8 @@ def detect(
     store them (kind detected), replacing this detector's earlier results in one undoable edit.
 
     Detector parameters: `sonotype detect --method NAME --set KEY=VALUE`; an unknown key
-    lists the valid ones.
+    lists the valid ones. `--preset NAME` starts from a documented set of parameters.
+    Parameters that do not fit a recording's sample rate are fitted to it, with a note.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -38,10 +45,15 @@ def detect(
     from sonotype.audio import is_audio_path
     from sonotype.cli.console import err, out
     from sonotype.cli.options import open_project
-    from sonotype.detect import detect_many, make_detector
+    from sonotype.detect import detect_many, make_detector, preset_detector
     from sonotype.errors import ParameterError
 
-    detector = make_detector(method, **_parse_settings(settings))
+    if preset is not None:
+        detector = preset_detector(preset, method=method, **_parse_settings(settings))
+        method = detector.name
+    else:
+        method = method or "time-freq"
+        detector = make_detector(method, **_parse_settings(settings))
     project = None
     if paths:
         if output is None:
@@ -82,7 +94,12 @@ def detect(
     summary = ", ".join(f"{label} {n}" for label, n in sorted(counts.items())) or "nothing"
     if project is not None:
         with project:
-            config = {"method": method, "params": detector.params(), "block_s": block_s}
+            config = {
+                "method": method,
+                "preset": preset,
+                "params": detector.params(),
+                "block_s": block_s,
+            }
             with project.run("detect", config):
                 edit = project.add_events(
                     events,

@@ -12,6 +12,9 @@ detector splits its work in three:
    file would.
 3. :meth:`Detector.finish`: operations on the whole recording's intervals (closing short
    gaps, dropping short events), which are small and are applied once, globally.
+4. :meth:`Detector.refine` (optional): boundaries moved event by event, reading only the
+   audio around each event (the amplitude detector's boundaries relative to each
+   syllable's peak).
 """
 
 from __future__ import annotations
@@ -89,6 +92,18 @@ class Detector(ABC):
 
     def finish(self, intervals: dict[str, Intervals], *, sr: int, n_samples: int):
         """Turn the whole recording's raw intervals into the events (identity by default)."""
+        return intervals
+
+    def refine(
+        self,
+        intervals: dict[str, Intervals],
+        *,
+        recording: Recording,
+        channel: int,
+        stats: Mapping[str, Any],
+    ) -> dict[str, Intervals]:
+        """Move the final events' boundaries, reading only the audio around each event
+        (after :meth:`finish`; identity by default)."""
         return intervals
 
     def params(self) -> dict[str, Any]:

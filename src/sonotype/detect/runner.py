@@ -152,7 +152,8 @@ def _detect_channel(
             done.setdefault(label, []).append(joined[:-1])
             pending[label] = joined[-1:]
     merged = {label: _join([*parts, pending[label]]) for label, parts in done.items()}
-    return detector.finish(merged, sr=sr, n_samples=recording.frames)
+    found = detector.finish(merged, sr=sr, n_samples=recording.frames)
+    return detector.refine(found, recording=recording, channel=channel, stats=stats)
 
 
 _NONE = np.zeros((0, 2), np.int64)
