@@ -48,8 +48,11 @@ from sonotype.spectral import multitaper
 #: Samples per read when computing whole-recording statistics: fixed, so the statistics do
 #: not depend on the block length the detection runs with.
 _STATS_CHUNK = 1 << 20
-#: F-test windows computed at once: bounds the memory of the tapered spectra.
+#: F-test windows computed at once: bounds the memory of the tapered spectra...
 _WINDOWS_PER_CHUNK = 2048
+#: ...and of the per-window spectra (frequency bins times windows), which at high rates have
+#: thousands of bins: 2048 windows of 8192 samples at 250 kHz would hold over 1 GB.
+_BINS_PER_CHUNK = 1 << 21
 #: Fewest samples in an F-test window.
 _MIN_WINDOW = 8
 
@@ -267,8 +270,9 @@ class TimeFreq(Detector):
         time (the tapered spectra of a whole block would take hundreds of MB)."""
         low, high = self._band(sr)
         n_windows = 1 + (len(y) - n) // hop
-        for first in range(0, n_windows, _WINDOWS_PER_CHUNK):
-            count = min(_WINDOWS_PER_CHUNK, n_windows - first)
+        per_chunk = max(1, min(_WINDOWS_PER_CHUNK, _BINS_PER_CHUNK // (n // 2 + 1)))
+        for first in range(0, n_windows, per_chunk):
+            count = min(per_chunk, n_windows - first)
             piece = y[first * hop : first * hop + (count - 1) * hop + n]
             result = multitaper(
                 piece, sr=sr, n_fft=n, hop_length=hop, nw=self.freq_nw, center=False
