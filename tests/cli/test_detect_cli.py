@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -63,3 +64,40 @@ def test_bad_settings_are_clear(flies, tmp_path):
         invoke("detect", flies, "-o", tmp_path / "x.csv", "--set", "sigma=3")
     with pytest.raises(ParameterError, match="pass -o/--output"):
         invoke("detect", flies)
+
+
+def test_default_detect_works_at_32_khz_and_notes_what_it_fitted(tmp_path):
+    """The default method's F-test window (25.6 ms, 819.2 samples at 32 kHz) becomes a power
+    of two, and the amplitude detector's 10 kHz edge is dropped at 16 kHz, with notes."""
+    rng = np.random.default_rng(0)
+    for sr in (32000, 16000):
+        write_audio(tmp_path / "audio" / f"x{sr}.wav", 0.01 * rng.standard_normal(sr), sr)
+    result = invoke("detect", tmp_path / "audio", "-o", tmp_path / "found.csv",
+                    "--workers", "1")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "freq_n_ms=25.6 is 819.2 samples at 32000 Hz" in result.output
+    assert "using 1024 samples (32 ms) (1 recording at 32000 Hz)" in result.output
+    result = invoke("detect", tmp_path / "audio", "-m", "amplitude", "-o", tmp_path / "a.csv",
+                    "--workers", "1")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "high_hz=10000 is not below half the sample rate (8000 Hz at 16000 Hz)" in result.output
+    assert "32000" not in result.output.split("note:")[-1]
+
+
+def test_preset_sets_method_and_parameters_and_set_overrides_them(tmp_path):
+    from tests.detect.test_presets import USV_SR, ultrasonic_calls
+
+    y, calls = ultrasonic_calls(np.random.default_rng(1), n_calls=6, duration_s=1.5)
+    write_audio(tmp_path / "usv.wav", y, USV_SR, subtype="FLOAT")
+    result = invoke("detect", tmp_path / "usv.wav", "--preset", "rodent-usv",
+                    "-o", tmp_path / "found.csv")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    found = read_events(tmp_path / "found.csv")
+    assert len(found) == len(calls) and set(found["label"]) == {"syllable"}
+    # A minimum duration longer than every call leaves nothing.
+    result = invoke("detect", tmp_path / "usv.wav", "--preset", "rodent-usv", "--set",
+                    "min_duration_ms=25", "-o", tmp_path / "none.csv")  # fmt: skip
+    assert "detected 0 events" in result.output
+    with pytest.raises(ParameterError, match="--preset rodent-usv configures --method amplitude"):
+        invoke("detect", tmp_path / "usv.wav", "--preset", "rodent-usv", "-m", "time-freq",
+               "-o", tmp_path / "x.csv")  # fmt: skip

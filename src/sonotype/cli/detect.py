@@ -14,7 +14,13 @@ def detect(
         None, help="Audio files or folders; omit inside a project to detect on all its recordings."
     ),
     method: str = typer.Option(
-        "time-freq", "--method", "-m", help="Detector: time-freq, amplitude."
+        None, "--method", "-m", help="Detector: time-freq (default), amplitude; or the preset's."
+    ),
+    preset: str = typer.Option(
+        None,
+        "--preset",
+        help="Detector parameters for songbird, fly, rodent-usv or bat (see docs/detect.md); "
+        "--set overrides them.",
     ),
     settings: list[str] = typer.Option(
         [], "--set", help="Detector parameter KEY=VALUE (repeatable), e.g. --set time_sigma=9,4."
@@ -31,7 +37,9 @@ def detect(
 
     Detector parameters: `sonotype detect --method NAME --set KEY=VALUE`; an unknown key
     lists the valid ones. In a project, the detect.NAME table of sonotype.toml (written by
-    `sonotype tune-detector`) sets the defaults that --set overrides.
+    `sonotype tune-detector`) sets the defaults that --set overrides; `--preset NAME` starts
+    from a documented set of parameters instead. Parameters that do not fit a recording's
+    sample rate are fitted to it, with a note.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -39,10 +47,15 @@ def detect(
     from sonotype.audio import is_audio_path
     from sonotype.cli.console import err, out
     from sonotype.cli.options import open_project
-    from sonotype.detect import detect_many, make_detector
+    from sonotype.detect import detect_many, make_detector, preset_detector
     from sonotype.errors import ParameterError
 
     explicit = _parse_settings(settings)
+    if preset is not None:  # checks the preset and --method before any work
+        method = preset_detector(preset, method=method, **explicit).name
+    else:
+        method = method or "time-freq"
+        make_detector(method, **explicit)
     project = None
     if paths:
         if output is None:
@@ -63,15 +76,25 @@ def detect(
         recordings = [(name, project.recording_path(name)) for name in index["path"]]
     if not recordings:
         raise ParameterError("no recordings to detect on")
-    # Parameters tuned for this project (`sonotype tune-detector`) are the defaults there.
+    # Parameters tuned for this project (`sonotype tune-detector`) are the defaults there,
+    # unless a preset was asked for on the command line.
     tuned = project.config.detect.params(method) if project is not None else {}
     if project is None and project_dir is not None:
         with open_project(project_dir) as enclosing:
             tuned = enclosing.config.detect.params(method)
-    if tuned:
-        err.print(f"using [detect.{method}] of sonotype.toml (--set overrides): "
-                  + ", ".join(f"{k}={v}" for k, v in tuned.items()), markup=False)  # fmt: skip
-    detector = make_detector(method, **{**tuned, **explicit})
+    if preset is not None:
+        if tuned:
+            note = f"--preset {preset}: the [detect.{method}] table of sonotype.toml is not used"
+            err.print(note, markup=False)
+        detector = preset_detector(preset, method=method, **explicit)
+    else:
+        if tuned:
+            err.print(f"using [detect.{method}] of sonotype.toml (--set overrides): "
+                      + ", ".join(f"{k}={v}" for k, v in tuned.items()), markup=False)  # fmt: skip
+        detector = make_detector(method, **{**tuned, **explicit})
+
+    for note in _rate_notes(detector, recordings):
+        err.print(f"[yellow]note:[/] {note}")
 
     columns = (TextColumn("[bold]detecting"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err, transient=True) as bar:
@@ -89,7 +112,12 @@ def detect(
     summary = ", ".join(f"{label} {n}" for label, n in sorted(counts.items())) or "nothing"
     if project is not None:
         with project:
-            config = {"method": method, "params": detector.params(), "block_s": block_s}
+            config = {
+                "method": method,
+                "preset": preset,
+                "params": detector.params(),
+                "block_s": block_s,
+            }
             with project.run("detect", config):
                 edit = project.add_events(
                     events,
@@ -126,3 +154,25 @@ def _parse_settings(settings: list[str]) -> dict:
         else:
             params[key.strip()] = None if value.lower() == "none" else value
     return params
+
+
+def _rate_notes(detector, recordings) -> list[str]:
+    """The detector's notes on fitting itself to each sample rate among the recordings
+    (once per rate, naming how many recordings have it); unreadable files are left to the
+    detection, which reports them."""
+    from sonotype.audio import Recording
+    from sonotype.errors import SonotypeError
+
+    rates: dict[int, int] = {}
+    for _, path in recordings:
+        try:
+            sr = Recording(path).sr
+        except (SonotypeError, OSError):
+            continue
+        rates[sr] = rates.get(sr, 0) + 1
+    notes = []
+    for sr, count in sorted(rates.items()):
+        _, fitted = detector.for_rate(sr)
+        where = f" ({count} recording{'s' if count > 1 else ''} at {sr} Hz)"
+        notes += [note + where for note in fitted]
+    return notes

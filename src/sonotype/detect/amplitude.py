@@ -5,7 +5,9 @@ This is the segmentation of evsonganaly (Tumer & Brainard 2007; ``SmoothData.m``
 most songbird pipelines:
 
 1. band-pass the song with a 512th-order FIR (Hamming window, 500-10000 Hz by default),
-   forward and backward (zero phase);
+   forward and backward (zero phase); the order is 16 ms of samples (``filter_ms``), 512 at
+   evsonganaly's 32 kHz, so that the filter rings as long, and its band edges are as sharp
+   in Hz, at any rate;
 2. square it and average over a centred boxcar of ``round(sr * smooth_ms / 1000)`` samples:
    the *envelope*, in squared sample units scaled by ``amplitude_scale`` (32768, so that a
    16-bit recording, which sonotype reads as floats in [-1, 1), is in evsonganaly's raw
@@ -15,7 +17,11 @@ most songbird pipelines:
    and ends where it falls to ``offset_threshold`` or below (hysteresis);
 4. silent gaps of at most ``min_silence_ms`` are closed (evsonganaly keeps gaps longer than
    ``min_int``), then syllables of at most ``min_duration_ms`` are dropped (it keeps those
-   longer than ``min_dur``).
+   longer than ``min_dur``);
+5. optionally (``onset_db``, ``offset_db``; not in evsonganaly), each syllable's boundaries
+   move to where its envelope crosses a level set relative to that syllable's own peak:
+   a loud syllable whose tail decays slowly ends where the tail falls ``offset_db`` below
+   its peak, not where it crosses a threshold set for the whole recording.
 
 The threshold is absolute (``threshold_mode="absolute"``, evsonganaly) or a multiple of the
 recording's noise floor (``"noise"``, the default): ``noise_factor`` times the
@@ -39,6 +45,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
@@ -70,6 +77,10 @@ _EPS = 1e-6
 
 THRESHOLD_MODES = ("absolute", "noise")
 
+#: Farthest a peak-relative boundary moves out of the thresholded syllable: a tail, not a
+#: neighbouring sound.
+_REFINE_REACH_S = 0.1
+
 
 @register_detector
 @dataclass
@@ -82,7 +93,11 @@ class Amplitude(Detector):
     low_hz, high_hz : float or None
         Pass band of the FIR filter in Hz (default 500-10000, as evsonganaly); ``None``
         drops that edge (``high_hz=None`` is a high-pass; both ``None``, no filter).
-        ``high_hz`` must be below half the sample rate.
+        A ``high_hz`` at or above half the sample rate is dropped when the detector runs on
+        a recording (:meth:`for_rate`, with a note); ``low_hz`` must be below it.
+    filter_ms : float
+        Order of the FIR filter in ms of samples (default 16: 512 at 32 kHz, evsonganaly's
+        ``fir1(512, ...)``), rounded to an even number of samples, at least 2.
     smooth_ms : float
         Width of the boxcar that averages the squared song, in ms (evsonganaly's ``sm_win``;
         default 2).
@@ -115,6 +130,14 @@ class Amplitude(Detector):
     min_duration_ms : float
         Syllables of at most this, after closing gaps, are dropped (evsonganaly's
         ``min_dur``; default 20).
+    onset_db, offset_db : float, optional
+        Boundaries relative to each syllable's peak (off by default): after the steps
+        above, a syllable starts where its envelope first rises above ``onset_db`` below its
+        peak and ends where it last falls to ``offset_db`` below it. A boundary inside the
+        syllable moves in; one whose envelope is still above that level moves out, until
+        the envelope falls to it, but never past the quietest point before the next sound,
+        into a neighbouring syllable, more than 100 ms, or (in ``"noise"`` mode) below
+        twice the noise floor (3 dB over it).
     amplitude_scale : float
         Factor applied to the samples before squaring (default 32768: a 16-bit recording,
         read as floats in [-1, 1), in raw integer units as evsonganaly sees it).
@@ -136,6 +159,7 @@ class Amplitude(Detector):
 
     low_hz: float | None = 500.0
     high_hz: float | None = 10000.0
+    filter_ms: float = 16.0
     smooth_ms: float = 2.0
     threshold_mode: str = "noise"
     threshold: float | None = None
@@ -145,6 +169,8 @@ class Amplitude(Detector):
     offset_threshold: float | None = None
     min_silence_ms: float = 5.0
     min_duration_ms: float = 20.0
+    onset_db: float | None = None
+    offset_db: float | None = None
     amplitude_scale: float = 32768.0
 
     def labels(self) -> tuple[str, ...]:
@@ -156,6 +182,19 @@ class Amplitude(Detector):
         """Raise :class:`~sonotype.errors.ParameterError` for parameters unusable at ``sr``."""
         self._check_envelope(sr)
         self._check_thresholds()
+
+    def for_rate(self, sr: int) -> tuple[Amplitude, tuple[str, ...]]:
+        """This detector at ``sr`` Hz: a ``high_hz`` at or above half the sample rate is
+        dropped (the recording holds nothing above it, so the filter becomes a high-pass),
+        with a note saying so."""
+        nyquist = sr / 2
+        if _finite(self.high_hz) and self.high_hz >= nyquist:
+            note = (
+                f"amplitude: high_hz={self.high_hz:g} is not below half the sample rate "
+                f"({nyquist:g} Hz at {sr} Hz); using no low-pass edge (high_hz=None)"
+            )
+            return self._replace(high_hz=None), (note,)
+        return self, ()
 
     def _check_envelope(self, sr: int) -> None:
         nyquist = sr / 2
@@ -182,6 +221,11 @@ class Amplitude(Detector):
                 f"low_hz={self.low_hz:g} must be below high_hz={self.high_hz:g}; the defaults "
                 "are 500 and 10000"
             )
+        if not (_finite(self.filter_ms) and self.filter_ms > 0):
+            raise ParameterError(
+                f"filter_ms={self.filter_ms!r} must be positive; the default is 16 (512 "
+                "samples at 32 kHz, as evsonganaly)"
+            )
         if not (_finite(self.smooth_ms) and self.smooth_ms > 0):
             raise ParameterError(f"smooth_ms={self.smooth_ms!r} must be positive; the default is 2")
         if _round_half_up(sr * self.smooth_ms / 1000) < 1:
@@ -194,6 +238,13 @@ class Amplitude(Detector):
             if not (_finite(value) and value >= 0):
                 raise ParameterError(
                     f"{name}={value!r} must be zero or positive; the default is {default}"
+                )
+        for name in ("onset_db", "offset_db"):
+            value = getattr(self, name)
+            if value is not None and not (_finite(value) and value > 0):
+                raise ParameterError(
+                    f"{name}={value!r} must be a positive number of dB below each syllable's "
+                    "peak, or None to keep the threshold's boundary"
                 )
         if not (_finite(self.amplitude_scale) and self.amplitude_scale > 0):
             raise ParameterError(
@@ -276,10 +327,14 @@ class Amplitude(Detector):
         env, env_start = self._envelope(y, sr=sr, start=0, n_samples=len(y))
         return env[-env_start : -env_start + len(y)]
 
+    def filter_order(self, sr: int) -> int:
+        """FIR order at ``sr``: the even number of samples nearest ``filter_ms``, at least 2."""
+        return max(2, 2 * _round_half_up(sr * self.filter_ms / 2000))
+
     def _kernel(self, sr: int) -> np.ndarray | None:
         if self.low_hz is None and self.high_hz is None:
             return None
-        return zero_phase(fir_bandpass(sr, low_hz=self.low_hz, high_hz=self.high_hz))
+        return _zero_phase_kernel(sr, self.low_hz, self.high_hz, self.filter_order(sr))
 
     def _envelope(
         self, y: np.ndarray, *, sr: int, start: int, n_samples: int
@@ -382,6 +437,41 @@ class Amplitude(Detector):
         found = drop_short(found, _at_most(self.min_duration_ms, sr) + 1)
         return {"syllable": found}
 
+    def refine(
+        self,
+        intervals: dict[str, Intervals],
+        *,
+        recording: Recording,
+        channel: int,
+        stats: Mapping[str, Any],
+    ) -> dict[str, Intervals]:
+        """Boundaries relative to each syllable's peak (``onset_db``, ``offset_db``),
+        reading only the audio around each syllable."""
+        found = intervals.get("syllable", np.zeros((0, 2), np.int64))
+        if (self.onset_db is None and self.offset_db is None) or not len(found):
+            return intervals
+        sr, n = recording.sr, stats["n_samples"]
+        reach, context = round(_REFINE_REACH_S * sr), self.context(sr)
+        floor = 2.0 * stats["noise_floor"] if stats["noise_floor"] is not None else 0.0
+        out = found.copy()
+        for i, (on, off) in enumerate(found):
+            # Boundaries move out at most `reach`, and never past a neighbour.
+            lo = max(out[i - 1, 1] if i else 0, on - reach)
+            hi = min(found[i + 1, 0] if i + 1 < len(found) else n, off + reach)
+            start = max(0, lo - context)
+            y = recording.read_frames(start, min(n, hi + context), channel=channel)[0]
+            env, env_start = self._envelope(y, sr=sr, start=start, n_samples=n)
+            env = env[lo - env_start : hi - env_start]
+            out[i] = lo + _peak_relative_bounds(
+                env,
+                on - lo,
+                off - lo,
+                floor=floor,
+                onset_db=self.onset_db,
+                offset_db=self.offset_db,
+            )
+        return {"syllable": out}
+
     def _thresholds(self, floor: float) -> tuple[float, float]:
         """(onset, offset) thresholds as envelope values, given the noise floor."""
         if self.threshold_mode == "noise":
@@ -391,6 +481,63 @@ class Amplitude(Detector):
         onset = self.onset_threshold if self.onset_threshold is not None else base
         offset = self.offset_threshold if self.offset_threshold is not None else base
         return float(onset) * scale, float(offset) * scale
+
+
+@lru_cache(maxsize=16)
+def _zero_phase_kernel(sr: int, low_hz, high_hz, order: int) -> np.ndarray:
+    """The zero-phase band-pass kernel, designed once per setting (every block asks)."""
+    kernel = zero_phase(fir_bandpass(sr, low_hz=low_hz, high_hz=high_hz, order=order))
+    kernel.flags.writeable = False
+    return kernel
+
+
+def _peak_relative_bounds(
+    env: np.ndarray,
+    on: int,
+    off: int,
+    *,
+    floor: float,
+    onset_db: float | None,
+    offset_db: float | None,
+) -> np.ndarray:
+    """``[onset, offset)`` within ``env`` of the syllable ``[on, off)``, moved to where the
+    envelope crosses ``onset_db`` / ``offset_db`` below the syllable's peak (or ``floor``,
+    whichever is higher); a boundary whose ``*_db`` is None stays.
+
+    Examples
+    --------
+    >>> env = np.array([1, 2, 50, 100, 60, 30, 5, 1.0])
+    >>> _peak_relative_bounds(env, 3, 5, floor=0, onset_db=10, offset_db=6).tolist()
+    [2, 6]
+
+    A boundary moving out stops at the valley before the next sound:
+
+    >>> env = np.array([100, 60, 40, 30, 50, 90.0])
+    >>> _peak_relative_bounds(env, 0, 2, floor=0, onset_db=None, offset_db=20).tolist()
+    [0, 3]
+    """
+    peak = env[on:off].max()
+    bounds = np.array([on, off], np.int64)
+    for side, db in ((0, onset_db), (1, offset_db)):
+        level = None if db is None else max(peak * 10 ** (-db / 10), floor)
+        if level is None or peak <= level:
+            continue
+        above = env > level
+        edge = on if side == 0 else off - 1
+        if above[edge]:
+            # Still loud at the boundary: move out until the envelope falls to the level,
+            # but not past the quietest point between here and the reach (the valley
+            # before whatever sound comes next).
+            outside = env[:on][::-1] if side == 0 else env[off:]
+            valley = int(np.argmin(outside)) if len(outside) else 0
+            falls = np.flatnonzero(outside[: valley + 1] <= level)
+            step = falls[0] if len(falls) else valley
+            bounds[side] = on - step if side == 0 else off + step
+        elif side == 0:  # quiet at the onset: move in to where it first rises above
+            bounds[0] = on + np.argmax(above[on:off])
+        else:  # quiet at the offset: move in to just after it last is above
+            bounds[1] = off - np.argmax(above[on:off][::-1])
+    return bounds
 
 
 def _hysteresis(above_offset: Intervals, above_onset: Intervals) -> Intervals:

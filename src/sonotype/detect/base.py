@@ -12,13 +12,16 @@ detector splits its work in three:
    file would.
 3. :meth:`Detector.finish`: operations on the whole recording's intervals (closing short
    gaps, dropping short events), which are small and are applied once, globally.
+4. :meth:`Detector.refine` (optional): boundaries moved event by event, reading only the
+   audio around each event (the amplitude detector's boundaries relative to each
+   syllable's peak).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -42,6 +45,20 @@ class Detector(ABC):
 
     def check(self, sr: int) -> None:  # noqa: B027 - optional hook
         """Raise :class:`~sonotype.errors.ParameterError` for parameters unusable at ``sr``."""
+
+    def for_rate(self, sr: int) -> tuple[Detector, tuple[str, ...]]:
+        """This detector with its parameters fitted to a recording at ``sr`` Hz, and a note
+        for each parameter changed (band edges above the Nyquist frequency clipped, window
+        lengths rounded to a power of two of samples).
+
+        :func:`~sonotype.detect.detect_recording` runs the fitted detector; callers that
+        talk to a user show the notes (the science code never prints them). The detector
+        itself is left unchanged. The base class changes nothing.
+        """
+        return self, ()
+
+    def _replace(self, **changes: Any) -> Detector:
+        return replace(self, **changes) if changes else self
 
     @abstractmethod
     def labels(self) -> tuple[str, ...]:
@@ -75,6 +92,18 @@ class Detector(ABC):
 
     def finish(self, intervals: dict[str, Intervals], *, sr: int, n_samples: int):
         """Turn the whole recording's raw intervals into the events (identity by default)."""
+        return intervals
+
+    def refine(
+        self,
+        intervals: dict[str, Intervals],
+        *,
+        recording: Recording,
+        channel: int,
+        stats: Mapping[str, Any],
+    ) -> dict[str, Intervals]:
+        """Move the final events' boundaries, reading only the audio around each event
+        (after :meth:`finish`; identity by default)."""
         return intervals
 
     def params(self) -> dict[str, Any]:

@@ -29,6 +29,8 @@ def detect_recording(
 ) -> pd.DataFrame:
     """Detected events of one recording as an Events table (kind ``detected``).
 
+    The detector runs as fitted to the recording's sample rate (:meth:`Detector.for_rate`).
+
     Parameters
     ----------
     detector : Detector
@@ -43,6 +45,8 @@ def detect_recording(
     if not isinstance(recording, Recording):
         recording = Recording(recording)
     sr = recording.sr
+    # Defaults adapt to the rate; callers that talk to a user show for_rate's notes.
+    detector, _ = detector.for_rate(sr)
     detector.check(sr)
     name = name or recording.path.name
     tables = []
@@ -148,7 +152,8 @@ def _detect_channel(
             done.setdefault(label, []).append(joined[:-1])
             pending[label] = joined[-1:]
     merged = {label: _join([*parts, pending[label]]) for label, parts in done.items()}
-    return detector.finish(merged, sr=sr, n_samples=recording.frames)
+    found = detector.finish(merged, sr=sr, n_samples=recording.frames)
+    return detector.refine(found, recording=recording, channel=channel, stats=stats)
 
 
 _NONE = np.zeros((0, 2), np.int64)

@@ -48,8 +48,13 @@ from sonotype.spectral import multitaper
 #: Samples per read when computing whole-recording statistics: fixed, so the statistics do
 #: not depend on the block length the detection runs with.
 _STATS_CHUNK = 1 << 20
-#: F-test windows computed at once: bounds the memory of the tapered spectra.
+#: F-test windows computed at once: bounds the memory of the tapered spectra...
 _WINDOWS_PER_CHUNK = 2048
+#: ...and of the per-window spectra (frequency bins times windows), which at high rates have
+#: thousands of bins: 2048 windows of 8192 samples at 250 kHz would hold over 1 GB.
+_BINS_PER_CHUNK = 1 << 21
+#: Fewest samples in an F-test window.
+_MIN_WINDOW = 8
 
 
 @register_detector
@@ -69,8 +74,9 @@ class TimeFreq(Detector):
         Centre and spread: median and MAD (robust to loud song) or mean and standard
         deviation.
     freq_n_ms : float
-        F-test window; must be a power of two in samples at the recording's rate
-        (25.6 ms is 64 samples at 2500 Hz).
+        F-test window (25.6 ms is 64 samples at 2500 Hz, SongExplorer's default). It must be
+        a power of two in samples: when the detector runs on a recording, another value
+        becomes the nearest power of two (:meth:`for_rate`, with a note).
     freq_nw : float
         Time-half-bandwidth of the DPSS tapers (``2 * freq_nw - 1`` tapers are used).
     freq_rho : str or pair
@@ -80,7 +86,8 @@ class TimeFreq(Detector):
         Tonal stretches shorter than this are dropped and gaps shorter than it closed;
         default 25.6.
     freq_range_hz : pair of float, optional
-        Frequencies tested, ``(low, high)``; all by default.
+        Frequencies tested, ``(low, high)``; all by default. A ``high`` above half the
+        sample rate is clipped to it when the detector runs on a recording.
     """
 
     name: ClassVar[str] = "time-freq"
@@ -112,7 +119,7 @@ class TimeFreq(Detector):
             if not getattr(self, name) > 0:
                 raise ParameterError(f"{name}={getattr(self, name)!r} must be positive")
         n = round(self.freq_n_ms / 1000 * sr)
-        if n < 8 or n & (n - 1):
+        if not _power_of_two(n):
             lower = 2 ** max(3, math.floor(math.log2(max(n, 1))))
             upper = 2 ** max(4, math.ceil(math.log2(max(n, 1))))
             raise ParameterError(
@@ -132,6 +139,33 @@ class TimeFreq(Detector):
                     f"freq_range_hz={self.freq_range_hz!r} must be (low, high) with "
                     f"0 <= low < high <= {sr / 2:g} Hz (half the sample rate)"
                 )
+
+    def for_rate(self, sr: int) -> tuple[TimeFreq, tuple[str, ...]]:
+        """This detector at ``sr`` Hz: ``freq_n_ms`` becomes the nearest power of two of
+        samples (on a log scale: 25.6 ms is 1024 samples at 32 and 44.1 kHz, 8192 at
+        250 kHz), and a ``freq_range_hz`` reaching above half the sample rate is clipped to
+        it, each with a note. Values :meth:`check` would refuse anyway are left to it."""
+        changes, notes = {}, []
+        n = self.freq_n_ms / 1000 * sr if _positive(self.freq_n_ms) else None
+        if n is not None and not _power_of_two(round(n)):
+            n2 = max(_MIN_WINDOW, 2 ** round(math.log2(n)))
+            changes["freq_n_ms"] = 1000 * n2 / sr
+            notes.append(
+                f"time-freq: freq_n_ms={self.freq_n_ms:g} is {n:.4g} samples at {sr} Hz, not a "
+                f"power of two; using {n2} samples ({changes['freq_n_ms']:.4g} ms)"
+            )
+        if self.freq_range_hz is not None:
+            try:
+                low, high = self._band(sr)
+            except ParameterError:
+                low = high = None  # check() says what is wrong with it
+            if high is not None and low < sr / 2 < high:
+                changes["freq_range_hz"] = (low, sr / 2)
+                notes.append(
+                    f"time-freq: freq_range_hz reaches {high:g} Hz, above half the sample rate "
+                    f"({sr / 2:g} Hz at {sr} Hz); testing {low:g}-{sr / 2:g} Hz"
+                )
+        return self._replace(**changes), tuple(notes)
 
     def context(self, sr: int) -> int:
         return self._n(sr)
@@ -236,11 +270,24 @@ class TimeFreq(Detector):
         time (the tapered spectra of a whole block would take hundreds of MB)."""
         low, high = self._band(sr)
         n_windows = 1 + (len(y) - n) // hop
-        for first in range(0, n_windows, _WINDOWS_PER_CHUNK):
-            count = min(_WINDOWS_PER_CHUNK, n_windows - first)
+        per_chunk = max(1, min(_WINDOWS_PER_CHUNK, _BINS_PER_CHUNK // (n // 2 + 1)))
+        for first in range(0, n_windows, per_chunk):
+            count = min(per_chunk, n_windows - first)
             piece = y[first * hop : first * hop + (count - 1) * hop + n]
             result = multitaper(
                 piece, sr=sr, n_fft=n, hop_length=hop, nw=self.freq_nw, center=False
             )
             band = (result.frequencies_hz >= low) & (result.frequencies_hz <= high)
             yield result.p_value[band].min(axis=0)
+
+
+def _power_of_two(n: int) -> bool:
+    """Whether ``n`` is a power of two of at least :data:`_MIN_WINDOW`."""
+    return n >= _MIN_WINDOW and not n & (n - 1)
+
+
+def _positive(value: Any) -> bool:
+    try:
+        return math.isfinite(value) and value > 0
+    except TypeError:
+        return False
