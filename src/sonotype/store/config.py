@@ -101,6 +101,15 @@ class AmplitudeSettings(_Section):
     amplitude_scale: float | None = Field(
         None, gt=0, description="Factor applied to the samples before squaring."
     )
+    filter_ms: float | None = Field(
+        None, gt=0, description="Length of the band-pass filter, ms of samples."
+    )
+    onset_db: float | None = Field(
+        None, gt=0, description="Onsets where each syllable's envelope is this far below its peak."
+    )
+    offset_db: float | None = Field(
+        None, gt=0, description="Offsets where each syllable's envelope is this far below its peak."
+    )
 
 
 class TimeFreqSettings(_Section):
