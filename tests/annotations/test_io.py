@@ -80,10 +80,18 @@ def test_bad_events_are_refused_before_writing(tmp_path, events):
 
 def test_format_cannot_be_told(tmp_path):
     (tmp_path / "mystery.csv").write_text("a,b\n1,2\n")
-    with pytest.raises(AnnotationFormatError, match=r"mystery\.csv: cannot tell .* --from"):
+    with pytest.raises(AnnotationFormatError, match=r"mystery\.csv: cannot tell .* format="):
         infer_format(tmp_path / "mystery.csv")
-    with pytest.raises(ParameterError, match=r"cannot tell the annotation format of .* --to"):
+    with pytest.raises(AnnotationFormatError, match=r"name it with --from FORMAT"):
+        infer_format(tmp_path / "mystery.csv", option_names={"format": "--from"})
+    with pytest.raises(ParameterError, match=r"cannot tell the annotation format of .* format="):
         write_events(make_events("a.wav", [0], [1], "x"), tmp_path / "out.xyz")
+    with pytest.raises(ParameterError, match=r"name it with --to FORMAT"):
+        write_events(
+            make_events("a.wav", [0], [1], "x"),
+            tmp_path / "out.xyz",
+            option_names={"to_format": "--to"},
+        )
 
 
 def test_missing_file_and_folder(tmp_path):

@@ -128,7 +128,7 @@ class Raven(AnnotationFormat):
         return f"{Path(recording).stem}.Table.1{SUFFIX}"
 
     def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
-        table, lines = _read_table(path)
+        table, lines = _read_table(path, options)
         require_columns(table, (SELECTION, BEGIN, END), path, format_name="Raven selection table")
         table, lines = _one_row_per_selection(table, lines, path)
 
@@ -186,10 +186,10 @@ class Raven(AnnotationFormat):
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _read_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
+def _read_table(path: Path, options: FormatOptions) -> tuple[pd.DataFrame, list[str]]:
     """The table as strings, and each row's name ("line 7") for messages."""
     # Only \n, \r\n and \r end a line: str.splitlines would also split labels at \u2028 etc.
-    all_lines = re.split(r"\r\n|\r|\n", open_text(path))
+    all_lines = re.split(r"\r\n|\r|\n", open_text(path, options))
     if not all_lines or not all_lines[0].strip():
         raise AnnotationFormatError(
             path,
