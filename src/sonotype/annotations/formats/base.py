@@ -244,7 +244,7 @@ def _decode(data: bytes, encoding: str, path: Path, options: FormatOptions) -> s
     except UnicodeDecodeError as error:
         offset = error.start
         line = data.count(b"\n", 0, offset) + 1
-        shown = data[offset : offset + 4].hex(" ").upper()
+        shown = data[offset : max(error.end, offset + 1)][:4].hex(" ").upper()
         if encoding == "utf-8-sig":
             fix = (
                 "it is in another encoding, such as Windows cp1252 or Latin-1 (tables saved "
