@@ -198,7 +198,7 @@ def validate_events(
     channel = _as_float(events["channel"], "channel", where, row_names)
     fail(np.isnan(channel), lambda i: "channel is missing")
     fail(
-        (channel < 0) | (channel != np.round(channel)),
+        (channel < 0) | (channel != np.round(channel)) | ~(channel < 2**31),
         lambda i: f"channel={channel[i]:g} must be a whole number >= 0 (channels count from 0)",
     )
     out["channel"] = channel.astype(np.int64)

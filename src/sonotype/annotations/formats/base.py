@@ -234,7 +234,7 @@ def open_text(path: Path, options: FormatOptions | None = None) -> str:
 
 def _decode(data: bytes, encoding: str, path: Path, options: FormatOptions) -> str:
     try:
-        return data.decode(encoding)
+        text = data.decode(encoding)
     except LookupError:
         raise AnnotationError(
             path,
@@ -259,6 +259,15 @@ def _decode(data: bytes, encoding: str, path: Path, options: FormatOptions) -> s
             path,
             f"line {line}: the bytes at offset {offset} ({shown}) {what}; {fix}",
         ) from None
+    if "\x00" in text:
+        # No annotation text holds a NUL; CSV parsers stop or misread at one.
+        at = text.index("\x00")
+        raise AnnotationError(
+            path,
+            f"line {text.count(chr(10), 0, at) + 1}: a NUL character (a zero byte); the file "
+            "is damaged or is not a text file",
+        )
+    return text
 
 
 def read_csv_table(
@@ -302,6 +311,8 @@ def read_csv_table(
                 f"row {first_row} has more fields than the header; quote fields that "
                 "contain commas",
             ) from None
+        except pd.errors.EmptyDataError:
+            raise AnnotationError(path, f"holds no {format_name} table") from None
         except pd.errors.ParserError as error:
             found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
             problem = (

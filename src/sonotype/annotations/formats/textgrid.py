@@ -331,7 +331,7 @@ class _Tokens:
 
     def count(self, what: str) -> int:
         value, line = self.number(what)
-        if value < 0 or value != int(value):
+        if not np.isfinite(value) or value < 0 or value != int(value):
             raise AnnotationFormatError(self.path, f"line {line}: {what} is {value:g}, not a count")
         return int(value)
 
