@@ -259,14 +259,6 @@ def _decode(data: bytes, encoding: str, path: Path, options: FormatOptions) -> s
             path,
             f"line {line}: the bytes at offset {offset} ({shown}) {what}; {fix}",
         ) from None
-    if "\x00" in text:
-        # No annotation text holds a NUL; CSV parsers stop or misread at one.
-        at = text.index("\x00")
-        raise AnnotationError(
-            path,
-            f"line {text.count(chr(10), 0, at) + 1}: a NUL character (a zero byte); the file "
-            "is damaged or is not a text file",
-        )
     return text
 
 
@@ -287,6 +279,14 @@ def read_csv_table(
     The text is decoded as :func:`open_text` does, with ``options.encoding``.
     """
     text = open_text(path, options)
+    if "\x00" in text:
+        # pandas' CSV parser stops or misreads at a NUL; no CSV annotation file holds one.
+        at = text.index("\x00")
+        raise AnnotationError(
+            path,
+            f"line {text.count(chr(10), 0, at) + 1}: a NUL character (a zero byte); the file "
+            "is damaged or is not a text file",
+        )
     first_row = 2 if header else 1
     if not text.strip():
         if header:

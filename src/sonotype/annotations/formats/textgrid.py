@@ -65,6 +65,7 @@ frequency bounds have no place in a TextGrid.
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,7 +96,8 @@ DEFAULT_TIERS = {INTERVAL_TIER: "labels", POINT_TIER: "points"}
 _TOKEN = re.compile(
     r'"(?P<string>(?:[^"]|"")*)"'
     r"|(?P<flag><exists>|<absent>)"
-    r"|(?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![\w.])"
+    r"|(?P<number>--undefined--|[-+]?(?:\d+\.?\d*|\.\d+|(?i:nan|inf(?:inity)?))"
+    r"(?:[eE][-+]?\d+)?)(?![\w.])"
     r"|(?P<skip>\[[^\]\n]*\]|[A-Za-z_]\w*\??|!.*|[^\s\"])"
 )
 
@@ -323,7 +325,8 @@ class _Tokens:
 
     def number(self, what: str) -> tuple[float, int]:
         value, line = self.next("number", what)
-        return float(value), line
+        # Praat writes --undefined-- for a missing value; validation then names the line.
+        return (math.nan if value == "--undefined--" else float(value)), line
 
     def string(self, what: str) -> tuple[str, int]:
         value, line = self.next("string", what)
