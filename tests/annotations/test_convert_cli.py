@@ -58,7 +58,7 @@ def test_trailing_slash_without_to_asks_for_it(tmp_path):
 def test_encoding_is_refused_then_read_with_the_option(tmp_path):
     (tmp_path / "t.txt").write_bytes("0.5\t1.0\tcafé\n".encode("cp1252"))
     with pytest.raises(
-        AnnotationError, match=r"t\.txt line 1: .*offset 11 \(E9\).*--encoding cp1252"
+        AnnotationError, match=r"t\.txt line 1: byte 11 \(E9, counting from 0\).*--encoding cp1252"
     ):
         invoke("convert", tmp_path / "t.txt", "-o", tmp_path / "t.csv")
     result = invoke("convert", tmp_path / "t.txt", "--encoding", "cp1252", "-o", tmp_path / "t.csv")

@@ -54,7 +54,7 @@ def test_cp1252_is_refused_with_the_offset_then_read_when_named(tmp_path, fmt):
     with pytest.raises(AnnotationError) as error:
         _read(path, fmt)
     message = str(error.value)
-    assert message.startswith(f"{path} line {line}: the bytes at offset {offset} (E9)")
+    assert message.startswith(f"{path} line {line}: byte {offset} (E9, counting from 0)")
     assert "is not UTF-8" in message and "encoding=cp1252" in message
     with pytest.raises(AnnotationError, match=r"--encoding cp1252"):
         _read(path, fmt, option_names={"encoding": "--encoding"})
@@ -77,7 +77,7 @@ def test_unknown_encoding_and_undecodable_bytes_in_a_named_one(tmp_path):
         read_events(path, format="audacity", encoding="klingon")
     path.write_bytes(b"0.5\t1.0\t\xff\n")
     with pytest.raises(
-        AnnotationError, match=r"line 1: .*offset 8 \(FF\) cannot be decoded as ascii"
+        AnnotationError, match=r"line 1: byte 8 \(FF, counting from 0\) cannot be decoded as ascii"
     ):
         read_events(path, format="audacity", encoding="ascii")
 

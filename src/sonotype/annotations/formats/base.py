@@ -257,7 +257,7 @@ def _decode(data: bytes, encoding: str, path: Path, options: FormatOptions) -> s
             what = f"cannot be decoded as {encoding}"
         raise AnnotationError(
             path,
-            f"line {line}: the bytes at offset {offset} ({shown}) {what}; {fix}",
+            f"line {line}: byte {offset} ({shown}, counting from 0) {what}; {fix}",
         ) from None
     return text
 

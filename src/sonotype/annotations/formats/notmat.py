@@ -25,7 +25,9 @@ from the onsets and offsets. For example (as MATLAB shows it)::
 
 The recording is the file name without ``.not.mat`` (``song.cbin.not.mat`` annotates
 ``song.cbin``); every syllable is on channel 0. :func:`read_notmat_segmentation` returns the
-segmentation parameters, so a segmenter can reproduce evsonganaly's.
+segmentation parameters, so a segmenter can reproduce evsonganaly's. Files are read with
+:func:`~sonotype.annotations.formats.matfile.read_mat5`, which checks every size a damaged
+file declares (scipy's ``loadmat`` can crash the process on those).
 
 Writing needs one-character labels and the song's sample rate (from the recording beside the
 file, else ``sr``). The segmentation parameters, which an Events table does not hold, get

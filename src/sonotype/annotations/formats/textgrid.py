@@ -51,14 +51,18 @@ goes into ``label:tier``, unless every tier carries the default name this writer
 events without one (IntervalTier "labels", TextTier "points"): so writing and reading back
 is lossless, and a file with just those tiers reads as a plain table.
 The recording is the audio file beside the TextGrid with the same stem, or
-``FormatOptions.recording``.
+``FormatOptions.recording``. Intervals of one tier that overlap (Praat never writes them) are
+an error naming the line, the tier and both intervals; ``--undefined--`` and ``nan`` times
+read as missing, which validation then reports with their line.
 
 Writing produces the long form in UTF-8: one tier per value of ``label:tier`` (an IntervalTier
 for its interval events and a TextTier for its point events), else an IntervalTier "labels"
 and a TextTier "points". Gaps between intervals become empty intervals, because an
 IntervalTier must cover ``xmin .. xmax``; overlapping intervals in one tier, or two points at
-the same time in one tier, cannot be written. ``xmax`` is the end of the last event (1 s when
-that is 0, since Praat needs ``xmax > xmin``). Other ``label:*`` columns, channels and
+the same time in one tier, cannot be written (the error suggests a ``label:tier`` column, or
+the option ``FormatOptions.option_names["tier_by"]`` names, such as ``--tier-by``).
+``xmax`` is the end of the last event (1 s when that is 0, since Praat needs
+``xmax > xmin``). Other ``label:*`` columns, channels and
 frequency bounds have no place in a TextGrid.
 """
 
