@@ -134,3 +134,16 @@ def test_readme_spinetail_example_on_the_real_fixture(tmp_path):
     assert len(back) == len(original) == 18
     assert sorted(back["label:tier"].unique()) == ["CRER", "SP"]
     assert sorted(back["start_s"]) == sorted(original["start_s"])
+
+
+def test_a_big_input_gets_a_line_while_it_is_read(tmp_path, monkeypatch):
+    from sonotype.cli import convert
+
+    write_events(make_events("a.wav", [0.1], [0.3], "x"), tmp_path / "in.csv")
+    monkeypatch.setattr(convert, "_BIG_FILE_BYTES", 10)
+    result = invoke("convert", tmp_path / "in.csv", "-o", tmp_path / "out.csv")
+    assert result.exit_code == 0, result.output
+    assert "reading in.csv (0 MB)" in result.output
+    monkeypatch.setattr(convert, "_BIG_FILE_BYTES", 10**9)
+    result = invoke("convert", tmp_path / "in.csv", "-o", tmp_path / "out2.csv")
+    assert "reading" not in result.output
