@@ -160,29 +160,31 @@ def write_events(
     # The output folder is where recordings are looked for first, as for reading.
     dirs = (*(Path(d) for d in audio_dirs), path if path.is_dir() else path.parent)
 
-    recordings = list(dict.fromkeys(events["recording"]))
     as_folder = as_folder_asked or path.is_dir()
     if fmt.per_recording:
-        as_folder = as_folder or len(recordings) > 1 or (not path.suffix and not path.exists())
+        several = events["recording"].nunique() > 1
+        as_folder = as_folder or several or (not path.suffix and not path.exists())
     if as_folder and path.exists() and not path.is_dir():
         raise AnnotationError(
             path, "is a file, so one file per recording cannot be written into it as a folder"
         )
     targets: dict[Path, tuple[pd.DataFrame, FormatOptions]] = {}
     if as_folder:
-        first_rows = events.reset_index(drop=True).groupby("recording", sort=False).head(1)
-        for i, rec in zip(first_rows.index, first_rows["recording"], strict=True):
-            target, name = output_path(path, rec, fmt.filename_for, row=int(i) + 1)
+        # One pass over the rows, not one per recording (there may be thousands).
+        rows_of = events.groupby("recording", sort=False).indices
+        for rec, rows in rows_of.items():
+            first = int(rows[0]) + 1
+            target, name = output_path(path, rec, fmt.filename_for, row=first)
             local_rates = {name.name: rates[rec]} if rec in rates else {}
             local_dirs = (*(d / name.parent for d in dirs), *dirs)
-            table = events[events["recording"] == rec].assign(recording=name.name)
+            table = events.iloc[rows].assign(recording=name.name)
             options = FormatOptions(
                 sr=sr, audio_dirs=local_dirs, known_rates=local_rates, option_names=names
             )
             if target in targets:
                 raise AnnotationError(
                     path,
-                    f"row {int(i) + 1}: recording {rec!r} would share the {fmt.name} file "
+                    f"row {first}: recording {rec!r} would share the {fmt.name} file "
                     f"{target.name!r} with another recording; rename one of them",
                 )
             targets[target] = (table, options)
