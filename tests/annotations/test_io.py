@@ -80,10 +80,18 @@ def test_bad_events_are_refused_before_writing(tmp_path, events):
 
 def test_format_cannot_be_told(tmp_path):
     (tmp_path / "mystery.csv").write_text("a,b\n1,2\n")
-    with pytest.raises(AnnotationFormatError, match=r"mystery\.csv: cannot tell .* --from"):
+    with pytest.raises(AnnotationFormatError, match=r"mystery\.csv: cannot tell .* format="):
         infer_format(tmp_path / "mystery.csv")
-    with pytest.raises(ParameterError, match=r"cannot tell the annotation format of .* --to"):
+    with pytest.raises(AnnotationFormatError, match=r"name it with --from FORMAT"):
+        infer_format(tmp_path / "mystery.csv", option_names={"format": "--from"})
+    with pytest.raises(ParameterError, match=r"cannot tell the annotation format of .* format="):
         write_events(make_events("a.wav", [0], [1], "x"), tmp_path / "out.xyz")
+    with pytest.raises(ParameterError, match=r"name it with --to FORMAT"):
+        write_events(
+            make_events("a.wav", [0], [1], "x"),
+            tmp_path / "out.xyz",
+            option_names={"to_format": "--to"},
+        )
 
 
 def test_missing_file_and_folder(tmp_path):
@@ -144,3 +152,54 @@ def test_per_recording_files_mirror_sub_folders(tmp_path):
     ]
     back = [read_events(p, relative_to=tmp_path / "out") for p in sorted(written)]
     assert [b["recording"].item() for b in back] == ["birds/b1/song.wav", "birds/b2/song.wav"]
+
+
+@pytest.mark.parametrize("fmt", ["simple-csv", "bacpipe", "songexplorer", "raven", "das"])
+def test_a_trailing_slash_means_a_folder_for_every_format(tmp_path, fmt):
+    events = make_events(["a.wav", "sub/b.wav"], [0.1, 0.2], [0.3, 0.4], ["x", "y"])
+    written = write_events(events, f"{tmp_path / 'predicted'}/", format=fmt, sr=1000)
+    assert len(written) == 2
+    assert all(p.is_relative_to(tmp_path / "predicted") for p in written)
+    assert not (tmp_path / "predicted").is_file()
+    back = read_events(written[1], format=fmt, sr=1000)
+    assert back["recording"].tolist() == ["b.wav"]  # named relative to its own file
+    assert written[1].parent == tmp_path / "predicted" / "sub"
+
+
+def test_a_single_recording_with_a_trailing_slash_still_makes_a_folder(tmp_path):
+    events = make_events("a.wav", [0.1], [0.3], "x")
+    (path,) = write_events(events, f"{tmp_path / 'out'}/", format="simple-csv")
+    assert path == tmp_path / "out" / "a.csv"
+
+
+def test_table_format_into_an_existing_folder(tmp_path, events):
+    (tmp_path / "out").mkdir()
+    written = write_events(events, tmp_path / "out", format="simple-csv")
+    assert sorted(p.name for p in written) == ["a.csv", "b.csv"]
+
+
+def test_a_file_cannot_be_a_folder(tmp_path, events):
+    (tmp_path / "out").write_text("precious")
+    with pytest.raises(AnnotationError, match=r"out: is a file, so one file per recording"):
+        write_events(events, f"{tmp_path / 'out'}/", format="simple-csv")
+    assert (tmp_path / "out").read_text() == "precious"
+
+
+def test_simple_csv_writes_the_shortest_text_that_reads_back(tmp_path):
+    events = make_events("a.wav", [0.8412, 1 / 3], [1.1, 0.5], "x", score=[0.1, np.nan])
+    (path,) = write_events(events, tmp_path / "t.csv")
+    text = path.read_text()
+    assert "0.8412," in text and "0.84119999" not in text
+    assert "0.3333333333333333," in text and ",1.1," in text
+    assert read_events(path).equals(events)
+
+
+def test_overwrite_is_named_as_the_caller_spells_it(tmp_path, events):
+    write_events(events, tmp_path / "all.csv")
+    with pytest.raises(AnnotationError, match=r"already exists; pass --force to replace it$"):
+        write_events(events, tmp_path / "all.csv", option_names={"overwrite": "--force"})
+
+
+def test_a_nul_in_the_output_path_is_a_parameter_error(tmp_path, events):
+    with pytest.raises(ParameterError, match="NUL"):
+        write_events(events, f"{tmp_path}/a\x00b.csv")

@@ -127,10 +127,12 @@ def test_sample_rate_comes_from_the_wav_beside_the_file(tmp_path):
 
 def test_missing_sample_rate_says_how_to_give_it(tmp_path):
     path = write_text(tmp_path / "x.csv", "song.wav,10,20,annotated,a\n")
-    with pytest.raises(
-        AnnotationError, match=r"x\.csv.*sample rate.*song\.wav.*sr=.*--sample-rate"
-    ):
+    with pytest.raises(AnnotationError, match=r"x\.csv.*sample rate.*song\.wav.*sr=HZ.*audio_dirs"):
         read_events(path, format="songexplorer")
+    cli_names = {"sr": "--sample-rate", "audio_dirs": "--audio"}
+    with pytest.raises(AnnotationError, match=r"pass --sample-rate HZ or .*\(--audio DIR\)") as e:
+        read_events(path, format="songexplorer", option_names=cli_names)
+    assert "sr=" not in str(e.value)
     assert read_events(path, format="songexplorer", sr=10)["stop_s"].tolist() == [2.0]
 
 
@@ -227,7 +229,7 @@ def test_write_takes_the_sample_rate_from_the_output_folder(tmp_path):
 
 def test_write_without_a_sample_rate_is_an_error(tmp_path):
     events = make_events("nowhere.wav", [1.0], [2.0], ["a"])
-    with pytest.raises(AnnotationError, match=r"sample rate of 'nowhere\.wav'.*--sample-rate"):
+    with pytest.raises(AnnotationError, match=r"sample rate of 'nowhere\.wav'.*pass sr=HZ"):
         write_events(events, tmp_path / "x.csv", format="songexplorer")
     assert list(tmp_path.iterdir()) == []
 

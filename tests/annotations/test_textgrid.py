@@ -287,3 +287,35 @@ def test_round_trip(events):
         [path] = write_events(events, Path(folder) / "song.TextGrid")
         back = read_events(path)
     pd.testing.assert_frame_equal(in_order(back), in_order(events))
+
+
+# --- overlaps on reading, tiers named by the caller's option ----------------------------------
+
+
+def test_overlapping_intervals_in_a_file_are_an_error_naming_tier_and_interval(tmp_path):
+    # Interval 3 starts at 0.6 s, before interval 2 (0.35-0.8125 s) ends.
+    text = SHORT.replace('0.8125\n1.9\n"the', '0.6\n1.9\n"the')
+    for grid in (text, LONG.replace("xmin = 0.8125", "xmin = 0.6")):
+        path = write_grid(tmp_path, grid)
+        with pytest.raises(AnnotationError) as info:
+            read_events(path)
+        message = str(info.value)
+        assert message.startswith(f"{path} line ")
+        assert (
+            "interval 3 of tier 1 ('syllables', 'the \"long\" one', 0.6-1.9 s) starts before "
+            "interval 2 ('a', 0.35-0.8125 s) ends"
+        ) in message
+
+
+def test_intervals_touching_within_rounding_are_read(tmp_path):
+    text = SHORT.replace('0.8125\n1.9\n"the', '0.81249999999\n1.9\n"the')
+    events = read_events(write_grid(tmp_path, text))
+    assert events["start_s"].tolist()[:2] == [0.35, 0.81249999999]
+
+
+def test_overlap_message_names_the_tier_by_option_when_given(tmp_path):
+    events = make_events("song.wav", [0.0, 0.2], [0.5, 0.8], ["a", "b"])
+    with pytest.raises(AnnotationError, match=r"pass --tier-by label to write one tier per label"):
+        write_events(events, tmp_path / "song.TextGrid", option_names={"tier_by": "--tier-by"})
+    with pytest.raises(AnnotationError, match=r"overlap .* add a label:tier column"):
+        write_events(events, tmp_path / "song.TextGrid")

@@ -36,6 +36,9 @@ from sonotype.errors import AnnotationError
 REQUIRED_COLUMNS = ("recording", "start_s", "stop_s", "label", "kind", "channel", "source")
 OPTIONAL_COLUMNS = ("low_hz", "high_hz", "score")
 EXTRA_LABEL_PREFIX = "label:"
+#: The longest label or recording name accepted: labels are names, and a megabyte "label" is
+#: a file read wrongly (an unclosed quote swallows every row after it).
+MAX_TEXT_CHARS = 10_000
 #: Kinds that sonotype's own stages produce; any other non-empty word is allowed too.
 KINDS = ("annotated", "detected", "predicted", "missed", "mistaken")
 
@@ -124,7 +127,8 @@ def validate_events(
     ------
     AnnotationError
         Missing or unknown columns, NaN or negative times, stop before start, missing labels,
-        negative channels, frequency bounds out of order. The message names ``where`` and the
+        negative channels, frequency bounds out of order, labels or recording names longer
+        than :data:`MAX_TEXT_CHARS`. The message names ``where`` and the
         first offending row, and says how many other rows share the problem.
     """
     events = events.reset_index(drop=True)
@@ -198,7 +202,7 @@ def validate_events(
     channel = _as_float(events["channel"], "channel", where, row_names)
     fail(np.isnan(channel), lambda i: "channel is missing")
     fail(
-        (channel < 0) | (channel != np.round(channel)),
+        (channel < 0) | (channel != np.round(channel)) | ~(channel < 2**31),
         lambda i: f"channel={channel[i]:g} must be a whole number >= 0 (channels count from 0)",
     )
     out["channel"] = channel.astype(np.int64)
@@ -206,6 +210,16 @@ def validate_events(
     extras = [name for name in events.columns if str(name).startswith(EXTRA_LABEL_PREFIX)]
     for name in extras:
         out[name] = events[name].astype(object).where(events[name].notna(), "").astype(str)
+    for name in ("recording", "label", *extras):
+        length = out[name].str.len().to_numpy()
+        fail(
+            length > MAX_TEXT_CHARS,
+            lambda i, n=name, length=length: (
+                f"{n} is {length[i]:,} characters long, more than the {MAX_TEXT_CHARS:,} a "
+                "label or name may have; an unclosed quote or a wrong delimiter may have "
+                "joined many fields into one"
+            ),
+        )
 
     order = [*REQUIRED_COLUMNS, *(n for n in OPTIONAL_COLUMNS if n in out), *extras]
     frame = pd.DataFrame({name: out[name] for name in order})

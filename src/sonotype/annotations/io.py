@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path, PurePosixPath
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 
 import pandas as pd
 
 from sonotype.annotations.events import validate_events
 from sonotype.annotations.formats import FORMATS, AnnotationFormat, FormatOptions
+from sonotype.annotations.formats.base import spell_option
+from sonotype.annotations.output_paths import output_path
 from sonotype.atomic import atomic_paths
 from sonotype.errors import AnnotationError, AnnotationFormatError, ParameterError
 
@@ -27,6 +29,8 @@ def read_events(
     source: str | None = None,
     relative_to: PathLike | None = None,
     known_rates: Mapping[str, float] | None = None,
+    encoding: str | None = None,
+    option_names: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Read an annotation file into an Events table.
 
@@ -51,6 +55,12 @@ def read_events(
         ``ROOT/train``). Names that lead outside it are kept as the file gives them.
     known_rates : mapping of str to float, optional
         Sample rates by recording name, consulted before looking for the audio.
+    encoding : str, optional
+        The file's text encoding (``cp1252``, ``latin-1``, ...); by default UTF-8, or UTF-16
+        with a byte-order mark, told from the bytes. Other bytes are an error, never a guess.
+    option_names : mapping of str to str, optional
+        How the caller spells the options its error messages suggest
+        (``{"format": "--from", "sr": "--sample-rate"}``); see :class:`FormatOptions`.
 
     Returns
     -------
@@ -66,12 +76,15 @@ def read_events(
         raise AnnotationError(path, "no such file")
     if path.is_dir():
         raise AnnotationError(path, "is a folder; pass the annotation files in it instead")
-    fmt = FORMATS.get(format) if format else infer_format(path)
+    names = dict(option_names or {})
+    fmt = FORMATS.get(format) if format else infer_format(path, option_names=names)
     options = FormatOptions(
         sr=sr,
         recording=recording,
         audio_dirs=tuple(Path(d) for d in audio_dirs),
         known_rates=dict(known_rates or {}),
+        encoding=encoding,
+        option_names=names,
     )
     events = fmt.read(path, options)
     if kind is not None:
@@ -92,16 +105,21 @@ def write_events(
     audio_dirs: Sequence[PathLike] = (),
     known_rates: Mapping[str, float] | None = None,
     overwrite: bool = False,
+    option_names: Mapping[str, str] | None = None,
+    on_file: Callable[[], None] | None = None,
 ) -> list[Path]:
     """Write an Events table in an annotation format; return the files written.
 
-    Formats that hold one recording per file (``sonotype formats`` says which) write one
-    file per recording into the folder ``path`` when the events span several recordings, or
-    when ``path`` is an existing folder or has no extension. The files mirror the recordings'
-    sub-folders (``birds/bird1/song.wav`` -> ``path/birds/bird1/song...``), and each names its
-    recording relative to itself, as annotation files do. Every file is written atomically and
-    nothing is written unless every file can be: existing files are an error unless
-    ``overwrite`` is true.
+    ``path`` is a folder, and one file per recording is written into it, when it ends with
+    a slash (``"predicted/"``, any format) or is an existing folder; for the formats that
+    hold one recording per file (``sonotype formats`` says which) also when the events span
+    several recordings or ``path`` has no extension. The files mirror the recordings'
+    sub-folders (``birds/bird1/song.wav`` -> ``path/birds/bird1/song...``), and each names
+    its recording relative to itself, as annotation files do. A recording name that would
+    lead a file out of the folder (``..``, an absolute path), or that no file system can
+    hold (a NUL, a name over 240 bytes), is an error naming its first row. Every file is
+    written atomically and nothing is written unless every file can be: existing files are
+    an error unless ``overwrite`` is true.
 
     Parameters
     ----------
@@ -120,9 +138,21 @@ def write_events(
         Sample rates by recording name, consulted first.
     overwrite : bool
         Replace existing files.
+    option_names : mapping of str to str, optional
+        How the caller spells the options its error messages suggest
+        (``{"overwrite": "--force"}``); see :class:`FormatOptions`.
+    on_file : callable, optional
+        Called after each file is written (for a progress bar).
     """
+    names = dict(option_names or {})
+    as_folder_asked = isinstance(path, str) and path.endswith(("/", os.sep))
+    if "\x00" in os.fspath(path):
+        raise ParameterError(f"the output path {os.fspath(path)!r} contains a NUL character")
     path = Path(path)
-    fmt = FORMATS.get(format) if format else infer_format_from_name(path, writing=True)
+    if format:
+        fmt = FORMATS.get(format)
+    else:
+        fmt = infer_format_from_name(path, writing=True, option_names=names)
     if not fmt.can_write:
         raise ParameterError(f"format {fmt.name!r} can be read but not written")
     events = validate_events(events, where="events to write")
@@ -130,31 +160,42 @@ def write_events(
     # The output folder is where recordings are looked for first, as for reading.
     dirs = (*(Path(d) for d in audio_dirs), path if path.is_dir() else path.parent)
 
-    recordings = list(dict.fromkeys(events["recording"]))
-    as_folder = fmt.per_recording and (
-        path.is_dir() or len(recordings) > 1 or (not path.suffix and not path.exists())
-    )
+    as_folder = as_folder_asked or path.is_dir()
+    if fmt.per_recording:
+        several = events["recording"].nunique() > 1
+        as_folder = as_folder or several or (not path.suffix and not path.exists())
+    if as_folder and path.exists() and not path.is_dir():
+        raise AnnotationError(
+            path, "is a file, so one file per recording cannot be written into it as a folder"
+        )
     targets: dict[Path, tuple[pd.DataFrame, FormatOptions]] = {}
     if as_folder:
-        for rec in recordings:
-            name = PurePosixPath(rec)
+        # One pass over the rows, not one per recording (there may be thousands).
+        rows_of = events.groupby("recording", sort=False).indices
+        for rec, rows in rows_of.items():
+            first = int(rows[0]) + 1
+            target, name = output_path(path, rec, fmt.filename_for, row=first)
             local_rates = {name.name: rates[rec]} if rec in rates else {}
             local_dirs = (*(d / name.parent for d in dirs), *dirs)
-            table = events[events["recording"] == rec].assign(recording=name.name)
-            options = FormatOptions(sr=sr, audio_dirs=local_dirs, known_rates=local_rates)
-            targets[path / name.parent / fmt.filename_for(rec)] = (table, options)
-        if len(targets) < len(recordings):
-            raise AnnotationError(
-                path,
-                f"two recordings would share one {fmt.name} file name; rename one of them",
+            table = events.iloc[rows].assign(recording=name.name)
+            options = FormatOptions(
+                sr=sr, audio_dirs=local_dirs, known_rates=local_rates, option_names=names
             )
+            if target in targets:
+                raise AnnotationError(
+                    path,
+                    f"row {first}: recording {rec!r} would share the {fmt.name} file "
+                    f"{target.name!r} with another recording; rename one of them",
+                )
+            targets[target] = (table, options)
     else:
-        targets[path] = (events, FormatOptions(sr=sr, audio_dirs=dirs, known_rates=rates))
+        options = FormatOptions(sr=sr, audio_dirs=dirs, known_rates=rates, option_names=names)
+        targets[path] = (events, options)
     existing = [str(p) for p in targets if p.exists()]
     if existing and not overwrite:
         raise AnnotationError(
             existing[0],
-            "already exists; pass overwrite=True (--force) to replace it"
+            f"already exists; pass {spell_option(names, 'overwrite', 'True')} to replace it"
             + (f" ({len(existing) - 1} more files too)" if len(existing) > 1 else ""),
         )
     written = list(targets)
@@ -164,12 +205,22 @@ def write_events(
                 fmt.write(table.reset_index(drop=True), tmp, options)
             except AnnotationError as error:
                 # Name the file the user asked for, not the temporary one.
-                raise AnnotationError(target, error.problem) from None
+                if error.path == str(tmp):
+                    raise AnnotationError(target, error.problem) from None
+                raise
+            if on_file is not None:
+                on_file()
     return written
 
 
-def infer_format(path: PathLike) -> AnnotationFormat:
-    """The format of an existing annotation file, from its name, else from its content."""
+def infer_format(
+    path: PathLike, *, option_names: Mapping[str, str] | None = None
+) -> AnnotationFormat:
+    """The format of an existing annotation file, from its name, else from its content.
+
+    ``option_names`` spells the option that names the format in errors (``{"format":
+    "--from"}``); see :class:`FormatOptions`.
+    """
     path = Path(path)
     by_name = _format_by_name(path)
     if by_name is not None:
@@ -178,20 +229,25 @@ def infer_format(path: PathLike) -> AnnotationFormat:
     matches = [FORMATS.get(name) for name in FORMATS.names() if FORMATS.get(name).sniff(path, head)]
     if len(matches) == 1:
         return matches[0]
+    option = spell_option(option_names or {}, "format", "FORMAT")
     if matches:
         names = ", ".join(m.name for m in matches)
-        raise AnnotationFormatError(
-            path, f"could be any of {names}; name the format (--from FORMAT)"
-        )
+        raise AnnotationFormatError(path, f"could be any of {names}; name the format ({option})")
     raise AnnotationFormatError(
         path,
-        "cannot tell which annotation format this is; name it with --from FORMAT "
+        f"cannot tell which annotation format this is; name it with {option} "
         f"(one of {', '.join(FORMATS.names())}; `sonotype formats` describes them)",
     )
 
 
-def infer_format_from_name(path: PathLike, *, writing: bool = False) -> AnnotationFormat:
-    """The format a file name implies (``.csv`` means ``simple-csv`` when writing)."""
+def infer_format_from_name(
+    path: PathLike, *, writing: bool = False, option_names: Mapping[str, str] | None = None
+) -> AnnotationFormat:
+    """The format a file name implies (``.csv`` means ``simple-csv`` when writing).
+
+    ``option_names`` spells the option that names the format in errors (``{"to_format":
+    "--to"}``); see :class:`FormatOptions`.
+    """
     path = Path(path)
     fmt = _format_by_name(path)
     if fmt is None and writing and path.name.lower().endswith(".csv"):
@@ -199,7 +255,8 @@ def infer_format_from_name(path: PathLike, *, writing: bool = False) -> Annotati
     if fmt is None:
         raise ParameterError(
             f"cannot tell the annotation format of {str(path)!r} from its name; name it with "
-            f"--to FORMAT (one of {', '.join(FORMATS.names())})"
+            f"{spell_option(option_names or {}, 'to_format', 'FORMAT')} "
+            f"(one of {', '.join(FORMATS.names())})"
         )
     return fmt
 

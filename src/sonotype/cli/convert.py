@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
 
+#: How this command spells the options that the annotation readers' and writers' error
+#: messages suggest (see ``sonotype.annotations.FormatOptions.option_names``).
+OPTION_NAMES = {
+    "format": "--from",
+    "to_format": "--to",
+    "sr": "--sample-rate",
+    "audio_dirs": "--audio",
+    "recording": "--recording",
+    "encoding": "--encoding",
+    "overwrite": "--force",
+    "tier_by": "--tier-by",
+}
+#: Inputs at least this large get a line on stderr while they are read (a single file gives
+#: the progress bar nothing to count).
+_BIG_FILE_BYTES = 20_000_000
+
 
 def convert(
     source: Path = typer.Argument(..., help="Annotation file, or a folder of them."),
-    output: Path = typer.Option(
-        ..., "-o", "--output", help="Output file, or folder (one file per recording)."
+    output: str = typer.Option(
+        ...,
+        "-o",
+        "--output",
+        help="Output file, or folder (ending in /) for one file per recording.",
     ),
     from_format: str = typer.Option(
         None, "--from", help="Input format (see `sonotype formats`); inferred if omitted."
@@ -29,13 +50,23 @@ def convert(
     recording: str = typer.Option(
         None, "--recording", help="Recording name for input files that do not store one."
     ),
+    encoding: str = typer.Option(
+        None,
+        "--encoding",
+        help="Text encoding of the input files (e.g. cp1252); default: UTF-8 or UTF-16 by BOM.",
+    ),
+    tier_by: str = typer.Option(
+        None,
+        "--tier-by",
+        help="TextGrid output: one tier per value of this column (label, label:NAME, source).",
+    ),
     force: bool = typer.Option(False, "--force", help="Replace output files that exist."),
 ) -> None:
     """Convert annotations between formats: e.g. evsonganaly .not.mat to Raven tables.
 
     A folder is converted as a whole: its annotation files (whose format can be told) are
     read and written as one table, or one file per recording when the output format holds
-    one recording per file.
+    one recording per file or the output ends with a slash.
     """
     from sonotype.annotations import (
         FORMATS,
@@ -48,14 +79,20 @@ def convert(
     from sonotype.cli.console import err, progress
     from sonotype.errors import ParameterError
 
+    output_path = Path(output)
+    as_folder = output.endswith(("/", os.sep)) or output_path.is_dir()
     out_format = FORMATS.get(to_format) if to_format else None
     if out_format is None:
         # A folder output with no --to cannot be named after anything.
-        if output.is_dir() or not output.suffix:
+        if as_folder or not output_path.suffix:
             raise ParameterError(
-                f"cannot tell the output format for folder {str(output)!r}; pass --to FORMAT"
+                f"cannot tell the output format for folder {output!r}; pass --to FORMAT"
             )
-        out_format = infer_format_from_name(output, writing=True)
+        out_format = infer_format_from_name(output_path, writing=True, option_names=OPTION_NAMES)
+    if tier_by is not None and out_format.name != "textgrid":
+        raise ParameterError(
+            f"--tier-by names the tiers of a TextGrid; the output format is {out_format.name}"
+        )
 
     if source.is_dir():
         found = list(iter_annotation_files(source))
@@ -73,30 +110,74 @@ def convert(
     tables = []
     with progress("reading", len(files)) as advance:
         for path, file_format in files:
-            tables.append(
-                read_events(
-                    path,
-                    format=file_format,
-                    sr=sample_rate,
-                    recording=recording,
-                    audio_dirs=audio,
-                    # Keep sub-folders in recording names (train/x.wav, test/x.wav).
-                    relative_to=source if source.is_dir() else None,
+            with _noted(err, path, "reading"):
+                tables.append(
+                    read_events(
+                        path,
+                        format=file_format,
+                        sr=sample_rate,
+                        recording=recording,
+                        audio_dirs=audio,
+                        # Keep sub-folders in recording names (train/x.wav, test/x.wav).
+                        relative_to=source if source.is_dir() else None,
+                        encoding=encoding,
+                        option_names=OPTION_NAMES,
+                    )
                 )
-            )
             advance()
     events = concat_events(tables)
+    if tier_by is not None:
+        events = _tiered(events, tier_by)
     audio_dirs = [*audio, source if source.is_dir() else source.parent]
-    written = write_events(
-        events,
-        output,
-        format=out_format.name,
-        sr=sample_rate,
-        audio_dirs=audio_dirs,
-        overwrite=force,
-    )
+    n_files = events["recording"].nunique() if as_folder or out_format.per_recording else 1
+    with progress("writing", n_files) as advance:
+        written = write_events(
+            events,
+            output,
+            format=out_format.name,
+            sr=sample_rate,
+            audio_dirs=audio_dirs,
+            overwrite=force,
+            option_names=OPTION_NAMES,
+            on_file=advance,
+        )
     err.print(
-        f"converted {len(events)} events from {len(files)} file{'s' if len(files) > 1 else ''} "
-        f"to {out_format.name}: "
+        f"converted {len(events)} event{'s' if len(events) != 1 else ''} from {len(files)} "
+        f"file{'s' if len(files) != 1 else ''} to {out_format.name}: "
         + (str(written[0]) if len(written) == 1 else f"{len(written)} files in {output}")
     )
+
+
+def _tiered(events, column: str):
+    """``events`` with ``label:tier`` set from ``column`` (the TextGrid writer's tiers)."""
+    from sonotype.errors import ParameterError
+
+    allowed = [c for c in events.columns if c in ("label", "kind", "source", "recording")]
+    allowed += [c for c in events.columns if c.startswith("label:")]
+    if column not in allowed:
+        raise ParameterError(
+            f"--tier-by {column!r} is not a text column of these events; use one of "
+            f"{', '.join(allowed)}"
+        )
+    values = events[column]
+    # A blank value would fall back to the writer's default tier, mixing unrelated events.
+    return events.assign(**{"label:tier": values.where(values != "", "(blank)")})
+
+
+@contextmanager
+def _noted(console, path: Path, doing: str):
+    """A spinner (or, off a terminal, one line) while a big file is read."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size < _BIG_FILE_BYTES:
+        yield
+        return
+    message = f"{doing} {path.name} ({size / 1e6:.0f} MB)"
+    if console.is_terminal:
+        with console.status(message):
+            yield
+    else:
+        console.print(message)
+        yield

@@ -77,7 +77,7 @@ class Audacity(AnnotationFormat):
         starts, stops, labels, rows = [], [], [], []
         low, high = [], []
         # Only \n, \r\n and \r end a line: str.splitlines would also split labels at \u2028.
-        lines = re.split(r"\r\n|\r|\n", open_text(path))
+        lines = re.split(r"\r\n|\r|\n", open_text(path, options))
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue

@@ -77,7 +77,7 @@ class Bacpipe(AnnotationFormat):
         )
 
     def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
-        table = read_csv_table(path, format_name="bacpipe", header=True)
+        table = read_csv_table(path, format_name="bacpipe", header=True, options=options)
         require_columns(table, TIME_COLUMNS, path, format_name="bacpipe")
         label_columns = [c for c in table.columns if c.startswith(EXTRA_LABEL_PREFIX)]
         if not label_columns:
@@ -128,3 +128,6 @@ class Bacpipe(AnnotationFormat):
             table[name] = events[name]
         # pandas writes floats at full (shortest round-trip) precision: times come back exact.
         table.to_csv(path, index=False)
+
+    def filename_for(self, recording: str) -> str:
+        return f"{Path(recording).stem}.csv"

@@ -40,6 +40,15 @@ class FormatOptions:
         Override the ``kind`` / ``source`` of every event read.
     known_rates : mapping of str to float
         Sample rates already known by recording name (a project's index), consulted first.
+    encoding : str, optional
+        The text encoding of the file (a Python codec name such as ``cp1252``); by default
+        UTF-8, UTF-8 with a byte-order mark or UTF-16 with one, told from the bytes.
+    option_names : mapping of str to str
+        How the caller spells the options that error messages suggest, by Python parameter
+        name: a command passes ``{"sr": "--sample-rate", "overwrite": "--force", ...}`` so its
+        messages name its own options; absent names are spelled as Python parameters
+        (``sr=HZ``). Keys: ``format``, ``to_format``, ``sr``, ``audio_dirs``, ``recording``,
+        ``encoding``, ``overwrite``, ``tier_by``.
     """
 
     sr: float | None = None
@@ -48,6 +57,12 @@ class FormatOptions:
     kind: str | None = None
     source: str | None = None
     known_rates: Mapping[str, float] = field(default_factory=dict)
+    encoding: str | None = None
+    option_names: Mapping[str, str] = field(default_factory=dict)
+
+    def spell(self, key: str, value: str = "") -> str:
+        """How to name option ``key`` (given ``value``) to whoever called: see ``option_names``."""
+        return spell_option(self.option_names, key, value)
 
     def find_audio(self, name: str, beside: Path) -> Path | None:
         """Path of recording ``name`` in ``beside``'s folder or an audio dir, if it exists."""
@@ -93,7 +108,8 @@ class FormatOptions:
         raise AnnotationError(
             beside,
             f"needs the sample rate of {recording!r} ({what}), but that recording is not "
-            "beside the file; pass sr= (--sample-rate HZ) or audio_dirs= (--audio DIR)",
+            f"beside the file; pass {self.spell('sr', 'HZ')} or the folder it is in "
+            f"({self.spell('audio_dirs', 'DIR')})",
         )
 
 
@@ -172,18 +188,87 @@ def blank_to_nan(column: pd.Series) -> pd.Series:
     return column.where(column.str.strip() != "")
 
 
-def open_text(path: Path) -> str:
-    """Read a text file that may be UTF-8 (with or without BOM) or UTF-16 (with BOM)."""
-    data = path.read_bytes()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+#: Python parameter names of the options error messages suggest, where they differ from the key.
+_PYTHON_NAMES = {"to_format": "format"}
+
+
+def spell_option(option_names: Mapping[str, str], key: str, value: str = "") -> str:
+    """``--sample-rate HZ`` if ``option_names`` spells ``key``, else ``sr=HZ``.
+
+    A command-line flag with the value ``True`` (``--force``) is spelled without it.
+    """
+    if key in option_names:
+        flag = option_names[key]
+        return flag if not value or value == "True" else f"{flag} {value}"
+    return f"{_PYTHON_NAMES.get(key, key)}={value or '...'}"
+
+
+def open_text(path: Path, options: FormatOptions | None = None) -> str:
+    """The text of an annotation file, in ``options.encoding`` if given, else told from its bytes.
+
+    Without an encoding, a file must be UTF-16 with a byte-order mark, or UTF-8 (with or
+    without one): other bytes are an :class:`AnnotationError` naming the offset of the first
+    byte that is not UTF-8 and the option to name the encoding, rather than a guess that
+    turns ``café`` into ``cafÃ©``.
+    """
+    options = options or FormatOptions()
     try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+        data = path.read_bytes()
+    except OSError as error:
+        raise AnnotationError(path, f"cannot be read ({error.strerror or error})") from None
+    if options.encoding:
+        return _decode(data, options.encoding, path, options)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _decode(data, "utf-16", path, options)
+    # UTF-16 without a byte-order mark is valid UTF-8 (every other byte NUL), read as junk.
+    head = data[:200]
+    for zeros, name in ((head[1::2], "utf-16-le"), (head[0::2], "utf-16-be")):
+        if len(head) >= 4 and not zeros.strip(b"\x00") and head.strip(b"\x00"):
+            raise AnnotationError(
+                path,
+                f"seems to be UTF-16 without a byte-order mark (every other byte is 0); name "
+                f"its encoding with {options.spell('encoding', name)}, or save it as UTF-8",
+            )
+    return _decode(data, "utf-8-sig", path, options)
 
 
-def read_csv_table(path: Path, *, format_name: str, header: bool = True) -> pd.DataFrame:
+def _decode(data: bytes, encoding: str, path: Path, options: FormatOptions) -> str:
+    try:
+        text = data.decode(encoding)
+    except LookupError:
+        raise AnnotationError(
+            path,
+            f"{options.spell('encoding', repr(encoding))} is not a text encoding Python knows; "
+            "use e.g. utf-8, cp1252 or latin-1",
+        ) from None
+    except UnicodeDecodeError as error:
+        offset = error.start
+        line = data.count(b"\n", 0, offset) + 1
+        shown = data[offset : max(error.end, offset + 1)][:4].hex(" ").upper()
+        if encoding == "utf-8-sig":
+            fix = (
+                "it is in another encoding, such as Windows cp1252 or Latin-1 (tables saved "
+                "on Windows often are): save it again as UTF-8, or name its encoding with "
+                f"{options.spell('encoding', 'cp1252')}"
+            )
+            what = "is not UTF-8"
+        else:
+            fix = f"name the encoding it was saved in with {options.spell('encoding', 'NAME')}"
+            what = f"cannot be decoded as {encoding}"
+        raise AnnotationError(
+            path,
+            f"line {line}: byte {offset} ({shown}, counting from 0) {what}; {fix}",
+        ) from None
+    return text
+
+
+def read_csv_table(
+    path: Path,
+    *,
+    format_name: str,
+    header: bool = True,
+    options: FormatOptions | None = None,
+) -> pd.DataFrame:
     """Read a CSV annotation file as a table of strings, indexed by spreadsheet row number.
 
     Every cell is a ``str`` (``""`` where empty; "NA" stays "NA"); column names are stripped.
@@ -191,8 +276,17 @@ def read_csv_table(path: Path, *, format_name: str, header: bool = True) -> pd.D
     names each row as a spreadsheet does. A file with a header that holds nothing (0 bytes or
     blank) is an :class:`AnnotationError`; a headerless one gives a table with no columns.
     A row with more fields than the header (or than the first row) is an error naming it.
+    The text is decoded as :func:`open_text` does, with ``options.encoding``.
     """
-    text = open_text(path)
+    text = open_text(path, options)
+    if "\x00" in text:
+        # pandas' CSV parser stops or misreads at a NUL; no CSV annotation file holds one.
+        at = text.index("\x00")
+        raise AnnotationError(
+            path,
+            f"line {text.count(chr(10), 0, at) + 1}: a NUL character (a zero byte); the file "
+            "is damaged or is not a text file",
+        )
     first_row = 2 if header else 1
     if not text.strip():
         if header:
@@ -217,6 +311,8 @@ def read_csv_table(path: Path, *, format_name: str, header: bool = True) -> pd.D
                 f"row {first_row} has more fields than the header; quote fields that "
                 "contain commas",
             ) from None
+        except pd.errors.EmptyDataError:
+            raise AnnotationError(path, f"holds no {format_name} table") from None
         except pd.errors.ParserError as error:
             found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(error))
             problem = (

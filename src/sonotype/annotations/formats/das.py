@@ -66,7 +66,7 @@ class Das(AnnotationFormat):
     time_unit = "seconds"
 
     def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
-        table = read_csv_table(path, format_name="DAS", header=True)
+        table = read_csv_table(path, format_name="DAS", header=True, options=options)
         require_columns(table, COLUMNS, path, format_name="DAS")
         recording = options.recording_for(path, stem=recording_stem(path.name))
         extras = [

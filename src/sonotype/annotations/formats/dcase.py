@@ -74,7 +74,7 @@ class Dcase(AnnotationFormat):
         return len(header) > len(TIME_COLUMNS) and tuple(header[:3]) == TIME_COLUMNS
 
     def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
-        table = read_csv_table(path, format_name="DCASE few-shot", header=True)
+        table = read_csv_table(path, format_name="DCASE few-shot", header=True, options=options)
         require_columns(table, TIME_COLUMNS, path, format_name="DCASE few-shot")
         classes = [c for c in table.columns if c not in TIME_COLUMNS]
         if table.empty:

@@ -25,7 +25,9 @@ from the onsets and offsets. For example (as MATLAB shows it)::
 
 The recording is the file name without ``.not.mat`` (``song.cbin.not.mat`` annotates
 ``song.cbin``); every syllable is on channel 0. :func:`read_notmat_segmentation` returns the
-segmentation parameters, so a segmenter can reproduce evsonganaly's.
+segmentation parameters, so a segmenter can reproduce evsonganaly's. Files are read with
+:func:`~sonotype.annotations.formats.matfile.read_mat5`, which checks every size a damaged
+file declares (scipy's ``loadmat`` can crash the process on those).
 
 Writing needs one-character labels and the song's sample rate (from the recording beside the
 file, else ``sr``). The segmentation parameters, which an Events table does not hold, get
@@ -47,6 +49,7 @@ from sonotype.annotations.formats.base import (
     FormatOptions,
     register_format,
 )
+from sonotype.annotations.formats.matfile import read_mat5
 from sonotype.errors import AnnotationError, AnnotationFormatError
 
 SUFFIX = ".not.mat"
@@ -166,44 +169,40 @@ def read_notmat_segmentation(path: str | Path) -> dict[str, float]:
 
 
 def _load(path: Path) -> dict:
-    try:
-        return scipy.io.loadmat(path, squeeze_me=False, chars_as_strings=True)
-    except Exception as exc:  # scipy raises anything from IndexError to ValueError on junk
-        raise AnnotationFormatError(
-            path,
-            f"cannot be read as a MATLAB v5 file ({type(exc).__name__}: {exc}); an evsonganaly "
-            ".not.mat file is written by MATLAB's save",
-        ) from None
+    # Not scipy.io.loadmat: its compiled reader crashes the process on some damaged files.
+    return read_mat5(path)
 
 
 def _vector(mat: dict, name: str, path: Path) -> np.ndarray:
     if name not in mat:
         raise AnnotationFormatError(path, f"no {name!r} variable; not an evsonganaly .not.mat")
-    value = np.asarray(mat[name])
-    if value.dtype.kind not in "iuf":
+    value = mat[name]
+    if not isinstance(value, np.ndarray):
+        shown = f"text ({value[:20]!r})" if isinstance(value, str) else str(value)
         raise AnnotationFormatError(
-            path, f"{name!r} holds {value.dtype} values; evsonganaly stores numbers in ms"
+            path, f"{name!r} holds {shown}; evsonganaly stores numbers in ms"
         )
     if value.ndim > 2 or (value.ndim == 2 and min(value.shape) > 1):
         raise AnnotationFormatError(
             path, f"{name!r} has shape {value.shape}; evsonganaly stores a vector"
         )
-    return value.astype(np.float64).ravel()
+    return value.ravel()
 
 
 def _labels(mat: dict, path: Path) -> list[str]:
     if "labels" not in mat:
         raise AnnotationFormatError(path, "no 'labels' variable; not an evsonganaly .not.mat")
-    value = np.asarray(mat["labels"])
-    if value.size == 0:
-        return []
-    if value.dtype.kind != "U":
+    value = mat["labels"]
+    if not isinstance(value, str):
+        if isinstance(value, np.ndarray) and value.size == 0:
+            return []
+        shown = "numbers" if isinstance(value, np.ndarray) else str(value)
         raise AnnotationFormatError(
             path,
-            f"'labels' holds {value.dtype} values; evsonganaly stores a char string with one "
-            "character per syllable",
+            f"'labels' holds {shown}; evsonganaly stores a char string with one character "
+            "per syllable",
         )
-    return list("".join(value.ravel().tolist()))
+    return list(value)
 
 
 def _scalar(mat: dict, name: str, path: Path) -> float:
@@ -211,9 +210,8 @@ def _scalar(mat: dict, name: str, path: Path) -> float:
         raise AnnotationFormatError(
             path, f"no {name!r} variable, so its segmentation parameters are unknown"
         )
-    value = np.asarray(mat[name])
-    if value.size != 1 or value.dtype.kind not in "iuf":
-        raise AnnotationFormatError(
-            path, f"{name!r} should be one number, found {value.dtype} of shape {value.shape}"
-        )
+    value = mat[name]
+    if not isinstance(value, np.ndarray) or value.size != 1:
+        shown = f"shape {value.shape}" if isinstance(value, np.ndarray) else repr(value)
+        raise AnnotationFormatError(path, f"{name!r} should be one number, found {shown}")
     return float(value.ravel()[0])

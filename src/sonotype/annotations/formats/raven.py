@@ -128,7 +128,7 @@ class Raven(AnnotationFormat):
         return f"{Path(recording).stem}.Table.1{SUFFIX}"
 
     def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
-        table, lines = _read_table(path)
+        table, lines = _read_table(path, options)
         require_columns(table, (SELECTION, BEGIN, END), path, format_name="Raven selection table")
         table, lines = _one_row_per_selection(table, lines, path)
 
@@ -186,10 +186,10 @@ class Raven(AnnotationFormat):
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _read_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
+def _read_table(path: Path, options: FormatOptions) -> tuple[pd.DataFrame, list[str]]:
     """The table as strings, and each row's name ("line 7") for messages."""
     # Only \n, \r\n and \r end a line: str.splitlines would also split labels at \u2028 etc.
-    all_lines = re.split(r"\r\n|\r|\n", open_text(path))
+    all_lines = re.split(r"\r\n|\r|\n", open_text(path, options))
     if not all_lines or not all_lines[0].strip():
         raise AnnotationFormatError(
             path,
@@ -202,21 +202,25 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
         raise AnnotationFormatError(
             path, f"line 1: column {duplicated[0]!r} appears more than once in the header"
         )
-    rows, names = [], []
-    for number, line in enumerate(all_lines[1:], start=2):
-        if not line.strip():
-            continue
-        fields = line.split("\t")
-        if len(fields) > len(header):
-            raise AnnotationFormatError(
-                path,
-                f"line {number}: {len(fields)} tab-separated fields but the header names "
-                f"{len(header)} columns; a label may contain a tab",
-            )
-        # Editors drop trailing empty fields; they are empty cells.
-        rows.append(fields + [""] * (len(header) - len(fields)))
-        names.append(f"line {number}")
-    return pd.DataFrame(rows, columns=header, dtype=object).astype(str), names
+    # Whole-list operations rather than a loop over the rows: a million selections read in
+    # seconds.
+    numbers = [n for n, line in enumerate(all_lines[1:], start=2) if line.strip()]
+    lines = [all_lines[n - 1] for n in numbers]
+    tabs = [line.count("\t") for line in lines]
+    width = len(header)
+    too_many = next((i for i, count in enumerate(tabs) if count >= width), None)
+    if too_many is not None:
+        raise AnnotationFormatError(
+            path,
+            f"line {numbers[too_many]}: {tabs[too_many] + 1} tab-separated fields but the "
+            f"header names {width} columns; a label may contain a tab",
+        )
+    # Editors drop trailing empty fields; they are empty cells.
+    lines = [line + "\t" * (width - 1 - count) for line, count in zip(lines, tabs, strict=True)]
+    cells = "\t".join(lines).split("\t") if lines else []
+    columns = {name: cells[j::width] for j, name in enumerate(header)}
+    table = pd.DataFrame(columns, columns=header, dtype=object).astype(str)
+    return table, [f"line {n}" for n in numbers]
 
 
 def _one_row_per_selection(

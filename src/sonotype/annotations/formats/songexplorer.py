@@ -80,9 +80,9 @@ class SongExplorer(AnnotationFormat):
         )
 
     def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
-        table = read_csv_table(path, format_name="SongExplorer", header=False)
+        table = read_csv_table(path, format_name="SongExplorer", header=False, options=options)
         source = options.source if options.source is not None else source_from_name(path.name)
-        if len(table.columns) == 0:
+        if len(table.columns) == 0 or table.empty:
             # A headerless file with no rows is an empty table (SongExplorer writes those
             # when nothing was detected), not an error.
             return empty_events()

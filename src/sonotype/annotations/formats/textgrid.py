@@ -51,20 +51,25 @@ goes into ``label:tier``, unless every tier carries the default name this writer
 events without one (IntervalTier "labels", TextTier "points"): so writing and reading back
 is lossless, and a file with just those tiers reads as a plain table.
 The recording is the audio file beside the TextGrid with the same stem, or
-``FormatOptions.recording``.
+``FormatOptions.recording``. Intervals of one tier that overlap (Praat never writes them) are
+an error naming the line, the tier and both intervals; ``--undefined--`` and ``nan`` times
+read as missing, which validation then reports with their line.
 
 Writing produces the long form in UTF-8: one tier per value of ``label:tier`` (an IntervalTier
 for its interval events and a TextTier for its point events), else an IntervalTier "labels"
 and a TextTier "points". Gaps between intervals become empty intervals, because an
 IntervalTier must cover ``xmin .. xmax``; overlapping intervals in one tier, or two points at
-the same time in one tier, cannot be written. ``xmax`` is the end of the last event (1 s when
-that is 0, since Praat needs ``xmax > xmin``). Other ``label:*`` columns, channels and
+the same time in one tier, cannot be written (the error suggests a ``label:tier`` column, or
+the option ``FormatOptions.option_names["tier_by"]`` names, such as ``--tier-by``).
+``xmax`` is the end of the last event (1 s when that is 0, since Praat needs
+``xmax > xmin``). Other ``label:*`` columns, channels and
 frequency bounds have no place in a TextGrid.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -82,6 +87,9 @@ from sonotype.annotations.formats.base import (
 from sonotype.errors import AnnotationError, AnnotationFormatError
 
 TIER_COLUMN = "label:tier"
+#: How far an interval may start before the previous one ends and still count as touching it:
+#: far below one sample at any audio rate, to allow for the rounding of other writers.
+_TOLERANCE_S = 1e-7
 INTERVAL_TIER, POINT_TIER = "IntervalTier", "TextTier"
 #: Tier names used when the events have no ``label:tier`` column.
 DEFAULT_TIERS = {INTERVAL_TIER: "labels", POINT_TIER: "points"}
@@ -92,7 +100,8 @@ DEFAULT_TIERS = {INTERVAL_TIER: "labels", POINT_TIER: "points"}
 _TOKEN = re.compile(
     r'"(?P<string>(?:[^"]|"")*)"'
     r"|(?P<flag><exists>|<absent>)"
-    r"|(?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![\w.])"
+    r"|(?P<number>--undefined--|[-+]?(?:\d+\.?\d*|\.\d+|(?i:nan|inf(?:inity)?))"
+    r"(?:[eE][-+]?\d+)?)(?![\w.])"
     r"|(?P<skip>\[[^\]\n]*\]|[A-Za-z_]\w*\??|!.*|[^\s\"])"
 )
 
@@ -143,7 +152,7 @@ class TextGrid(AnnotationFormat):
         return f"{Path(recording).stem}.TextGrid"
 
     def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
-        tiers = _parse(open_text(path), path)
+        tiers = _parse(open_text(path, options), path)
         starts, stops, labels, names, rows = [], [], [], [], []
         for tier in tiers:
             for start, stop, text, line in tier["items"]:
@@ -205,11 +214,15 @@ class TextGrid(AnnotationFormat):
             "item []:",
         ]
         labels = events["label"].tolist()
+        if "tier_by" in options.option_names:
+            fix = f"pass {options.option_names['tier_by']} label to write one tier per label"
+        else:
+            fix = "add a label:tier column that puts them in different tiers (a copy of label)"
         for number, (tier_class, name, rows) in enumerate(tiers, start=1):
             if tier_class == INTERVAL_TIER:
-                items = list(_intervals(rows, start, stop, labels, xmax, name, path))
+                items = list(_intervals(rows, start, stop, labels, xmax, name, path, fix))
             else:
-                _check_points(rows, start, labels, name, path)
+                _check_points(rows, start, labels, name, path, fix)
                 items = [(start[i], None, labels[i]) for i in rows]
             kind = "intervals" if tier_class == INTERVAL_TIER else "points"
             lines += [
@@ -244,6 +257,7 @@ def _intervals(
     xmax: float,
     tier: str,
     path: Path,
+    fix: str,
 ) -> Iterator[tuple[float, float, str]]:
     """The intervals of one IntervalTier: the events in time order, with gaps filled."""
     at = 0.0
@@ -255,8 +269,7 @@ def _intervals(
                 f"events in row {previous + 1} ({labels[previous]!r}, {start[previous]:g}-"
                 f"{stop[previous]:g} s) and row {i + 1} ({labels[i]!r}, {start[i]:g}-"
                 f"{stop[i]:g} s) overlap in tier {tier!r}, and a Praat IntervalTier cannot "
-                "hold overlapping intervals; add a label:tier column that puts them in "
-                "different tiers",
+                f"hold overlapping intervals; {fix}",
             )
         if start[i] > at:
             yield at, start[i], ""
@@ -267,7 +280,7 @@ def _intervals(
 
 
 def _check_points(
-    rows: np.ndarray, start: np.ndarray, labels: list[str], tier: str, path: Path
+    rows: np.ndarray, start: np.ndarray, labels: list[str], tier: str, path: Path, fix: str
 ) -> None:
     same = np.flatnonzero(np.diff(start[rows]) == 0)
     if len(same):
@@ -276,7 +289,7 @@ def _check_points(
             path,
             f"point events in row {a + 1} ({labels[a]!r}) and row {b + 1} ({labels[b]!r}) are "
             f"both at {start[a]:g} s in tier {tier!r}, and a Praat TextTier holds one point "
-            "per time; add a label:tier column that puts them in different tiers",
+            f"per time; {fix}",
         )
 
 
@@ -316,7 +329,8 @@ class _Tokens:
 
     def number(self, what: str) -> tuple[float, int]:
         value, line = self.next("number", what)
-        return float(value), line
+        # Praat writes --undefined-- for a missing value; validation then names the line.
+        return (math.nan if value == "--undefined--" else float(value)), line
 
     def string(self, what: str) -> tuple[str, int]:
         value, line = self.next("string", what)
@@ -324,7 +338,7 @@ class _Tokens:
 
     def count(self, what: str) -> int:
         value, line = self.number(what)
-        if value < 0 or value != int(value):
+        if not np.isfinite(value) or value < 0 or value != int(value):
             raise AnnotationFormatError(self.path, f"line {line}: {what} is {value:g}, not a count")
         return int(value)
 
@@ -368,6 +382,16 @@ def _parse(text: str, path: Path) -> list[dict]:
                 start, line = tokens.number(f"the xmin of {where}")
                 stop, _ = tokens.number(f"the xmax of {where}")
                 label, _ = tokens.string(f"the text of {where}")
+                if items and start < items[-1][1] - _TOLERANCE_S:
+                    before = items[-1]
+                    raise AnnotationFormatError(
+                        path,
+                        f"line {line}: interval {k} of tier {t} ({name!r}, {label!r}, "
+                        f"{start:g}-{stop:g} s) starts before interval {k - 1} ({before[2]!r}, "
+                        f"{before[0]:g}-{before[1]:g} s) ends; the intervals of a Praat "
+                        "IntervalTier follow one another without overlap: fix the times, or "
+                        "move one of the sounds to a tier of its own",
+                    )
                 items.append((start, stop, label, line))
         else:
             for k in range(1, tokens.count(f"the number of points of tier {t}") + 1):
