@@ -38,8 +38,14 @@ def _host_tag() -> str:
     return hashlib.blake2b(socket.gethostname().encode(), digest_size=4).hexdigest()
 
 
+#: Longest part of the target's name kept in a temporary's name: with the mark, host, pid
+#: and random part it stays within the 255 bytes a file name may have.
+_NAME_BYTES = 200
+
+
 def _prefix(name: str) -> str:
-    return f".{name}.{_MARK}-{_host_tag()}-{os.getpid()}."
+    short = os.fsencode(name)[:_NAME_BYTES].decode(errors="ignore")
+    return f".{short}.{_MARK}-{_host_tag()}-{os.getpid()}."
 
 
 def _make_folders(folder: Path) -> list[Path]:

@@ -57,6 +57,24 @@ def test_import_export_undo(folder, tmp_path):
     assert "nothing to undo" in invoke("undo").output
 
 
+def test_export_to_a_trailing_slash_writes_a_folder_and_names_the_cli_options(folder, tmp_path):
+    invoke("scan")
+    write_events(
+        make_events(["one.wav", "two.wav"], [0.1, 0.5], [0.3, 0.6], ["a", "b"]),
+        tmp_path / "notes.csv",
+    )
+    assert invoke("import", tmp_path / "notes.csv").exit_code == 0
+    target = f"{tmp_path / 'predicted'}/"
+    result = invoke("export", "--format", "simple-csv", "-o", target)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "predicted").is_dir()
+    assert len(list((tmp_path / "predicted").rglob("*.csv"))) == 2
+    # A second export names the option that replaces files, as export spells it.
+    with pytest.raises(AnnotationError, match="pass --force to replace") as error:
+        invoke("export", "--format", "simple-csv", "-o", target)
+    assert "overwrite=" not in str(error.value)
+
+
 def test_import_of_unknown_recording_fails_cleanly(folder, tmp_path):
     invoke("scan")
     write_events(make_events("nine.wav", [0.1], [0.3], "a"), tmp_path / "bad.csv")

@@ -196,7 +196,7 @@ def write_events(
         raise AnnotationError(
             existing[0],
             f"already exists; pass {spell_option(names, 'overwrite', 'True')} to replace it"
-            + (f" ({len(existing) - 1} more files too)" if len(existing) > 1 else ""),
+            + (f" ({len(existing) - 1} more too)" if len(existing) > 1 else ""),
         )
     written = list(targets)
     with atomic_paths(written) as temporaries:

@@ -8,6 +8,10 @@ import typer
 
 from sonotype.cli.options import PROJECT_OPTION
 
+#: How import and export spell the settings that annotation errors name.
+IMPORT_OPTIONS = {"format": "--format", "sr": "--sample-rate"}
+EXPORT_OPTIONS = {"format": "--format", "to_format": "--format", "overwrite": "--force"}
+
 
 def import_events(
     files: list[Path] = typer.Argument(..., help="Annotation files (any format)."),
@@ -40,6 +44,7 @@ def import_events(
             source=source,
             sr=sample_rate,
             clip=clip,
+            option_names=IMPORT_OPTIONS,
             progress=lambda stage, done, total: bar.set(done, total, description=stage),
         )
     out.print(
@@ -55,7 +60,9 @@ def import_events(
 
 
 def export_events(
-    output: Path = typer.Option(..., "-o", "--output", help="Output file or folder."),
+    output: str = typer.Option(
+        ..., "-o", "--output", help="Output file, or folder (a trailing / means a folder)."
+    ),
     format: str = typer.Option(..., "--format", "-f", help="Annotation format to write."),
     kind: list[str] = typer.Option([], "--kind", help="Only events of this kind (repeatable)."),
     label: list[str] = typer.Option([], "--label", help="Only this label (repeatable)."),
@@ -70,7 +77,13 @@ def export_events(
 
     with open_project(project_dir) as project:
         written = project.export(
-            output, format=format, kinds=kind, labels=label, sources=source, overwrite=force
+            output,
+            format=format,
+            kinds=kind,
+            labels=label,
+            sources=source,
+            overwrite=force,
+            option_names=EXPORT_OPTIONS,
         )
     out.print(
         f"wrote {written[0]}" if len(written) == 1 else f"wrote {len(written):,} files in {output}"

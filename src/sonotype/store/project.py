@@ -191,6 +191,7 @@ class Project:
         sr: float | None = None,
         clip: bool = False,
         progress: ImportProgress | None = None,
+        option_names: Mapping[str, str] | None = None,
     ) -> ImportReport:
         """Read annotation files and store their events as one edit (one ``undo`` reverts it).
 
@@ -224,6 +225,7 @@ class Project:
                 audio_dirs=[folder for _, folder in self.audio_roots],
                 relative_to=self._root_containing(path),
                 known_rates=rates,
+                option_names=option_names,
             )
             events = self._match_recordings(events, path)
             events, n_clipped, n_dropped = _inside_recordings(
@@ -288,8 +290,14 @@ class Project:
         labels: Sequence[str] | None = None,
         sources: Sequence[str] | None = None,
         overwrite: bool = False,
+        option_names: Mapping[str, str] | None = None,
     ) -> list[Path]:
-        """Write the stored events that match the filters in an annotation format."""
+        """Write the stored events that match the filters in an annotation format.
+
+        ``path`` ending in a separator, or an existing folder, gets one file per recording.
+        ``option_names`` spells the caller's options in errors (as in
+        :func:`~sonotype.annotations.write_events`).
+        """
         events = self.events(kinds=kinds, labels=labels, sources=sources)
         if events.empty:
             raise ParameterError(
@@ -303,6 +311,7 @@ class Project:
             audio_dirs=[folder for _, folder in self.audio_roots],
             known_rates=self._known_rates(),
             overwrite=overwrite,
+            option_names=option_names,
         )
 
     def undo(self, n: int = 1) -> list[event_store.Edit]:
