@@ -174,3 +174,82 @@ def test_evaluate_matches_refuses_to_overwrite_without_force(tables, tmp_path):
     code, _ = cli("evaluate", "events", "--ref", ref, "--pred", pred, "--matches",
                   tmp_path / "new" / "m.csv")  # fmt: skip
     assert code == 0 and (tmp_path / "new" / "m.csv").exists()
+
+
+# messages and help
+
+
+def test_run_prints_brackets_of_a_message(tmp_path, monkeypatch, capsys):
+    """The one-line error keeps "[audio] roots" (it was read as markup: "fix  roots")."""
+    from sonotype.cli.main import run
+    from sonotype.store import Project
+
+    Project.init(tmp_path / "p", audio_roots=[tmp_path / "nosuch"]).close()
+    monkeypatch.setattr("sys.argv", ["sonotype", "scan", "--project", str(tmp_path / "p")])
+    with pytest.raises(SystemExit) as stop:
+        run()
+    assert stop.value.code == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "fix [audio] roots" in err and "Traceback" not in err
+
+
+def test_discover_unknown_embedder_lists_the_valid_ones(tmp_path):
+    from sonotype.store import Project
+
+    Project.init(tmp_path).close()
+    before = files_in(tmp_path)
+    code, text = cli("discover", "--embedder", "foo", "--project", tmp_path)
+    assert code == 1
+    assert "--embedder 'foo' is not an embedder; use one of" in text
+    assert "pca" in text and "flat" in text and "features" in text
+    assert "needs" not in text
+    assert files_in(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--steps", "0", "--steps 0 must be 1 or more"),
+        ("--batch-size", "-2", "--batch-size -2 must be 1 or more"),
+        ("--learning-rate", "0", "--learning-rate 0 must be above 0"),
+    ],
+)
+def test_train_numbers_are_checked_by_their_option(tmp_path, option, value, message):
+    before = files_in(tmp_path)
+    code, text = cli("train", "--name", "m", "--labels", "a", option, value, "-p", tmp_path)
+    assert code == 1
+    assert message in text and "batch_size=" not in text
+    assert files_in(tmp_path) == before
+
+
+def test_info_counts_one_recording_in_the_singular(fly):
+    code, text = cli("info", fly)
+    assert code == 0
+    assert "1 recording " in text + " " and "1 recordings" not in text
+
+
+def _every_help():
+    from sonotype.cli.main import app as main_app
+
+    yield []
+    for info in main_app.registered_commands:
+        yield [info.name or info.callback.__name__]
+    for group in main_app.registered_groups:
+        yield [group.name]
+        for info in group.typer_instance.registered_commands:
+            yield [group.name, info.name or info.callback.__name__]
+
+
+@pytest.mark.parametrize("command", list(_every_help()), ids=" ".join)
+def test_help_shows_value_names_not_python_types(command):
+    result = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for python_type in ("<bool>", "<list[", "<str>", "<path>", "<int>", "<float>", "<Path>"):
+        assert python_type not in result.output
+
+
+def test_help_paragraphs_are_not_hard_wrapped():
+    result = runner.invoke(app, ["detect", "--help"], env={"COLUMNS": "200"})
+    # One paragraph of the docstring, written over two source lines, reads as one line.
+    line = "`sonotype detect --method NAME --set KEY=VALUE`; an unknown key lists the valid ones."
+    assert line in result.output

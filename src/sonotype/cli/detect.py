@@ -36,6 +36,7 @@ def detect(
     Detector parameters: `sonotype detect --method NAME --set KEY=VALUE`; an unknown key
     lists the valid ones.
     """
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from sonotype.annotations import write_events
@@ -82,7 +83,7 @@ def detect(
             progress=lambda name: bar.advance(task),
         )
     for name, problem in failures:
-        err.print(f"[red]failed:[/] {name}: {problem}", soft_wrap=True)
+        err.print(f"[red]failed:[/] {escape(f'{name}: {problem}')}", soft_wrap=True)
     if len(failures) == len(recordings):
         where = "stored" if project is not None else "written"
         err.print(f"[bold red]error:[/] every recording failed ({len(failures)}); nothing {where}")

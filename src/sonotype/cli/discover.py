@@ -72,8 +72,13 @@ def _run(
 ):
     from sonotype.cli.console import err, out
     from sonotype.cli.options import open_project
+    from sonotype.embed import EMBEDDERS
+    from sonotype.errors import ParameterError
     from sonotype.pipeline.discover import DiscoverConfig, discover, load_grid
 
+    if embedder not in EMBEDDERS:
+        valid = ", ".join(EMBEDDERS.names())
+        raise ParameterError(f"--embedder {embedder!r} is not an embedder; use one of {valid}")
     config = DiscoverConfig(
         kind=kind,
         source=source,

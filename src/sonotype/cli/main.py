@@ -25,6 +25,7 @@ from sonotype.cli import (
     spectrogram,
     supervised,
 )
+from sonotype.cli.helptext import tidy_help
 from sonotype.errors import SonotypeError
 
 app = typer.Typer(
@@ -74,6 +75,7 @@ app.command("classify")(supervised.classify)
 app.command("ethogram")(supervised.ethogram)
 app.command("misses")(supervised.misses)
 app.command("export-model")(supervised.export_model)
+tidy_help(app)
 
 
 def run() -> None:
@@ -81,9 +83,17 @@ def run() -> None:
     try:
         app()
     except SonotypeError as error:
+        from rich.markup import escape
+
         from sonotype.cli.console import err
 
-        err.print(f"[bold red]error:[/] {error}", markup=True, highlight=False, soft_wrap=True)
+        # Escaped: a message quoting "[audio] roots" must not lose it as markup.
+        err.print(
+            f"[bold red]error:[/] {escape(str(error))}",
+            markup=True,
+            highlight=False,
+            soft_wrap=True,
+        )
         sys.exit(1)
 
 

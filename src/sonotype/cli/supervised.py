@@ -101,9 +101,17 @@ def train(
     """
     from sonotype.cli.console import out, progress
     from sonotype.cli.options import open_project
+    from sonotype.errors import ParameterError
     from sonotype.models.config import network_config
     from sonotype.models.training import TrainSettings
     from sonotype.pipeline import supervised
+
+    # Checked here, before any data is read, with the options' own names.
+    for option, value in (("--steps", steps), ("--batch-size", batch_size)):
+        if value < 1:
+            raise ParameterError(f"{option} {value} must be 1 or more")
+    if not learning_rate > 0:
+        raise ParameterError(f"--learning-rate {learning_rate:g} must be above 0, e.g. 0.001")
 
     chosen = {
         "representation": representation,
