@@ -6,6 +6,7 @@ the option as the CLI spells it (no traceback), and nothing written.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -253,3 +254,25 @@ def test_help_paragraphs_are_not_hard_wrapped():
     # One paragraph of the docstring, written over two source lines, reads as one line.
     line = "`sonotype detect --method NAME --set KEY=VALUE`; an unknown key lists the valid ones."
     assert line in result.output
+
+
+def test_classify_warns_when_a_recording_is_resampled(tmp_path, monkeypatch):
+    """The network is not run here (a stub stands for it): the warning comes from the rates
+    in the project's index and the model's."""
+    from types import SimpleNamespace
+
+    from sonotype.pipeline import supervised
+    from sonotype.store import Project
+
+    write_audio(tmp_path / "audio" / "slow.wav", np.zeros(70), 7)
+    write_audio(tmp_path / "audio" / "fine.wav", np.zeros(2500), 2500)
+    with Project.init(tmp_path, audio_roots=[tmp_path / "audio"]) as project:
+        project.scan()
+    model = SimpleNamespace(sr=2500, labels=["pulse"], step_s=0.01)
+    monkeypatch.setattr(supervised, "load_model", lambda project, name: model)
+    monkeypatch.setattr(supervised, "classify", lambda project, name, **kwargs: {})
+    code, text = cli("classify", "m", "-p", tmp_path)
+    assert code == 0, text
+    assert "warning: slow.wav is at 7 Hz, the model at 2500 Hz: it is resampled up by a " \
+        "factor of 357" in text  # fmt: skip
+    assert "fine.wav is at" not in text
