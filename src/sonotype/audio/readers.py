@@ -146,7 +146,7 @@ def _probe_soundfile(path: Path, *, allow_truncated: bool) -> AudioInfo:
                 path,
                 f"is truncated: its header declares {declared} frames but the file holds "
                 f"{info.frames} ({info.frames / info.samplerate:.3f} s of "
-                f"{declared / info.samplerate:.3f} s); copy it again (it may have been cut short)"
+                f"{declared / info.samplerate:.3f} s); copy it again (it may have been cut short)",
             )
     return AudioInfo(
         sr=int(info.samplerate),
