@@ -2,11 +2,13 @@
 
 import numpy as np
 import pytest
+from matplotlib.collections import PolyCollection
 
 from sonotype.annotations import make_events
 from sonotype.audio import Recording, write_audio
-from sonotype.errors import SpanError
+from sonotype.errors import ParameterError, SpanError
 from sonotype.plot import choose_stft, save_spectrogram, spectrogram_figure
+from sonotype.plot.spectrogram import MAX_LABEL_CHARS, MAX_LEGEND_LABELS
 
 
 @pytest.fixture
@@ -37,8 +39,10 @@ def test_figure_axes_image_and_events(recording):
     # The loudest row of the picture is the 3 kHz tone.
     freqs = np.linspace(0, 8000, values.shape[0])
     assert abs(freqs[np.argmax(values.max(axis=1))] - 3000) < 50
-    (box,) = ax.patches
-    assert (box.get_x(), box.get_width(), box.get_y(), box.get_height()) == (1.0, 1.0, 2500, 1000)
+    (boxes,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    (box,) = boxes.get_paths()
+    corners = box.vertices[:4].tolist()
+    assert corners == [[1.0, 2500], [2.0, 2500], [2.0, 3500], [1.0, 3500]]
     assert [t.get_text() for t in ax.texts] == ["tone"]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["tick", "tone"]  # "outside" is not in the span
@@ -60,3 +64,47 @@ def test_choose_stft_bounds_the_picture_width():
     n_fft, hop = choose_stft(48000, 48000 * 3600)
     assert n_fft == 1024
     assert 48000 * 3600 / hop <= 2400
+
+
+def test_many_events_and_huge_labels_draw_quickly_and_cut(recording):
+    # 50,000 boxes of 1,000 labels, one label of a megabyte: one collection, short texts.
+    n = 50_000
+    starts = np.linspace(0, 2.9, n)
+    labels = np.array([f"type{i % 1000}" for i in range(n)], dtype=object)
+    labels[0] = "x" * 1_000_000
+    events = make_events("tone.wav", starts, starts + 0.05, labels)
+    figure = spectrogram_figure(recording, events=events)
+    (ax,) = figure.axes
+    (boxes,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(boxes.get_paths()) == n
+    assert len(ax.texts) == 0  # too many boxes to name each
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert len(legend) == MAX_LEGEND_LABELS + 1
+    assert legend[-1] == f"and {1001 - MAX_LEGEND_LABELS} more labels"
+    assert max(map(len, legend)) <= MAX_LABEL_CHARS
+
+
+def test_only_events_inside_the_span_are_drawn(recording):
+    labels = ["early", "m" * 5_000_000, "late"]
+    events = make_events("tone.wav", [0.1, 1.0, 2.5], [0.2, 1.5, 2.6], labels)
+    figure = spectrogram_figure(recording, start_s=0.9, stop_s=2.0, events=events)
+    (ax,) = figure.axes
+    (boxes,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(boxes.get_paths()) == 1
+    assert [t.get_text() for t in ax.texts] == ["m" * (MAX_LABEL_CHARS - 1) + "…"]
+
+
+@pytest.mark.parametrize(
+    ("name", "magic"), [("s.jpg", b"\xff\xd8\xff"), ("s.pdf", b"%PDF"), ("s.svg", b"<?xml")]
+)
+def test_the_suffix_names_the_format(recording, tmp_path, name, magic):
+    path = save_spectrogram(tmp_path / name, recording, stop_s=0.5)
+    assert path.read_bytes().startswith(magic)
+
+
+def test_unknown_suffix_and_upside_down_band_are_errors(recording, tmp_path):
+    with pytest.raises(ParameterError, match=r"suffix \.bmp; .* one of \.png, \.jpg"):
+        save_spectrogram(tmp_path / "s.bmp", recording)
+    with pytest.raises(ParameterError, match="0 <= low < high"):
+        spectrogram_figure(recording, freq_range_hz=(5000, 100))
+    assert list(tmp_path.iterdir()) == [tmp_path / "tone.wav"]

@@ -146,8 +146,7 @@ def _probe_soundfile(path: Path, *, allow_truncated: bool) -> AudioInfo:
                 path,
                 f"is truncated: its header declares {declared} frames but the file holds "
                 f"{info.frames} ({info.frames / info.samplerate:.3f} s of "
-                f"{declared / info.samplerate:.3f} s); copy it again, or open it with "
-                "allow_truncated=True to read what is there",
+                f"{declared / info.samplerate:.3f} s); copy it again (it may have been cut short)",
             )
     return AudioInfo(
         sr=int(info.samplerate),
@@ -210,13 +209,13 @@ def _probe_evtaf(path: Path, *, allow_truncated: bool) -> AudioInfo:
             raise TruncatedAudioError(
                 path,
                 f"is truncated: {size} bytes is not a whole number of {channels}-channel int16 "
-                "frames; copy it again, or open it with allow_truncated=True",
+                "frames; copy it again (it may have been cut short)",
             )
         if declared is not None and declared > frames:
             raise TruncatedAudioError(
                 path,
                 f"is truncated: {rec_path.name} declares {declared} samples per channel but the "
-                f"file holds {frames}; copy it again, or open it with allow_truncated=True",
+                f"file holds {frames}; copy it again (it may have been cut short)",
             )
     return AudioInfo(sr=sr, channels=channels, frames=frames, format="EvTAF", subtype="PCM_16_BE")
 

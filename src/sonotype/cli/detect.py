@@ -27,8 +27,12 @@ def detect(
     ),
     output: Path = typer.Option(None, "-o", "--output", help="File or folder for the events."),
     format: str = typer.Option(None, "--format", "-f", help="Annotation format of --output."),
-    block_s: float = typer.Option(60.0, "--block-s", help="Seconds of audio per block."),
-    workers: int = typer.Option(0, "--workers", help="Processes (default: one per core)."),
+    block_s: float = typer.Option(
+        60.0, "--block-s", help="Seconds of audio per block (more than 0; 'inf' reads whole)."
+    ),
+    workers: int = typer.Option(
+        0, "--workers", help="Processes: 0 (the default) for one per core, or 1 or more."
+    ),
     force: bool = typer.Option(False, "--force", help="Replace output files that exist."),
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
@@ -41,15 +45,17 @@ def detect(
     from a documented set of parameters instead. Parameters that do not fit a recording's
     sample rate are fitted to it, with a note.
     """
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from sonotype.annotations import write_events
     from sonotype.audio import is_audio_path
-    from sonotype.cli.console import err, out
+    from sonotype.cli.console import EXIT_PARTIAL, err, out
     from sonotype.cli.options import open_project
     from sonotype.detect import detect_many, make_detector, preset_detector
     from sonotype.errors import ParameterError
 
+    _check_numbers(block_s=block_s, workers=workers)
     explicit = _parse_settings(settings)
     if preset is not None:  # checks the preset and --method before any work
         method = preset_detector(preset, method=method, **explicit).name
@@ -96,6 +102,10 @@ def detect(
     for note in _rate_notes(detector, recordings):
         err.print(f"[yellow]note:[/] {note}")
 
+    if output is not None and project is None:
+        # Before the work: an output that exists would only be refused after it.
+        _check_output(output, format=format, names=[name for name, _ in recordings], force=force)
+
     columns = (TextColumn("[bold]detecting"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("detect", total=len(recordings))
@@ -107,7 +117,11 @@ def detect(
             progress=lambda name: bar.advance(task),
         )
     for name, problem in failures:
-        err.print(f"[red]failed:[/] {name}: {problem}")
+        err.print(f"[red]failed:[/] {escape(f'{name}: {problem}')}", soft_wrap=True)
+    if len(failures) == len(recordings):
+        where = "stored" if project is not None else "written"
+        err.print(f"[bold red]error:[/] every recording failed ({len(failures)}); nothing {where}")
+        raise typer.Exit(1)
     counts = events["label"].value_counts().to_dict() if len(events) else {}
     summary = ", ".join(f"{label} {n}" for label, n in sorted(counts.items())) or "nothing"
     if project is not None:
@@ -122,7 +136,7 @@ def detect(
                 edit = project.add_events(
                     events,
                     command="detect",
-                    description=f"{method} on {len(recordings)} recordings: {summary}",
+                    description=f"{method} on {_count(len(recordings), 'recording')}: {summary}",
                     replace={"kinds": ["detected"], "sources": [detector.name]},
                 )
         out.print(f"stored {len(events)} detected events ({summary}) as edit {edit.id}")
@@ -130,10 +144,66 @@ def detect(
         written = write_events(events, output, format=format, sr=None, overwrite=force)
         where = written[0] if len(written) == 1 else f"{len(written)} files in {output}"
         out.print(
-            f"detected {len(events)} events ({summary}) in {len(recordings)} recordings: {where}"
+            f"detected {len(events)} events ({summary}) in "
+            f"{_count(len(recordings) - len(failures), 'recording')}: {where}"
         )
     if failures:
-        raise typer.Exit(3)  # partial: the others were detected (docs/cli.md)
+        err.print(
+            f"[yellow]partial:[/] {_count(len(failures), 'recording')} of {len(recordings)} "
+            "failed; the others' events are kept"
+        )
+        raise typer.Exit(EXIT_PARTIAL)  # docs/cli.md
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _check_numbers(*, block_s: float, workers: int) -> None:
+    import math
+
+    from sonotype.errors import ParameterError
+
+    if math.isnan(block_s) or block_s <= 0:
+        raise ParameterError(
+            f"--block-s {block_s:g} must be a number of seconds above 0 (or inf to read "
+            "each recording whole); the default is 60"
+        )
+    if workers < 0:
+        raise ParameterError(
+            f"--workers {workers} must be 0 (one process per core, the default) or 1 or more"
+        )
+
+
+def _check_output(output: Path, *, format: str | None, names: list[str], force: bool) -> None:
+    """Refuse, before detecting, an --output that exists (without --force) or whose format
+    cannot be written; the files planned mirror those :func:`write_events` writes."""
+    from pathlib import PurePosixPath
+
+    from sonotype.annotations import FORMATS
+    from sonotype.annotations.io import infer_format_from_name
+    from sonotype.errors import ParameterError
+
+    fmt = FORMATS.get(format) if format else infer_format_from_name(output, writing=True)
+    if not fmt.can_write:
+        raise ParameterError(f"--format {fmt.name} can be read but not written")
+    if force:
+        return
+    as_folder = fmt.per_recording and (
+        output.is_dir() or len(names) > 1 or (not output.suffix and not output.exists())
+    )
+    planned = (
+        [output / PurePosixPath(n).parent / fmt.filename_for(n) for n in names]
+        if as_folder
+        else [output]
+    )
+    existing = [p for p in planned if p.exists()]
+    if existing:
+        more = f" (and {len(existing) - 1} more)" if len(existing) > 1 else ""
+        raise ParameterError(
+            f"-o/--output: {existing[0]} already exists{more}; pass --force to replace it, "
+            "or choose another --output"
+        )
 
 
 def _parse_settings(settings: list[str]) -> dict:

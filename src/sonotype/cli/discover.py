@@ -117,6 +117,8 @@ def _run(
 ):
     from sonotype.cli.console import err, out
     from sonotype.cli.options import open_project
+    from sonotype.embed import EMBEDDERS
+    from sonotype.errors import ParameterError
     from sonotype.pipeline.discover import (
         OPTIONS,
         Candidate,
@@ -133,6 +135,10 @@ def _run(
             # An option fixes the setting: it replaces the grid file's values.
             given[key] = check_feature_setting(key, value, name=OPTIONS[key])
             grid.pop(key, None)
+
+    if embedder not in EMBEDDERS:
+        valid = ", ".join(EMBEDDERS.names())
+        raise ParameterError(f"--embedder {embedder!r} is not an embedder; use one of {valid}")
     config = DiscoverConfig(
         kind=kind,
         source=source,

@@ -50,6 +50,7 @@ def events(
     matches: Path = typer.Option(
         None, "--matches", help="Write the matched pairs to this CSV file."
     ),
+    force: bool = typer.Option(False, "--force", help="Replace the --matches file if it exists."),
     sample_rate: float = typer.Option(
         None,
         "--sample-rate",
@@ -84,6 +85,12 @@ def events(
     if iou is not None and not 0 < iou <= 1:
         raise ParameterError(f"--iou={iou:g} must be in (0, 1]; 0.5 is usual")
     chosen = [name.strip() for item in labels for name in item.split(",") if name.strip()]
+    if matches is not None and matches.is_dir():
+        raise ParameterError(f"--matches {matches} is a folder; give a CSV file name")
+    if matches is not None and matches.exists() and not force:
+        raise ParameterError(
+            f"--matches {matches} already exists; pass --force to replace it, or choose another"
+        )
 
     ref_events = _read(ref, option="--ref", sample_rate=sample_rate, audio=audio)
     pred_events = _read(pred, option="--pred", sample_rate=sample_rate, audio=audio)

@@ -66,7 +66,11 @@ def info(
         folders = [str(p) for p in paths if p.is_dir()]
         title = f"Recordings in {', '.join(folders)}" if folders else None
         table = Table(show_footer=True, title=title, title_justify="left")
-        table.add_column("path", footer=f"{len(recordings)} recordings", overflow="fold")
+        table.add_column(
+            "path",
+            footer=f"{len(recordings)} recording{'' if len(recordings) == 1 else 's'}",
+            overflow="fold",
+        )
         table.add_column("format")
         table.add_column("sr (Hz)", justify="right")
         table.add_column("channels", justify="right")

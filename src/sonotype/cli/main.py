@@ -26,6 +26,7 @@ from sonotype.cli import (
     supervised,
     tune,
 )
+from sonotype.cli.helptext import tidy_help
 from sonotype.errors import SonotypeError
 
 app = typer.Typer(
@@ -77,6 +78,7 @@ app.command("classify")(supervised.classify)
 app.command("ethogram")(supervised.ethogram)
 app.command("misses")(supervised.misses)
 app.command("export-model")(supervised.export_model)
+tidy_help(app)
 
 
 def run() -> None:

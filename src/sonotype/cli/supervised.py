@@ -49,6 +49,25 @@ def parse_network_settings(settings: list[str]) -> dict:
     return parsed
 
 
+def rate_notes(project, recordings: list[str], *, model_sr: float) -> list[str]:
+    """A warning per recording whose sample rate differs from the model's (it is resampled,
+    which a network trained at one rate may not survive), saying by how much."""
+    index = project.recordings()
+    rates = dict(zip(index["path"], index["sr"], strict=True))
+    notes = []
+    for recording in recordings:
+        sr = rates.get(recording)
+        if sr and sr != model_sr:
+            factor = max(sr, model_sr) / min(sr, model_sr)
+            way = "up" if sr < model_sr else "down"
+            notes.append(
+                f"{recording} is at {sr:g} Hz, the model at {model_sr:g} Hz: it is resampled "
+                f"{way} by a factor of {factor:.3g}; check its results, or train a model on "
+                "recordings at its rate"
+            )
+    return notes
+
+
 def train(
     name: str = typer.Option(..., "--name", help="Name of the model to train."),
     labels: str = typer.Option(
@@ -101,9 +120,17 @@ def train(
     """
     from sonotype.cli.console import out, progress
     from sonotype.cli.options import open_project
+    from sonotype.errors import ParameterError
     from sonotype.models.config import network_config
     from sonotype.models.training import TrainSettings
     from sonotype.pipeline import supervised
+
+    # Checked here, before any data is read, with the options' own names.
+    for option, value in (("--steps", steps), ("--batch-size", batch_size)):
+        if value < 1:
+            raise ParameterError(f"{option} {value} must be 1 or more")
+    if not learning_rate > 0:
+        raise ParameterError(f"--learning-rate {learning_rate:g} must be above 0, e.g. 0.001")
 
     chosen = {
         "representation": representation,
@@ -199,7 +226,9 @@ def classify(
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
     """Per-label probability time series for whole recordings (cached artifacts)."""
-    from sonotype.cli.console import out, progress
+    from rich.markup import escape
+
+    from sonotype.cli.console import err, out, progress
     from sonotype.cli.options import open_project
     from sonotype.errors import ParameterError
     from sonotype.pipeline import supervised
@@ -224,6 +253,9 @@ def classify(
                 progress=lambda recording: advance(),
             )
         model = supervised.load_model(project, name)
+        notes = rate_notes(project, chosen, model_sr=model.sr)
+    for note in notes:
+        err.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
     out.print(
         f"classified {len(paths)} recordings: ({', '.join(model.labels)}) probabilities every "
         f"{1000 * model.step_s:.2f} ms, in {project.folder / 'artifacts' / 'probabilities'}"
@@ -249,12 +281,17 @@ def ethogram(
 ) -> None:
     """Threshold the probabilities into `predicted` events in the store (point labels as
     points at the probability peaks), replacing this model's earlier predictions."""
-    from sonotype.cli.console import out, progress
+    from rich.markup import escape
+
+    from sonotype.cli.console import err, out, progress
     from sonotype.cli.options import open_project
     from sonotype.pipeline import supervised
 
     with open_project(project_dir) as project:
         chosen = supervised.select_recordings(project, recordings)
+        notes = rate_notes(project, chosen, model_sr=supervised.load_model(project, name).sr)
+        for note in notes:
+            err.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
         with progress("ethogram", len(chosen), min_items=2) as advance:
             events, edit, origin = supervised.ethogram(
                 project,

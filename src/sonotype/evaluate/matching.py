@@ -30,7 +30,11 @@ references' onsets, so the work grows with the number of candidate pairs rather 
 the product of the table sizes. The candidate pairs form a bipartite graph; each of its
 connected components is solved on its own, components of a single pair directly and the
 others with :func:`scipy.optimize.linear_sum_assignment` on a cost that rewards every match
-more than any saving in time error can.
+more than any saving in time error can. A component whose dense cost matrix would exceed
+:data:`DENSE_CELLS` cells (very crowded events: thousands within a few tolerances of each
+other) goes to :func:`scipy.sparse.csgraph.min_weight_full_bipartite_matching` instead, so
+memory stays linear in the number of candidate pairs; that solver is exact too, but its
+time can grow faster than linearly on such components.
 """
 
 from __future__ import annotations
@@ -69,6 +73,10 @@ MATCH_COLUMNS = (
 )
 
 _GROUP_KEYS = ("recording", "channel", "label")
+
+#: Largest component (references times predictions) solved with a dense cost matrix
+#: (32 MB); larger ones go to a sparse solver, whose memory grows with their pairs only.
+DENSE_CELLS = 2**22
 
 
 def match_events(
@@ -346,7 +354,9 @@ def _assign(r: np.ndarray, p: np.ndarray, cost: np.ndarray) -> np.ndarray:
     """Indices into the candidate pairs of an optimal one-to-one assignment: most pairs,
     then least total cost. Each connected component of the pair graph is solved alone:
     a component with one reference or one prediction (a star; the usual case) by taking
-    its cheapest pair, any other by linear_sum_assignment."""
+    its cheapest pair, one of two references and two predictions by comparing its two
+    matchings, any other by linear_sum_assignment on a dense matrix, or, when that would
+    exceed :data:`DENSE_CELLS`, by a sparse solver (memory linear in the pairs)."""
     from scipy.optimize import linear_sum_assignment
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -378,8 +388,12 @@ def _assign(r: np.ndarray, p: np.ndarray, cost: np.ndarray) -> np.ndarray:
     crowded = np.flatnonzero(~(star | square)[component])
     crowded = crowded[np.argsort(component[crowded], kind="stable")]
     bounds = np.flatnonzero(np.diff(component[crowded])) + 1
+    huge = []
     for pairs in np.split(crowded, bounds) if len(crowded) else []:
         c = component[pairs[0]]
+        if n_refs[c] * n_preds[c] > DENSE_CELLS:
+            huge.append(pairs)
+            continue
         rows, cols = r_rank[pairs], p_rank[pairs]
         # A match is worth more than any total cost, so the count of matches comes first.
         reward = 1.0 + float(cost[pairs].sum())
@@ -389,7 +403,53 @@ def _assign(r: np.ndarray, p: np.ndarray, cost: np.ndarray) -> np.ndarray:
         pair_at[rows, cols] = pairs
         picked = pair_at[linear_sum_assignment(matrix)]
         chosen.append(picked[picked >= 0])
+    if huge:
+        chosen.append(_sparse_assignment(np.concatenate(huge), component, r_node, p_node, cost))
     return np.sort(np.concatenate(chosen))
+
+
+def _sparse_assignment(pairs, component, r_node, p_node, cost) -> np.ndarray:
+    """An optimal assignment of the given pairs (whole components) in one sparse problem.
+
+    Each reference also gets a column of its own, "unmatched", priced above any saving in
+    time error its component can offer, so a full matching of the references always exists
+    and the solver's least total cost has the most matches first, then the least error.
+    Memory and, on these local graphs, time grow with the number of pairs (a dense matrix per
+    component would grow with its references times its predictions).
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    if len(pairs) == 0:
+        return np.zeros(0, np.int64)
+    rows_of, rows = np.unique(r_node[pairs], return_inverse=True)
+    _, cols = np.unique(p_node[pairs], return_inverse=True)
+    n_rows, n_cols = len(rows_of), int(cols.max()) + 1
+    # Costs are shifted by 1 because the solver drops explicit zeros (a perfect pair).
+    price = 1.0 + cost[pairs]
+    _, comp = np.unique(component[pairs], return_inverse=True)
+    n_pairs = np.bincount(comp)
+    worst = np.zeros(len(n_pairs))
+    np.maximum.at(worst, comp, price)
+    # One more match outweighs any change in the summed prices of the others.
+    unmatched = np.zeros(n_rows)
+    unmatched[rows] = (2.0 + n_pairs * worst)[comp]
+    graph = csr_matrix(
+        (
+            np.concatenate([price, unmatched]),
+            (
+                np.concatenate([rows, np.arange(n_rows)]),
+                np.concatenate([cols, n_cols + np.arange(n_rows)]),
+            ),
+        ),
+        shape=(n_rows, n_cols + n_rows),
+    )
+    row_ind, col_ind = min_weight_full_bipartite_matching(graph)
+    matched = col_ind < n_cols
+    key = rows.astype(np.int64) * n_cols + cols
+    order = np.argsort(key)
+    found = row_ind[matched].astype(np.int64) * n_cols + col_ind[matched]
+    return pairs[order[np.searchsorted(key, found, sorter=order)]]
 
 
 def _two_by_two(pairs, component, r_rank, p_rank, cost) -> np.ndarray:

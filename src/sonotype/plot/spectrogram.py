@@ -2,7 +2,10 @@
 
 Uses matplotlib's object interface with the Agg renderer (no pyplot, no display needed).
 Interval events are drawn as boxes (spanning their frequency bounds when known, the whole
-height otherwise) labelled with their label; point events as ticks along the top.
+height otherwise) labelled with their label; point events as ticks along the top. Only the
+events inside the span are drawn, all boxes as one collection, so a table of a million
+events draws in seconds; label text is cut to :data:`MAX_LABEL_CHARS` characters and the
+legend names at most :data:`MAX_LEGEND_LABELS` labels.
 """
 
 from __future__ import annotations
@@ -14,17 +17,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch, Rectangle
+from matplotlib.patches import Patch
 
 from sonotype.atomic import atomic_path
 from sonotype.audio import Recording
+from sonotype.errors import ParameterError
 from sonotype.spectral import power_to_db
 from sonotype.spectral.stream import spectrogram_of
 
 #: Most labels shown as text above their boxes; beyond, the legend alone names them.
 MAX_BOX_LABELS = 60
+#: Most labels named in the legend; the rest are counted.
+MAX_LEGEND_LABELS = 20
+#: Longest label text drawn; longer labels are cut.
+MAX_LABEL_CHARS = 24
+#: Image formats written, by file name suffix.
+IMAGE_FORMATS = ("png", "jpg", "jpeg", "pdf", "svg", "tif", "tiff", "webp")
 
 
 def choose_stft(sr: int, n_samples: int, *, max_frames: int = 2400) -> tuple[int, int]:
@@ -89,7 +100,7 @@ def spectrogram_figure(
             spec.frequencies_hz[-1],
         ),
     )
-    low, high = freq_range_hz or (0.0, recording.sr / 2)
+    low, high = _band(freq_range_hz, sr=recording.sr)
     ax.set_ylim(low, high)
     ax.set_xlim(start_s, stop_s)
     ax.set_xlabel("time (s)")
@@ -100,13 +111,42 @@ def spectrogram_figure(
     return figure
 
 
+def _band(freq_range_hz, *, sr: float) -> tuple[float, float]:
+    if freq_range_hz is None:
+        return 0.0, sr / 2
+    low, high = (float(v) for v in freq_range_hz)
+    if not 0 <= low < high:  # also NaN
+        raise ParameterError(
+            f"freq_range_hz={freq_range_hz!r} must be (low, high) with 0 <= low < high, in Hz"
+        )
+    return low, high
+
+
 def save_spectrogram(path: str | os.PathLike[str], recording: Recording, **kwargs) -> Path:
-    """Render :func:`spectrogram_figure` to a PNG file at ``path`` (written atomically)."""
+    """Render :func:`spectrogram_figure` to ``path`` (written atomically) in the image format
+    its suffix names (one of :data:`IMAGE_FORMATS`)."""
     path = Path(path)
+    image_format = image_format_of(path)
     figure = spectrogram_figure(recording, **kwargs)
     with atomic_path(path) as tmp:
-        figure.savefig(tmp, format="png")
+        figure.savefig(tmp, format=image_format)
     return path
+
+
+def image_format_of(path: str | os.PathLike[str]) -> str:
+    """The image format a file name's suffix names, e.g. ``"png"`` for ``song.PNG``.
+
+    Raises
+    ------
+    ParameterError
+        The suffix names none of :data:`IMAGE_FORMATS`.
+    """
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in IMAGE_FORMATS:
+        valid = ", ".join(f".{name}" for name in IMAGE_FORMATS)
+        shown = f"suffix .{suffix}" if suffix else "no suffix"
+        raise ParameterError(f"{path} has {shown}; an image file name ends in one of {valid}")
+    return suffix
 
 
 def _draw_events(ax, events: pd.DataFrame, *, channel: int, span, band) -> None:
@@ -118,57 +158,94 @@ def _draw_events(ax, events: pd.DataFrame, *, channel: int, span, band) -> None:
         return
     labels = sorted(visible["label"].unique())
     palette = colormaps["tab10" if len(labels) <= 10 else "tab20"]
-    colours = {label: palette(i % palette.N) for i, label in enumerate(labels)}
-    points = visible[visible["start_s"] == visible["stop_s"]]
-    boxes = visible[visible["start_s"] < visible["stop_s"]]
+    colour_of = {label: palette(i % palette.N) for i, label in enumerate(labels)}
     low_band, high_band = band
-    has_bounds = {"low_hz", "high_hz"} <= set(boxes.columns)
-    show_text = len(boxes) <= MAX_BOX_LABELS
-    for row in boxes.itertuples(index=False):
-        low = row.low_hz if has_bounds and not np.isnan(row.low_hz) else low_band
-        high = row.high_hz if has_bounds and not np.isnan(row.high_hz) else high_band
-        ax.add_patch(
-            Rectangle(
-                (row.start_s, low),
-                row.stop_s - row.start_s,
-                high - low,
-                fill=False,
-                edgecolor=colours[row.label],
-                linewidth=1.2,
+    is_point = (visible["start_s"] == visible["stop_s"]).to_numpy()
+    points, boxes = visible[is_point], visible[~is_point]
+    # Boxes span their frequency bounds when known, the shown band otherwise.
+    low = _column_or(boxes, "low_hz", low_band)
+    high = _column_or(boxes, "high_hz", high_band)
+    box_starts = boxes["start_s"].to_numpy(float)
+    box_stops = boxes["stop_s"].to_numpy(float)
+    if len(boxes):
+        # One collection for every box: one artist per box takes minutes for many events.
+        corners = np.stack(
+            [
+                np.stack([box_starts, low], axis=1),
+                np.stack([box_stops, low], axis=1),
+                np.stack([box_stops, high], axis=1),
+                np.stack([box_starts, high], axis=1),
+            ],
+            axis=1,
+        )
+        ax.add_collection(
+            PolyCollection(
+                corners,
+                facecolors="none",
+                edgecolors=[colour_of[label] for label in boxes["label"]],
+                linewidths=1.2,
             )
         )
-        if show_text:
+    if len(boxes) <= MAX_BOX_LABELS:
+        tops = np.minimum(high, high_band)
+        for x, y, label in zip(box_starts, tops, boxes["label"], strict=True):
             ax.text(
-                row.start_s,
-                min(high, high_band),
-                row.label,
+                x,
+                y,
+                shorten(label),
                 color="white",
                 fontsize=7,
                 va="top",
                 ha="left",
-                bbox={"facecolor": colours[row.label], "alpha": 0.7, "pad": 1, "linewidth": 0},
+                clip_on=True,
+                bbox={"facecolor": colour_of[label], "alpha": 0.7, "pad": 1, "linewidth": 0},
             )
     if len(points):
         top = high_band - 0.07 * (high_band - low_band)
         ax.vlines(
-            points["start_s"],
+            points["start_s"].to_numpy(float),
             top,
             high_band,
-            colors=[colours[label] for label in points["label"]],
+            colors=[colour_of[label] for label in points["label"]],
             linewidth=1.5,
         )
+    box_labels = set(boxes["label"])
+    shown = labels[:MAX_LEGEND_LABELS]
     handles = [
-        Line2D([], [], color=colours[label], linewidth=2)
-        if (points["label"] == label).any() and not (boxes["label"] == label).any()
-        else Patch(edgecolor=colours[label], facecolor="none", linewidth=1.5)
-        for label in labels
+        Patch(edgecolor=colour_of[label], facecolor="none", linewidth=1.5)
+        if label in box_labels
+        else Line2D([], [], color=colour_of[label], linewidth=2)
+        for label in shown
     ]
+    names = [shorten(label) for label in shown]
+    if len(labels) > len(shown):
+        handles.append(Patch(facecolor="none", edgecolor="none"))
+        names.append(f"and {len(labels) - len(shown)} more labels")
     ax.legend(
         handles,
-        labels,
+        names,
         loc="upper left",
         bbox_to_anchor=(1.005, 1.0),
         fontsize=8,
         frameon=False,
         borderaxespad=0,
     )
+
+
+def shorten(label: str, *, max_chars: int = MAX_LABEL_CHARS) -> str:
+    """``label`` cut to ``max_chars`` characters (an ellipsis marks the cut).
+
+    Examples
+    --------
+    >>> shorten("a" * 40, max_chars=5)
+    'aaaa…'
+    """
+    label = str(label)
+    return label if len(label) <= max_chars else label[: max_chars - 1] + "…"
+
+
+def _column_or(table: pd.DataFrame, column: str, default: float) -> np.ndarray:
+    if column not in table.columns:
+        return np.full(len(table), float(default))
+    values = table[column].to_numpy(float)
+    return np.where(np.isnan(values), default, values)
