@@ -258,6 +258,7 @@ def train(
                     labels=list(labels),
                     folder=target,
                     settings=replace(settings, random_state=seed),
+                    background=background,
                     training_record={**record, "replicate": r + 1},
                     progress=None if progress is None else (lambda s, n, r=r: progress(r, s, n)),
                 )
