@@ -165,7 +165,7 @@ def train(
         )
     model = outcome.model
     for warning in outcome.warnings:
-        err.print(f"warning: {warning}")
+        err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     counts = outcome.examples.groupby(["split", "label"]).size()
     out.print(f"trained {name!r} on {model.training['device']} in {model.training['seconds']} s")
     out.print(
