@@ -21,9 +21,9 @@ def test_clicks_are_short_with_unit_peak_and_varied():
     clicks = [click(100, sr=2500, rng=rng) for _ in range(200)]
     assert all(1 <= len(c) <= 100 and np.isclose(np.abs(c).max(), 1) for c in clicks)
     lengths = [len(c) for c in clicks]
-    assert min(lengths) == 1 and max(lengths) >= 15  # from one sample to several ms
+    assert min(lengths) == 1 and max(lengths) >= 10  # from one sample to a few ms
     wide = [click(10_000, sr=32_000, rng=rng) for _ in range(50)]
-    assert max(len(c) for c in wide) > 200
+    assert max(len(c) for c in wide) > 100
 
 
 def test_add_clicks_changes_only_the_chosen_windows_near_their_centre():
