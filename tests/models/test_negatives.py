@@ -30,7 +30,7 @@ def test_add_clicks_changes_only_the_chosen_windows_near_their_centre():
     rng = np.random.default_rng(1)
     windows = rng.normal(0, 0.01, (6, 501)).astype(np.float32)
     chosen = np.array([True, False, True, False, True, False])
-    out = add_clicks(windows, chosen, sr=2500, rng=rng)
+    out = add_clicks(windows, chosen=chosen, sr=2500, rng=rng)
     assert out is not windows and np.array_equal(windows[~chosen], out[~chosen])
     changed = np.abs(out - windows) > 0
     for i in np.flatnonzero(chosen):

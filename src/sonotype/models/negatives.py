@@ -56,8 +56,8 @@ def click(length: int, *, sr: float, rng: np.random.Generator) -> np.ndarray:
 
 def add_clicks(
     windows: np.ndarray,
-    chosen: np.ndarray,
     *,
+    chosen: np.ndarray,
     sr: float,
     rng: np.random.Generator,
 ) -> np.ndarray:

@@ -197,7 +197,7 @@ def train_network(
         batch = audio.windows(rows, audio.draw_times(rows, rng))
         if config.click_negatives:
             clicked = negative[rows] & (rng.random(len(rows)) < config.click_negatives)
-            batch = add_clicks(batch, clicked, sr=sr, rng=rng)
+            batch = add_clicks(batch, chosen=clicked, sr=sr, rng=rng)
         x = torch.from_numpy(batch[:, None, :])
         x = augment(x.to(device))
         target, mask = targets.of(train_labels[rows], device)
