@@ -70,6 +70,7 @@ def drosophila(folder: Path, steps: int) -> None:
                 project,
                 name,
                 labels=["mel-pulse", "mel-sine"],
+                ignore_labels=["ambient"],
                 network=network_config(loss="overlapped", volume_db=10.0),
                 settings=TrainSettings(steps=steps),
                 recordings=[train_on],

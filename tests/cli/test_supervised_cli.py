@@ -80,6 +80,15 @@ def test_train_explains_unknown_labels_and_settings(project):
         invoke("train", "--name", "x", "--labels", "pulse", "--set", "kernel=3", "-p", project)
 
 
+def test_train_warns_when_it_cannot_hold_out_whole_recordings(project):
+    result = invoke(
+        "train", "--name", "w", "--labels", "pulse", "--ignore-labels", "sine", "--background",
+        "ambient", "--recordings", "fly0.wav", "--steps", "2", "--batch-size", "4", "-p", project,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "only 1 recording(s) have examples" in " ".join(result.stderr.split())
+
+
 def test_accuracy_classify_ethogram_find_the_second_flys_song(project):
     result = invoke("accuracy", "m", "--pr-ratios", "0.5,1,2", "-p", project)
     assert result.exit_code == 0, result.output

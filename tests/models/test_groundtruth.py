@@ -9,10 +9,12 @@ from sonotype.errors import ParameterError
 from sonotype.models.groundtruth import (
     MAX_WINDOWS_PER_INTERVAL,
     check_batch_size,
+    choose_validation_recordings,
     equalize,
     output_labels,
     select_examples,
     split_examples,
+    unlisted_labels,
     validation_windows,
 )
 
@@ -284,3 +286,35 @@ def test_validation_windows_without_validation():
     windows = validation_windows(split_examples(examples_of({"a": 3})), spacing_s=0.1)
     assert windows.empty
     assert list(windows.columns) == ["recording", "channel", "time_s", "label", "example"]
+
+
+def test_unlisted_labels_not_x_negatives_count_only_for_the_overlapped_loss():
+    events = make_events("r.wav", [0, 1, 2, 3], [0, 1.5, 2.5, 3.5], ["p", "not_p", "not_q", "x"])
+    assert unlisted_labels(events, labels=["p"], loss="overlapped", ignore=["not_q", "x"]) == []
+    with pytest.raises(ParameterError, match=r"not_p \(1 events\), not_q \(1 events\)"):
+        unlisted_labels(events, labels=["p"], loss="exclusive", ignore=["x"])
+    assert unlisted_labels(
+        events, labels=["p", "not_p"], loss="exclusive", background="bg", absorb=True
+    ) == ["not_q", "x"]
+
+
+def test_validation_recordings_carry_the_labels_and_leave_each_label_training_examples():
+    def table(recording, counts):
+        return examples_of(counts, recording=recording)
+
+    examples = pd.concat(
+        [
+            table("r0", {"a": 5}),
+            table("r1", {"a": 5, "b": 2}),  # carries both labels
+            table("r2", {"a": 5, "b": 2}),
+            table("r3", {"a": 5, "c": 3}),  # the only c: never held out
+            table("r4", {"a": 5}),
+        ],
+        ignore_index=True,
+    )
+    for seed in range(5):
+        held = choose_validation_recordings(examples, random_state=seed)
+        assert len(held) == 1 and held[0] in ("r1", "r2")
+    assert len(choose_validation_recordings(examples, fraction=0.6)) == 3
+    alone = pd.concat([table("r0", {"a": 2}), table("r1", {"b": 2})], ignore_index=True)
+    assert choose_validation_recordings(alone) == []

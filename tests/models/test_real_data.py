@@ -33,6 +33,7 @@ def test_drosophila_pulses_and_sine_song_of_an_unseen_recording(tmp_path):
             project,
             "fly",
             labels=["mel-pulse", "mel-sine"],
+            ignore_labels=["ambient"],
             network=network_config(loss="overlapped", volume_db=10.0),
             settings=TrainSettings(steps=300),
             recordings=[train_on],

@@ -111,5 +111,78 @@ def test_clear_errors(project):
                          validate_percent=99)  # fmt: skip
     with pytest.raises(ParameterError, match="trained without validation"):
         supervised.train(project, "nv", labels=["pulse", "sine"], network=TINY,
-                         settings=TrainSettings(steps=2, batch_size=4))  # fmt: skip
+                         settings=TrainSettings(steps=2, batch_size=4),
+                         validate_percent=0)  # fmt: skip
         supervised.accuracy(project, "nv")
+
+
+QUICK = TrainSettings(steps=2, batch_size=4)
+
+
+def test_labels_not_in_labels_are_an_error_that_says_both_ways_out(project):
+    n_sine = int((project.events()["label"] == "sine").sum())
+    with pytest.raises(ParameterError) as error:
+        supervised.train(project, "u", labels=["pulse"], network=TINY, settings=QUICK)
+    message = str(error.value)
+    assert f"sine ({n_sine} events)" in message
+    assert "--ignore-labels sine" in message and "--absorb-unlisted" in message
+
+
+def test_ignored_labels_are_left_out(project):
+    outcome = supervised.train(project, "i", labels=["pulse"], background="ambient",
+                               ignore_labels=["sine"], network=TINY, settings=QUICK)  # fmt: skip
+    assert set(outcome.examples["label"]) == {"pulse", "ambient"}
+    assert outcome.model.training["ignore_labels"] == ["sine"]
+
+
+def test_absorbed_labels_are_taught_as_background(project):
+    with pytest.raises(ParameterError, match="--absorb-unlisted needs --background"):
+        supervised.train(project, "a", labels=["pulse"], absorb_unlisted=True,
+                         network=TINY, settings=QUICK)  # fmt: skip
+    outcome = supervised.train(project, "a", labels=["pulse"], background="ambient",
+                               absorb_unlisted=True, network=TINY, settings=QUICK)  # fmt: skip
+    sine = project.events()
+    sine = sine[sine["label"] == "sine"]
+    ambient = outcome.examples[outcome.examples["label"] == "ambient"]
+    spans = set(zip(ambient["recording"], ambient["start_s"], ambient["stop_s"], strict=True))
+    assert set(zip(sine["recording"], sine["start_s"], sine["stop_s"], strict=True)) <= spans
+    assert outcome.model.training["absorbed_labels"] == ["sine"]
+
+
+def test_three_recordings_validate_on_a_whole_held_out_recording(project):
+    outcome = supervised.train(project, "v", labels=["pulse", "sine"], background="ambient",
+                               network=TINY, settings=QUICK)  # fmt: skip
+    held = outcome.model.training["validation_recordings"]
+    assert len(held) == 1 and outcome.warnings == ()
+    split = outcome.examples.groupby("recording")["split"].unique()
+    assert [list(v) for v in split] == [
+        ["validation"] if name in held else ["train"] for name in split.index
+    ]
+    again = supervised.train(project, "v", labels=["pulse", "sine"], background="ambient",
+                             network=TINY, settings=QUICK, overwrite=True)  # fmt: skip
+    assert again.model.training["validation_recordings"] == held  # seeded
+
+
+def test_fewer_recordings_validate_on_events_with_a_warning(project):
+    outcome = supervised.train(project, "w", labels=["pulse", "sine"], background="ambient",
+                               recordings=["fly0.wav", "fly1.wav"], network=TINY,
+                               settings=QUICK)  # fmt: skip
+    (warning,) = outcome.warnings
+    assert "only 2 recording(s) have examples" in warning
+    assert outcome.model.training["validation_recordings"] == []
+    validated = outcome.examples[outcome.examples["split"] == "validation"]
+    assert set(validated["recording"]) == {"fly0.wav", "fly1.wav"}
+    assert set(validated["label"]) == {"pulse", "sine", "ambient"}
+
+
+def test_test_recordings_are_never_used(project):
+    outcome = supervised.train(project, "t", labels=["pulse", "sine"], background="ambient",
+                               test_recordings=["fly2*"], network=TINY,
+                               settings=QUICK)  # fmt: skip
+    assert "fly2.wav" not in set(outcome.examples["recording"])
+    assert outcome.model.training["test_recordings"] == ["fly2.wav"]
+    assert outcome.warnings  # two recordings left: events are validated
+    with pytest.raises(ParameterError, match="both by --validate-recordings and"):
+        supervised.train(project, "t2", labels=["pulse", "sine"], background="ambient",
+                         test_recordings=["fly2.wav"], validate_recordings=["fly2.wav"],
+                         network=TINY, settings=QUICK)  # fmt: skip

@@ -81,6 +81,17 @@ def train(
     background: str = typer.Option(
         None, "--background", help="Also learn unannotated time as this label (dense labels)."
     ),
+    ignore_labels: str = typer.Option(
+        None,
+        "--ignore-labels",
+        help="Annotated labels to leave out, comma-separated (others not in --labels are "
+        "an error).",
+    ),
+    absorb_unlisted: bool = typer.Option(
+        False,
+        "--absorb-unlisted",
+        help="Teach the time of annotated labels not in --labels as the --background label.",
+    ),
     representation: str = typer.Option(
         None, "--representation", help="waveform, spectrogram (default) or mel-cepstrum."
     ),
@@ -96,10 +107,18 @@ def train(
     batch_size: int = typer.Option(32, "--batch-size", help="Examples per batch."),
     learning_rate: float = typer.Option(1e-3, "--learning-rate", help="Adam learning rate."),
     validate_percent: float = typer.Option(
-        0.0, "--validate-percent", help="Hold out this percentage of each label's events."
+        None,
+        "--validate-percent",
+        help="Hold out this percentage of each label's events (0: no validation). Default: "
+        "whole recordings when 3 or more have events, else 20%.",
     ),
     validate_recordings: list[str] = typer.Option(
         None, "--validate-recordings", help="Hold out these whole recordings (repeatable)."
+    ),
+    test_recordings: list[str] = typer.Option(
+        None,
+        "--test-recordings",
+        help="Recordings never used to train or choose anything (names or globs; repeatable).",
     ),
     validate_every: int = typer.Option(
         None, "--validate-every", help="Steps between validations and checkpoints."
@@ -118,7 +137,7 @@ def train(
     The model directory holds the weights, the preprocessing, labels and settings, every
     checkpoint and the learning curve. See docs/supervised.md.
     """
-    from sonotype.cli.console import out, progress
+    from sonotype.cli.console import err, out, progress
     from sonotype.cli.options import open_project
     from sonotype.errors import ParameterError
     from sonotype.models.config import network_config
@@ -161,19 +180,29 @@ def train(
             sources=_split(sources) or None,
             recordings=recordings or None,
             background=background,
+            ignore_labels=_split(ignore_labels),
+            absorb_unlisted=absorb_unlisted,
             validate_percent=validate_percent,
             validate_recordings=validate_recordings or (),
+            test_recordings=test_recordings or (),
             replicates=replicates,
             equalize=equalize,
             overwrite=force,
             progress=lambda replicate, step, total: advance(),
         )
     model = outcome.model
+    for warning in outcome.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     counts = outcome.examples.groupby(["split", "label"]).size()
     out.print(f"trained {name!r} on {model.training['device']} in {model.training['seconds']} s")
     out.print(
         "examples: " + "; ".join(f"{split} {label} {n}" for (split, label), n in counts.items())
     )
+    held = model.training.get("validation_recordings") or []
+    if held:
+        out.print(f"validation recordings: {', '.join(held)}")
+    if model.training.get("test_recordings"):
+        out.print(f"test recordings (unused): {', '.join(model.training['test_recordings'])}")
     out.print(
         f"{len(model.labels)} outputs ({', '.join(model.labels)}); context "
         f"{1000 * model.context_s:.1f} ms, one frame every {1000 * model.step_s:.2f} ms; "

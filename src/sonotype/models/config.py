@@ -77,6 +77,14 @@ class NetworkConfig(BaseModel):
     dc_offset: float = Field(0.0, ge=0, description="Random DC offset within +-this (x RMS).")
     polarity: bool = Field(False, description="Randomly invert the waveform.")
     time_reversal: bool = Field(False, description="Randomly reverse examples in time.")
+    click_negatives: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Probability that a negative training example (not_<label>, or the "
+        "background label) gets a synthetic broadband click near its centre, so that "
+        "unannotated clicks are not learnt as pulses; 0 turns it off.",
+    )
 
     @model_validator(mode="after")
     def _per_layer_lengths(self) -> NetworkConfig:

@@ -1,8 +1,10 @@
 """Ground truth for training: which annotated events teach which label, split and balanced.
 
 Torch-free. Point events (fly song pulses) teach at their time; interval events at a random
-time inside on each draw. Unannotated time can teach a ``background`` label. Validation holds
-out a stratified percentage of the events, or whole recordings.
+time inside on each draw. Unannotated time can teach a ``background`` label. Annotated labels
+left out of the chosen ones are an error unless ignored or absorbed into the background.
+Validation holds out whole recordings (chosen so that they carry the labels), or a stratified
+percentage of the events.
 """
 
 from __future__ import annotations
@@ -17,6 +19,12 @@ from sonotype.errors import ParameterError
 NOT_PREFIX = "not_"
 #: At most this many validation windows per interval event, spread evenly inside it.
 MAX_WINDOWS_PER_INTERVAL = 10
+#: With at least this many annotated recordings, validation holds out whole recordings.
+MIN_RECORDINGS_TO_HOLD_OUT = 3
+#: Fraction of the annotated recordings held out for validation (at least one).
+VALIDATION_FRACTION = 0.2
+#: Percentage of each label's events held out when recordings cannot be.
+DEFAULT_VALIDATE_PERCENT = 20.0
 
 
 def output_labels(labels: Sequence[str], *, loss: str) -> list[str]:
@@ -27,6 +35,71 @@ def output_labels(labels: Sequence[str], *, loss: str) -> list[str]:
     return list(labels)
 
 
+def _check_present(events: pd.DataFrame, labels: Sequence[str], background: str | None):
+    present = set(events["label"])
+    missing = [label for label in labels if label not in present and label != background]
+    if missing:
+        found = ", ".join(sorted(present)) or "none"
+        raise ParameterError(
+            f"no annotations with label(s) {', '.join(missing)}; the selected events have: {found}"
+        )
+
+
+def unlisted_labels(
+    events: pd.DataFrame,
+    *,
+    labels: Sequence[str],
+    loss: str = "exclusive",
+    background: str | None = None,
+    ignore: Sequence[str] = (),
+    absorb: bool = False,
+) -> list[str]:
+    """Check that every label in ``events`` is learnt, ignored or absorbed.
+
+    A label of the annotations that is not among ``labels`` would otherwise be silently
+    left out: its sounds are then neither taught nor kept out of the background, and the
+    network later labels them as whatever it resembles. ``not_X`` labels are not unlisted
+    when the overlapped loss uses them as negatives of output ``X``.
+
+    Returns
+    -------
+    list of str
+        The unlisted labels to absorb into ``background`` (empty unless ``absorb``).
+
+    Raises
+    ------
+    ParameterError
+        For unlisted labels that are neither ignored nor absorbed, with their counts and
+        both ways out; or for labels that no event has.
+    """
+    _check_present(events, labels, background)
+    known = set(labels) | set(ignore) | ({background} if background else set())
+    if loss == "overlapped":
+        known |= {NOT_PREFIX + label for label in output_labels(labels, loss=loss)}
+    counts = events["label"].value_counts()
+    unlisted = sorted(label for label in counts.index if label not in known)
+    if not unlisted:
+        return []
+    if absorb:
+        if background is None:
+            raise ParameterError(
+                "--absorb-unlisted needs --background LABEL: the unlisted labels' time is "
+                "taught as that label"
+            )
+        return unlisted
+    listing = ", ".join(f"{label} ({counts[label]} events)" for label in unlisted)
+    absorb_hint = (
+        "or pass --absorb-unlisted to teach their time as the background label"
+        if background is not None
+        else "or pass --background LABEL --absorb-unlisted to teach their time as background"
+    )
+    raise ParameterError(
+        f"the selected annotations have label(s) not in --labels: {listing}; add them to "
+        f"--labels, list them in --ignore-labels {','.join(unlisted)} to leave them out, "
+        f"{absorb_hint}"
+    )
+
+
 def select_examples(
     events: pd.DataFrame,
     *,
@@ -34,6 +107,7 @@ def select_examples(
     loss: str = "exclusive",
     durations_s: Mapping[str, float] | None = None,
     background: str | None = None,
+    absorb: Sequence[str] = (),
     point_margin_s: float = 0.01,
 ) -> pd.DataFrame:
     """Training examples from an Events table: one row per event of the chosen labels.
@@ -50,6 +124,8 @@ def select_examples(
     background : str, optional
         Name of a label for the time no event covers, in each recording that has events
         (DAS-style dense annotation: the gaps between syllables).
+    absorb : list of str
+        Labels whose events become examples of ``background`` (see :func:`unlisted_labels`).
     point_margin_s : float
         Background stays this far from point events, so that a window centred a sample
         beside a pulse is not taught as background.
@@ -69,13 +145,7 @@ def select_examples(
             if NOT_PREFIX + label not in wanted
         ]
     chosen = events[events["label"].isin(wanted)]
-    present = set(chosen["label"])
-    missing = [label for label in labels if label not in present and label != background]
-    if missing:
-        found = ", ".join(sorted(set(events["label"]))) or "none"
-        raise ParameterError(
-            f"no annotations with label(s) {', '.join(missing)}; the selected events have: {found}"
-        )
+    _check_present(events, labels, background)
     examples = pd.DataFrame(
         {
             "recording": chosen["recording"].to_numpy(str),
@@ -88,10 +158,22 @@ def select_examples(
     if background is not None:
         if durations_s is None:
             raise ParameterError("background needs the recordings' durations")
+        absorbed = events[events["label"].isin(list(absorb))]
+        absorbed = pd.DataFrame(
+            {
+                "recording": absorbed["recording"].to_numpy(str),
+                "channel": absorbed["channel"].to_numpy(int),
+                "start_s": absorbed["start_s"].to_numpy(float),
+                "stop_s": absorbed["stop_s"].to_numpy(float),
+                "label": background,
+            }
+        )
         examples = pd.concat(
-            [examples, _background(events, background, durations_s, point_margin_s)],
+            [examples, absorbed, _background(events, background, durations_s, point_margin_s)],
             ignore_index=True,
         )
+    elif len(absorb):
+        raise ParameterError("absorbing labels needs a background label (--background)")
     examples["point"] = examples["start_s"] == examples["stop_s"]
     return examples.sort_values(["recording", "start_s"], kind="stable").reset_index(drop=True)
 
@@ -164,6 +246,43 @@ def split_examples(
             "validation split; annotate them in another recording"
         )
     return out
+
+
+def choose_validation_recordings(
+    examples: pd.DataFrame,
+    *,
+    random_state: int = 0,
+    fraction: float = VALIDATION_FRACTION,
+) -> list[str]:
+    """Whole recordings to hold out for validation: ``fraction`` of them (at least one),
+    chosen greedily so that together they carry as many labels as possible, while every
+    label keeps training examples in the others. Ties are broken by a seeded shuffle.
+
+    Returns an empty list when no recording can be held out without taking away all the
+    training examples of a label.
+    """
+    counts = examples.groupby(["recording", "label"]).size().unstack(fill_value=0)
+    order = list(np.random.default_rng(random_state).permutation(counts.index.to_numpy()))
+    wanted = max(1, round(fraction * len(order)))
+    chosen: list[str] = []
+    covered: set[str] = set()
+    while len(chosen) < wanted:
+        best, best_gain = None, -1
+        for recording in order:
+            if recording in chosen:
+                continue
+            left = counts.drop(index=[*chosen, recording]).sum()
+            if (left == 0).any():  # a label would have nothing to train on
+                continue
+            carried = set(counts.columns[counts.loc[recording] > 0])
+            gain = len(carried - covered)
+            if gain > best_gain:
+                best, best_gain = recording, gain
+        if best is None:
+            break
+        chosen.append(str(best))
+        covered |= set(counts.columns[counts.loc[best] > 0])
+    return sorted(chosen)
 
 
 def equalize(examples: pd.DataFrame, *, random_state: int = 0) -> pd.DataFrame:

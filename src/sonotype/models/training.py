@@ -24,6 +24,7 @@ from sonotype.errors import ParameterError
 from sonotype.models.accuracy import validation_accuracy
 from sonotype.models.config import NetworkConfig
 from sonotype.models.groundtruth import NOT_PREFIX, output_labels, validation_windows
+from sonotype.models.negatives import add_clicks
 from sonotype.models.network import build_network
 from sonotype.models.saved import WEIGHTS_FILE, SavedModel
 from sonotype.models.windows import ExampleAudio
@@ -135,6 +136,7 @@ def train_network(
     labels: list[str],
     folder: str | Path,
     settings: TrainSettings = TrainSettings(),
+    background: str | None = None,
     training_record: dict | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SavedModel:
@@ -149,6 +151,10 @@ def train_network(
         ``audio_of(examples, window=..., jitter_s=...)`` -> :class:`ExampleAudio`.
     labels : list of str
         The training labels (the network's outputs are :func:`output_labels` of them).
+    background : str, optional
+        The label of unannotated time: with the exclusive loss, its examples are the
+        negatives that get synthetic clicks (``config.click_negatives``); with the
+        overlapped loss the ``not_X`` examples are.
     progress : callable, optional
         Called with ``(step, steps)`` after each step.
     """
@@ -165,6 +171,10 @@ def train_network(
     train_rows = np.flatnonzero(examples["split"].to_numpy() == "train")
     audio = audio_of(examples, window=window, jitter_s=config.shift_ms / 1000)
     train_labels = examples["label"].to_numpy(str)
+    if config.loss == "overlapped":
+        negative = np.char.startswith(train_labels, NOT_PREFIX)
+    else:
+        negative = train_labels == background
     check = validation_windows(examples, spacing_s=window / sr / 2)
     check_audio = None
     if len(check):
@@ -190,7 +200,11 @@ def train_network(
     for step in range(1, settings.steps + 1):
         network.train()
         rows = rng.choice(train_rows, settings.batch_size)
-        x = torch.from_numpy(audio.windows(rows, audio.draw_times(rows, rng))[:, None, :])
+        batch = audio.windows(rows, audio.draw_times(rows, rng))
+        if config.click_negatives:
+            clicked = negative[rows] & (rng.random(len(rows)) < config.click_negatives)
+            batch = add_clicks(batch, chosen=clicked, sr=sr, rng=rng)
+        x = torch.from_numpy(batch[:, None, :])
         x = augment(x.to(device))
         target, mask = targets.of(train_labels[rows], device)
         logits = network(x)[:, :, 0]

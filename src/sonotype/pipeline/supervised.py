@@ -76,6 +76,7 @@ class TrainOutcome:
     model: SavedModel
     examples: pd.DataFrame  # what it learned from, with the split
     replicates: pd.DataFrame  # replicate, seed, best_step, macro_f1, seconds
+    warnings: tuple[str, ...] = ()  # for the user: e.g. why windows, not recordings, validate
 
 
 def train(
@@ -89,8 +90,11 @@ def train(
     sources: Sequence[str] | None = None,
     recordings: Sequence[str] | None = None,
     background: str | None = None,
-    validate_percent: float = 0.0,
+    ignore_labels: Sequence[str] = (),
+    absorb_unlisted: bool = False,
+    validate_percent: float | None = None,
     validate_recordings: Sequence[str] = (),
+    test_recordings: Sequence[str] = (),
     replicates: int = 1,
     equalize: bool = False,
     overwrite: bool = False,
@@ -98,13 +102,30 @@ def train(
 ) -> TrainOutcome:
     """Train model ``name`` on the project's events; ``progress(replicate, step, steps)``.
 
+    Every label of the selected events must be in ``labels``, in ``ignore_labels``, a
+    ``not_X`` negative (overlapped loss), or absorbed into ``background``
+    (``absorb_unlisted``).
+
+    Validation: ``validate_recordings`` (names or globs) are held out whole;
+    ``validate_percent`` holds out that percentage of each label's events (0: none). With
+    neither, whole recordings are held out when at least
+    :data:`~sonotype.models.groundtruth.MIN_RECORDINGS_TO_HOLD_OUT` recordings have
+    examples (a seeded choice that carries the labels, see
+    :func:`~sonotype.models.groundtruth.choose_validation_recordings`), else
+    :data:`~sonotype.models.groundtruth.DEFAULT_VALIDATE_PERCENT` % of the events, with a
+    warning. ``test_recordings`` are never used, neither for training nor for any choice.
+
     With ``replicates`` > 1, that many networks are trained from different seeds (each kept
     in ``replicates/rN``); the one with the best validation F1 becomes the model.
     """
     from sonotype.models.groundtruth import (
+        DEFAULT_VALIDATE_PERCENT,
+        MIN_RECORDINGS_TO_HOLD_OUT,
         check_batch_size,
+        choose_validation_recordings,
         select_examples,
         split_examples,
+        unlisted_labels,
     )
     from sonotype.models.groundtruth import (
         equalize as equalize_examples,
@@ -120,24 +141,69 @@ def train(
         raise ParameterError(f"model {name!r} exists ({folder}); pass --force to replace it")
     if replicates < 1:
         raise ParameterError(f"replicates={replicates} must be at least 1")
+    if validate_percent is not None and validate_recordings:
+        raise ParameterError("pass --validate-percent or --validate-recordings, not both")
     index = project.recordings()
+    tests = select_recordings(project, test_recordings) if test_recordings else []
+    held = select_recordings(project, validate_recordings) if validate_recordings else []
+    both = sorted(set(tests) & set(held))
+    if both:
+        raise ParameterError(
+            f"recording(s) {', '.join(both)} are named both by --validate-recordings and "
+            "--test-recordings; a test recording is never used for validation"
+        )
     # Recordings held out for validation are used even when --recordings leaves them out.
-    patterns = [*recordings, *validate_recordings] if recordings else None
-    chosen = select_recordings(project, patterns)
+    patterns = [*recordings, *held] if recordings else None
+    chosen = [r for r in select_recordings(project, patterns) if r not in set(tests)]
     events = project.events(kinds=list(kinds), sources=sources, recordings=chosen)
     if events.empty:
         raise ParameterError(
-            f"no stored events of kind(s) {', '.join(kinds)} in the chosen recordings; "
+            f"no stored events of kind(s) {', '.join(kinds)} in the chosen recordings"
+            f"{' (test recordings excluded)' if tests else ''}; "
             "import annotations with `sonotype import`"
         )
+    absorbed = unlisted_labels(
+        events,
+        labels=labels,
+        loss=network.loss,
+        background=background,
+        ignore=ignore_labels,
+        absorb=absorb_unlisted,
+    )
     durations = dict(zip(index["path"], index["duration_s"], strict=True))
     examples = select_examples(
-        events, labels=labels, loss=network.loss, durations_s=durations, background=background
+        events,
+        labels=labels,
+        loss=network.loss,
+        durations_s=durations,
+        background=background,
+        absorb=absorbed,
     )
+    warnings: list[str] = []
+    if validate_percent is None and not held:
+        annotated = examples["recording"].unique()
+        if len(annotated) >= MIN_RECORDINGS_TO_HOLD_OUT:
+            held = choose_validation_recordings(examples, random_state=settings.random_state)
+            if not held:
+                warnings.append(
+                    f"validating on {DEFAULT_VALIDATE_PERCENT:g}% of each label's events, "
+                    "not on whole recordings: no recording can be held out without taking "
+                    "away every training example of a label; windows from the training "
+                    "recordings overstate accuracy on new ones"
+                )
+        else:
+            warnings.append(
+                f"validating on {DEFAULT_VALIDATE_PERCENT:g}% of each label's events, not "
+                f"on whole recordings: only {len(annotated)} recording(s) have examples "
+                f"(whole recordings are held out from {MIN_RECORDINGS_TO_HOLD_OUT}); windows "
+                "from the training recordings overstate accuracy on new ones"
+            )
+        if not held:
+            validate_percent = DEFAULT_VALIDATE_PERCENT
     examples = split_examples(
         examples,
-        validate_percent=validate_percent,
-        validate_recordings=list(validate_recordings),
+        validate_percent=0.0 if held else float(validate_percent or 0.0),
+        validate_recordings=held,
         random_state=settings.random_state,
     )
     if equalize:
@@ -165,8 +231,14 @@ def train(
         "sources": list(sources or []),
         "recordings": list(recordings or []),
         "background": background,
-        "validate_percent": validate_percent,
+        "ignore_labels": list(ignore_labels),
+        "absorbed_labels": absorbed,
+        "validate_percent": 0.0 if held else validate_percent,
         "validate_recordings": list(validate_recordings),
+        # what was held out: whole recordings ([] when events were), and never touched
+        "validation_recordings": list(held),
+        "test_recordings": list(tests),
+        "warnings": list(warnings),
         "equalize": equalize,
         "n_examples": examples["split"].value_counts().to_dict(),
     }
@@ -185,6 +257,7 @@ def train(
                     labels=list(labels),
                     folder=target,
                     settings=replace(settings, random_state=seed),
+                    background=background,
                     training_record={**record, "replicate": r + 1},
                     progress=None if progress is None else (lambda s, n, r=r: progress(r, s, n)),
                 )
@@ -211,7 +284,7 @@ def train(
         finally:
             if staging.exists():
                 shutil.rmtree(staging)
-        return TrainOutcome(SavedModel.load(folder), examples, table)
+        return TrainOutcome(SavedModel.load(folder), examples, table, tuple(warnings))
 
 
 # -- classify ----------------------------------------------------------------------------------

@@ -4,6 +4,9 @@ Drosophila melanogaster males sing trains of short pulses (a carrier near 250 Hz
 few-millisecond envelope, repeated every ~35 ms: the inter-pulse interval) and stretches of
 sine song (a ~150 Hz hum lasting a fraction of a second). Pulses are annotated as point events
 at their centres, as SongExplorer's tutorial data do; sine song as intervals.
+
+Real recordings also hold sounds nobody annotates: ``clicks_per_s`` adds broadband clicks
+(the fly or the apparatus knocking the microphone), away from the song and not annotated.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ def flysong(
     pulse_hz: float = 250.0,
     sine_hz: float = 150.0,
     snr_db: float = 15.0,
+    clicks_per_s: float = 0.0,
     recording: str = "fly.wav",
     random_state: int | np.random.Generator | None = None,
 ) -> tuple[np.ndarray, pd.DataFrame]:
@@ -40,6 +44,9 @@ def flysong(
         Carrier frequencies of pulses and of sine song, in Hz.
     snr_db : float
         Signal-to-noise ratio of the song over white background noise.
+    clicks_per_s : float
+        Mean rate of unannotated broadband clicks (a few samples of decaying noise, peaks
+        0.5 to 4 times a pulse's), at random times at least 30 ms from any song.
     recording : str
         Recording name written in the events.
     random_state : int or Generator, optional
@@ -58,6 +65,8 @@ def flysong(
         raise ParameterError(
             f"sr={sr} must exceed twice the highest carrier ({max(pulse_hz, sine_hz)} Hz)"
         )
+    if clicks_per_s < 0:
+        raise ParameterError(f"clicks_per_s={clicks_per_s!r} must be zero or positive")
     if ipi_ms <= 10:
         raise ParameterError(f"ipi_ms={ipi_ms!r} must exceed the 10 ms length of a pulse")
     rng = np.random.default_rng(random_state)
@@ -101,6 +110,28 @@ def flysong(
         t += rng.uniform(0.3, 1.5)
 
     y = add_noise(y.astype(np.float32), snr_db, signal_mask=mask, rng=rng)
+    if clicks_per_s:
+        _add_clicks(y, mask, clicks_per_s=clicks_per_s, sr=sr, rng=rng)
     from sonotype.annotations.events import make_events
 
     return y, make_events(recording, starts, stops, labels, source="synth")
+
+
+def _add_clicks(
+    y: np.ndarray, song: np.ndarray, *, clicks_per_s: float, sr: int, rng: np.random.Generator
+) -> None:
+    """Add clicks to ``y`` in place, at least 30 ms from the samples where ``song`` is true."""
+    margin = round(0.030 * sr)
+    near_song = np.convolve(song.astype(float), np.ones(2 * margin + 1), mode="same") > 0
+    n_clicks = rng.poisson(clicks_per_s * len(y) / sr)
+    free = np.flatnonzero(~near_song[margin:-margin]) + margin
+    if n_clicks == 0 or free.size == 0:
+        return
+    for centre in rng.choice(free, n_clicks):
+        tau_s = rng.uniform(0.0002, 0.0015)  # a few samples at fly-song rates
+        length = max(2, round(6 * tau_s * sr))
+        t = np.arange(length) / sr
+        click = rng.standard_normal(length) * np.exp(-t / tau_s)
+        click *= 0.6 * rng.uniform(0.5, 4.0) / np.abs(click).max()
+        stop = min(centre + length, len(y))
+        y[centre:stop] += click[: stop - centre].astype(np.float32)
