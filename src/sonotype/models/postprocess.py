@@ -29,16 +29,17 @@ annotations:
 - **Search.** Coordinate descent, twice: once with labels segmented one by one (per-label
   threshold, minimum gap and minimum duration) and once with a majority vote (per-label
   thresholds, one gap and one duration). From thresholds of 0.5 (or those given), no gap
-  closing and no minimum duration, each setting in turn takes the candidate value that
-  most raises the objective, with the others held, for up to ``rounds`` rounds or until
-  nothing changes. A setting moves only on a strict improvement, so among equal scores the
-  least post-processing wins; the majority vote is kept only when it scores higher. Gaps
-  and durations are tried in whole output frames (other values behave the same), at most
-  ``max_candidates`` of them, spread geometrically up to the bound; thresholds from
-  ``threshold_grid``. The search draws nothing at random: the same inputs give the same
-  choice. The validation recordings are laid end to end (with silent frames between them,
-  longer than any gap tried) so each candidate is one vectorised call; the scores reported
-  are then recomputed recording by recording with :mod:`sonotype.evaluate`.
+  closing and no minimum duration, each setting in turn takes the candidate value with the
+  highest objective, the others held, for up to ``rounds`` rounds or until nothing changes.
+  Among equal scores the least post-processing wins (the smallest gap or duration, the
+  threshold nearest 0.5: a value that only ties on validation is a guess on new recordings,
+  and a larger one risks more there), and the majority vote is kept only when it scores
+  higher. Gaps and durations are tried in whole output frames (other values behave the
+  same), at most ``max_candidates`` of them, spread geometrically up to the bound;
+  thresholds from ``threshold_grid``. The search draws nothing at random: the same inputs
+  give the same choice. The validation recordings are laid end to end (with silent frames
+  between them, longer than any gap tried) so each candidate is one vectorised call; the
+  scores reported are then recomputed recording by recording with :mod:`sonotype.evaluate`.
 
 Torch-free: it works on saved probabilities.
 """
@@ -733,12 +734,7 @@ class _Search:
             total = self.n_ref[label] + len(events)
             return 2 * hits / total if total else 0.0
 
-        best, score = start, f1(start)
-        for value in grid:
-            trial = f1(value)
-            if trial > score + _IMPROVEMENT:
-                best, score = value, trial
-        return best
+        return _pick([*grid, start], f1, threshold=True)[0]
 
 
 def _pick(candidates, objective, *, threshold: bool = False) -> tuple[float, float]:
