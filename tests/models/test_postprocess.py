@@ -11,12 +11,13 @@ import pytest
 
 from sonotype.annotations import make_events
 from sonotype.errors import FileProblem, ParameterError
-from sonotype.evaluate import syllable_error_rate
+from sonotype.evaluate import match_events, syllable_error_rate
 from sonotype.models.ethogram import ethogram
 from sonotype.models.postprocess import (
     PostProcessing,
     annotation_bounds,
     annotation_intervals,
+    count_matches,
     learn_postprocessing,
     predict,
 )
@@ -45,6 +46,29 @@ def test_bounds_are_the_5th_percentiles_of_each_labels_gaps_and_durations():
     assert bounds.loc["b", "n_gaps"] == 0 and bounds.loc["b", "max_min_gap_s"] == 0.0
     with pytest.raises(ParameterError, match="percentile"):
         annotation_bounds(ev, labels=["a"], percentile=101)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_searchs_match_count_is_the_optimal_one_of_evaluate(seed):
+    """count_matches (one pass, used by the search) against match_events (optimal
+    assignment) on random non-overlapping events, crowded enough for ties and conflicts."""
+    rng = np.random.default_rng(seed)
+
+    def events(n):
+        edges = np.sort(rng.choice(np.arange(0, 2000), 2 * n, replace=False)) * 0.002
+        return edges[0::2], edges[1::2]
+
+    ref, pred = events(int(rng.integers(1, 60))), events(int(rng.integers(1, 60)))
+    for tolerance in (0.002, 0.01, 0.05):
+        expected = len(match_events(make_events("r", *ref, "a"), make_events("r", *pred, "a"),
+                                    tolerance_s=tolerance))  # fmt: skip
+        counted = count_matches(*ref, *pred, tolerance_s=tolerance, offset_tolerance_s=tolerance)
+        assert counted == expected
+        points = len(match_events(make_events("r", ref[0], ref[0], "a"),
+                                  make_events("r", pred[0], pred[0], "a"),
+                                  tolerance_s=tolerance))  # fmt: skip
+        assert count_matches(ref[0], ref[0], pred[0], pred[0], tolerance_s=tolerance,
+                             offset_tolerance_s=np.inf) == points  # fmt: skip
 
 
 def song(seed, types, duration_s=20.0):
