@@ -12,9 +12,12 @@ the absence of that song (``not_<label>`` and ``ambient`` intervals). Both direc
 Songbirds (dense annotations, 32 kHz): the zebra finch (DAS's ``train/`` and ``test/``) and
 the Bengalese finch gy6or6 (evsonganaly ``.not.mat``; 8 songs to train, 2 to test). Train on
 every syllable label and the unannotated time as ``background`` (10% of the events for
-validation), classify the test recordings and score frame error rate, syllable
-classification accuracy (majority label inside each true syllable), syllable error rate, and
-onset/offset errors of matched syllables.
+validation), learn the ethogram's post-processing with ``accuracy`` (on the training
+recordings that hold the validation windows: the test recordings are never seen), classify
+the test recordings and score frame error rate, syllable classification accuracy (majority
+label inside each true syllable), syllable error rate, and onset/offset errors of matched
+syllables, with the learned post-processing and, on the same probabilities, with the fixed
+``--min-gap-ms`` / ``--min-duration-ms`` given on the command line.
 
 Prints training time and classification speed on this machine (torch threads = cores).
 """
@@ -131,38 +134,50 @@ def songbird(
             recordings=train_on,
             validate_percent=10,
         )
-        supervised.accuracy(project, "bird")
+        learned = supervised.accuracy(project, "bird").postprocessing
         test = supervised.select_recordings(project, test_on)
         speed = timed_classify(project, "bird", test)
-        events, _, _ = supervised.ethogram(
-            project,
-            "bird",
-            recordings=test,
-            min_gap_ms=min_gap_ms,
-            min_duration_ms=min_duration_ms,
-        )
-        predicted = events[events["label"] != "background"]
         reference = reference[reference["recording"].isin(test)]
         durations = project.recordings().set_index("path")["duration_s"][test].to_dict()
-        fer = frame_error_rate(reference, predicted, durations_s=durations, step_s=0.001)
-        accuracy = segment_accuracy(reference, predicted, step_s=0.001)["correct"].mean()
-        ser = overall_error_rate(syllable_error_rates(reference, predicted))
         print(
             f"\n{species}: {len(labels)} labels, trained on {', '.join(train_on)} in "
             f"{outcome.model.training['seconds']} s ({steps} steps), tested on "
             f"{len(test)} recordings ({len(reference)} syllables); classify {speed:.0f}x "
-            f"realtime; ethogram min gap {min_gap_ms:g} ms, min duration {min_duration_ms:g} ms"
+            f"realtime; best checkpoint {supervised.load_model(project, 'bird').best_step}"
         )
-        print(f"  frame error rate {fer:.4f}; syllable accuracy {accuracy:.4f}; SER {ser:.4f}")
-        for tolerance in (0.010, 0.020):
-            row = event_scores(reference, predicted, tolerance_s=tolerance)
-            row = row[row["label"] == ALL_LABELS].iloc[0]
-            print(
-                f"  within {1000 * tolerance:g} ms: P {row['precision']:.3f} R "
-                f"{row['recall']:.3f} F1 {row['f1']:.3f}; mean |onset error| "
-                f"{1000 * row['onset_error_mean_abs_s']:.2f} ms, |offset error| "
-                f"{1000 * row['offset_error_mean_abs_s']:.2f} ms"
-            )
+        s = learned.validation["scores"]
+        print(
+            f"  learned post-processing: vote {learned.majority_vote}, min gap (ms) "
+            + ", ".join(f"{k} {1000 * v:.3g}" for k, v in learned.min_gap_s.items())
+            + "; min duration (ms) "
+            + ", ".join(f"{k} {1000 * v:.3g}" for k, v in learned.min_duration_s.items())
+            + "; thresholds "
+            + ", ".join(f"{k} {v:.2f}" for k, v in learned.thresholds.items())
+            + f"; validation (optimistic) F1 {s['f1']:.3f}, SER {s['ser']:.4f}"
+        )
+        for title, options in (
+            ("learned post-processing", {}),
+            (
+                f"fixed min gap {min_gap_ms:g} ms, min duration {min_duration_ms:g} ms",
+                {"min_gap_ms": min_gap_ms, "min_duration_ms": min_duration_ms,
+                 "majority_vote": False, "pr_ratio": 1.0},
+            ),
+        ):  # fmt: skip
+            predicted, _, _ = supervised.ethogram(project, "bird", recordings=test, **options)
+            fer = frame_error_rate(reference, predicted, durations_s=durations, step_s=0.001)
+            accuracy = segment_accuracy(reference, predicted, step_s=0.001)["correct"].mean()
+            ser = overall_error_rate(syllable_error_rates(reference, predicted))
+            print(f"  {title}: frame error rate {fer:.4f}; syllable accuracy {accuracy:.4f}; "
+                  f"SER {ser:.4f} ({len(predicted)} predicted)")  # fmt: skip
+            for tolerance in (0.010, 0.020):
+                row = event_scores(reference, predicted, tolerance_s=tolerance)
+                row = row[row["label"] == ALL_LABELS].iloc[0]
+                print(
+                    f"    within {1000 * tolerance:g} ms: P {row['precision']:.3f} R "
+                    f"{row['recall']:.3f} F1 {row['f1']:.3f}; mean |onset error| "
+                    f"{1000 * row['onset_error_mean_abs_s']:.2f} ms, |offset error| "
+                    f"{1000 * row['offset_error_mean_abs_s']:.2f} ms"
+                )
 
 
 def main() -> None:

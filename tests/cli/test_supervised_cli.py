@@ -96,11 +96,15 @@ def test_accuracy_classify_ethogram_find_the_second_flys_song(project):
     for name in ("index.html", "thresholds.csv", "confusion.csv", "mistakes.csv"):
         assert (report / name).is_file()
     assert (project / "artifacts" / "models" / "m" / "thresholds.csv").is_file()
+    assert (project / "artifacts" / "models" / "m" / "postprocess.json").is_file()
+    assert "learned post-processing" in result.output
+    assert "optimistic" in result.output  # chosen on recordings holding validation windows
 
     result = invoke("classify", "m", "fly1.wav", "-p", project)
     assert result.exit_code == 0, result.output
     result = invoke("ethogram", "m", "fly1.wav", "-p", project)
     assert result.exit_code == 0, result.output
+    assert "postprocess.json" in result.output  # says where its settings came from
     with Project.open(project) as p:
         predicted = p.events(kinds=["predicted"], sources=["m"])
         truth = p.events(kinds=["annotated"], recordings=["fly1.wav"])

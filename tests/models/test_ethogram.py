@@ -268,3 +268,40 @@ def test_exclusive_labels_are_on_only_where_they_are_the_most_probable():
     )
     spans = one[["start_s", "stop_s", "label"]].to_records(index=False).tolist()
     assert spans == [(0.0, 1.5, "a"), (1.5, 2.5, "b"), (2.5, 4.5, "a")]
+
+
+def test_min_gap_and_duration_per_label():
+    # Two labels with the same runs: frames 0-1 and 3-4 (a 1-frame gap), and 8 alone.
+    p = np.stack([trace(12, [0, 1, 3, 4, 8])] * 2, axis=1)
+    params = {"labels": ["a", "b"], "step_s": STEP, "thresholds": {"a": 0.5, "b": 0.5},
+              "recording": "r.wav"}  # fmt: skip
+    ev = ethogram(p, **params, min_gap_s={"a": 0.015}, min_duration_s={"b": 0.015})
+    assert spans(ev[ev.label == "a"]) == [(0.0, 0.045), (0.075, 0.085)]
+    assert spans(ev[ev.label == "b"]) == [(0.0, 0.015), (0.025, 0.045)]
+    with pytest.raises(ParameterError, match="min_gap_s names label 'z'"):
+        ethogram(p, **params, min_gap_s={"z": 0.01})
+    with pytest.raises(ParameterError, match=r"min_duration_s\['a'\]"):
+        ethogram(p, **params, min_duration_s={"a": -1})
+
+
+def test_majority_vote_gives_each_segment_the_label_most_of_its_frames_have():
+    # Frames 1-6: a a b a a a (a syllable the network hesitated on); 9-11: b b a.
+    n = 14
+    a, b = np.full(n, 0.05), np.full(n, 0.05)
+    a[[1, 2, 4, 5, 6, 11]] = 0.9
+    b[[3, 9, 10]] = 0.9
+    background = 1 - np.maximum(a, b)
+    p = np.stack([a, b, background], axis=1)
+    params = {"labels": ["a", "b", "bg"], "step_s": STEP, "thresholds": {"a": 0.5, "b": 0.5},
+              "recording": "r.wav", "exclusive": True}  # fmt: skip
+    plain = ethogram(p, **params)
+    assert plain.label.tolist() == ["a", "b", "a", "b", "a"]
+    voted = ethogram(p, **params, majority_vote=True)
+    assert voted.label.tolist() == ["a", "b"]
+    assert spans(voted) == [(0.005, 0.065), (0.085, 0.115)]
+    assert voted.score.tolist() == [0.9, 0.9]
+    # Gap closing and minimum duration apply to the segments before they are voted.
+    assert len(ethogram(p, **params, majority_vote=True, min_gap_s=0.03)) == 1
+    assert ethogram(p, **params, majority_vote=True, min_duration_s=0.04).label.tolist() == ["a"]
+    with pytest.raises(ParameterError, match="single numbers"):
+        ethogram(p, **params, majority_vote=True, min_gap_s={"a": 0.01, "b": 0.02})

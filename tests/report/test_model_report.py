@@ -79,3 +79,50 @@ def test_report_without_curve_or_checkpoints_and_few_mistakes_shown(tmp_path, in
     with pytest.raises(ParameterError, match="max_mistakes=-1"):
         write_model_report(tmp_path, name="m", result=inputs["result"],
                            mistakes=inputs["mistakes"], max_mistakes=-1)  # fmt: skip
+
+
+def test_report_shows_the_learned_postprocessing_its_bounds_and_scores(tmp_path, inputs):
+    from sonotype.annotations import make_events
+    from sonotype.models.postprocess import PostProcessing, annotation_intervals
+
+    starts = np.arange(10) * 0.1
+    truth = make_events("r.wav", starts, starts + 0.05, ["a", "b"] * 5)
+    scores = {"objective": 0.9, "f1": 0.95, "ser": 0.05, "point_f1": float("nan"),
+              "per_label": [{"label": "a", "n_ref": 5, "n_pred": 5, "hits": 5,
+                             "precision": 1.0, "recall": 1.0, "f1": 1.0}]}  # fmt: skip
+    chosen = PostProcessing(
+        thresholds={"a": 0.5, "b": 0.35},
+        min_gap_s={"a": 0.0024, "b": 0.0008},
+        min_duration_s={"a": 0.004, "b": 0.004},
+        bounds={x: {"max_min_gap_s": 0.05, "max_min_duration_s": 0.05} for x in "ab"},
+        validation={"recordings": ["r.wav"], "optimistic": True, "scores": scores},
+        test={"recordings": ["t.wav"], "scores": {**scores, "ser": 0.123}},
+    )
+    checkpoints = inputs["checkpoints"].assign(objective=[0.9, 0.9], f1=0.95, ser=0.05)
+    index = write_model_report(
+        tmp_path, name="m", **{**inputs, "checkpoints": checkpoints}, postprocessing=chosen,
+        intervals=annotation_intervals(truth, labels=["a", "b"]),
+        notes=["every checkpoint scores the same on validation"],
+    )  # fmt: skip
+    text = index.read_text()
+    assert "Post-processing (learned)" in text
+    assert "Note: every checkpoint scores the same" in text
+    assert "optimistic" in text and "test (never used for any choice)" in text
+    assert '<td class="num">2.4</td>' in text  # a's minimum gap in ms
+    assert '<td class="num">0.123</td>' in text  # the test SER, apart
+    assert (tmp_path / "intervals.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_intervals_figure_marks_the_chosen_values_and_bounds():
+    from sonotype.plot.model import intervals_figure
+
+    table = pd.DataFrame({"label": ["a"] * 3, "duration_s": [0.05, 0.06, 0.07],
+                          "gap_s": [0.001, 0.02, np.nan]})  # fmt: skip
+    figure = intervals_figure(table, min_gap_s={"a": 0.0008}, min_duration_s={"a": 0.0},
+                              bounds={"a": {"max_min_gap_s": 0.001,
+                                            "max_min_duration_s": 0.05}})  # fmt: skip
+    gap_ax, duration_ax = figure.axes
+    labels = [line.get_label() for line in gap_ax.lines]
+    assert labels == ["chosen", "bound"]
+    assert gap_ax.lines[0].get_xdata()[0] == pytest.approx(0.8)
+    assert duration_ax.lines[1].get_xdata()[0] == pytest.approx(50)

@@ -218,10 +218,17 @@ def accuracy(
     pr_ratios: str = typer.Option(
         "1.0", "--pr-ratios", help="Precision/recall ratios to find thresholds for, e.g. 0.5,1,2."
     ),
+    tolerance_ms: float = typer.Option(
+        10.0, "--tolerance-ms", help="Onset and offset tolerance of syllables when scoring."
+    ),
+    point_tolerance_ms: float = typer.Option(
+        5.0, "--point-tolerance-ms", help="Tolerance of point events (pulses) when scoring."
+    ),
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
-    """Score a model on its validation examples: confusion matrix, precision, recall, F1,
-    precision-recall curves, thresholds per ratio, best checkpoint and mistakes."""
+    """Score a model on its validation data, learn its post-processing and pick its best
+    checkpoint: confusion matrix, precision, recall, F1, precision-recall curves, thresholds
+    per ratio, the ethogram's settings (postprocess.json) with their scores, and mistakes."""
     from sonotype.cli.console import out, progress
     from sonotype.cli.options import open_project
     from sonotype.errors import ParameterError
@@ -235,13 +242,53 @@ def accuracy(
         model = supervised.load_model(project, name)
         with progress("checkpoints", len(model.checkpoints()), min_items=2) as advance:
             outcome = supervised.accuracy(
-                project, name, pr_ratios=ratios, progress=lambda i, n: advance()
+                project,
+                name,
+                pr_ratios=ratios,
+                tolerance_ms=tolerance_ms,
+                point_tolerance_ms=point_tolerance_ms,
+                progress=lambda i, n: advance(),
             )
     table = outcome.result.per_label.copy()
     out.print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    out.print(f"macro F1 {outcome.result.macro_f1:.3f}; best checkpoint: step {outcome.best_step}")
+    out.print(
+        f"window macro F1 {outcome.result.macro_f1:.3f}; best checkpoint: step {outcome.best_step}"
+    )
     out.print(f"{len(outcome.mistakes)} misclassified validation windows")
+    chosen = outcome.postprocessing
+    if chosen is not None:
+        out.print(postprocessing_summary(chosen))
+    for note in outcome.notes:
+        out.print(f"note: {note}")
     out.print(f"report: {outcome.report}")
+
+
+def postprocessing_summary(chosen) -> str:
+    """Lines that say what post-processing was learned and how it scores."""
+
+    def scores(record: dict) -> str:
+        s = record.get("scores", {})
+        parts = []
+        if s.get("f1") == s.get("f1"):  # not NaN: there are interval labels
+            parts.append(f"segment F1 {s['f1']:.3f}, SER {100 * s['ser']:.1f}%")
+        if s.get("point_f1") == s.get("point_f1"):
+            parts.append(f"point F1 {s['point_f1']:.3f}")
+        return "; ".join(parts) + f" ({len(record.get('recordings', []))} recordings)"
+
+    gaps = ", ".join(f"{k} {1000 * v:.3g}" for k, v in chosen.min_gap_s.items())
+    durations = ", ".join(f"{k} {1000 * v:.3g}" for k, v in chosen.min_duration_s.items())
+    lines = [
+        "learned post-processing (postprocess.json, used by `sonotype ethogram`):",
+        "  thresholds: " + ", ".join(f"{k} {v:.2f}" for k, v in chosen.thresholds.items()),
+        f"  majority vote: {'yes' if chosen.majority_vote else 'no'}",
+    ]
+    if gaps:
+        lines += [f"  min gap (ms): {gaps}", f"  min duration (ms): {durations}"]
+    optimistic = " (optimistic: partly trained on)" if chosen.validation.get("optimistic") else ""
+    lines.append(f"  validation{optimistic}: {scores(chosen.validation)}")
+    if chosen.test:
+        lines.append(f"  test, never used for any choice: {scores(chosen.test)}")
+    return "\n".join(lines)
 
 
 def classify(
@@ -295,21 +342,31 @@ def ethogram(
     name: str = NAME,
     recordings: list[str] = RECORDINGS,
     pr_ratio: float = typer.Option(
-        1.0, "--pr-ratio", help="Use the thresholds at this precision/recall ratio."
+        None, "--pr-ratio", help="Use the thresholds.csv thresholds at this precision/recall ratio."
     ),
     thresholds: Path = typer.Option(
         None, "--thresholds", help="thresholds.csv to use instead of the model's."
     ),
     labels: str = typer.Option(None, "--labels", help="Only these labels (comma-separated)."),
-    min_duration_ms: float = typer.Option(0.0, "--min-duration-ms", help="Drop shorter events."),
-    min_gap_ms: float = typer.Option(0.0, "--min-gap-ms", help="Merge events closer than this."),
+    min_duration_ms: float = typer.Option(
+        None, "--min-duration-ms", help="Drop shorter events (default: learned, else 0)."
+    ),
+    min_gap_ms: float = typer.Option(
+        None, "--min-gap-ms", help="Merge events closer than this (default: learned, else 0)."
+    ),
     min_separation_ms: float = typer.Option(
-        10.0, "--min-separation-ms", help="Least time between point events (pulses)."
+        None, "--min-separation-ms", help="Least time between point events (default 10)."
+    ),
+    majority_vote: bool = typer.Option(
+        None,
+        "--majority-vote/--no-majority-vote",
+        help="Segment labels together, one label per segment (default: learned, else no).",
     ),
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
     """Threshold the probabilities into `predicted` events in the store (point labels as
-    points at the probability peaks), replacing this model's earlier predictions."""
+    points at the probability peaks), replacing this model's earlier predictions. Uses the
+    post-processing learned by `sonotype accuracy`; options override it."""
     from rich.markup import escape
 
     from sonotype.cli.console import err, out, progress
@@ -322,7 +379,7 @@ def ethogram(
         for note in notes:
             err.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
         with progress("ethogram", len(chosen), min_items=2) as advance:
-            events, edit, origin = supervised.ethogram(
+            events, edit, origins = supervised.ethogram(
                 project,
                 name,
                 recordings=chosen,
@@ -332,11 +389,13 @@ def ethogram(
                 min_duration_ms=min_duration_ms,
                 min_gap_ms=min_gap_ms,
                 min_separation_ms=min_separation_ms,
+                majority_vote=majority_vote,
                 progress=lambda recording: advance(),
             )
     counts = events["label"].value_counts().sort_index()
     summary = ", ".join(f"{label} {n}" for label, n in counts.items()) or "nothing"
-    out.print(f"thresholds: {origin}")
+    for line in origins:
+        out.print(line)
     out.print(f"stored {len(events)} predicted events ({summary}) as edit {edit.id}")
 
 

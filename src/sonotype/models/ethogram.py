@@ -7,7 +7,14 @@ A network predicts, for every output frame of a recording, one probability per l
   probability reaches the label's threshold becomes an event spanning the frames' extent,
   from half a step before the first frame's centre to half a step after the last one's;
   gaps shorter than ``min_gap_s`` between runs are closed first, then events shorter than
-  ``min_duration_s`` are dropped;
+  ``min_duration_s`` are dropped (both may be given per label);
+- with ``majority_vote`` (as TweetyNet and vak do), interval labels are segmented together
+  instead: each frame takes its most probable label if that label reaches its threshold
+  (the background, a label without a threshold, stops a segment); runs of such frames,
+  whatever their labels, are segments; gaps shorter than ``min_gap_s`` between segments are
+  closed, segments shorter than ``min_duration_s`` dropped, and each segment takes the label
+  most of its frames have, so a syllable is never split where the network hesitates between
+  two labels;
 - *point labels* (fly song pulses): each local maximum of the probability that reaches the
   threshold, at least ``min_separation_s`` from a higher one, becomes a point event, placed
   between frames by the vertex of the parabola through the peak and its two neighbours.
@@ -42,12 +49,13 @@ def ethogram(
     recording: str,
     duration_s: float | None = None,
     point_labels: Sequence[str] = (),
-    min_duration_s: float = 0.0,
-    min_gap_s: float = 0.0,
+    min_duration_s: float | Mapping[str, float] = 0.0,
+    min_gap_s: float | Mapping[str, float] = 0.0,
     min_separation_s: float = 0.01,
     source: str = "model",
     channel: int = 0,
     exclusive: bool = False,
+    majority_vote: bool = False,
 ) -> pd.DataFrame:
     """Threshold per-frame probabilities into predicted events.
 
@@ -72,12 +80,14 @@ def ethogram(
     point_labels : sequence of str
         Labels predicted as point events (``start_s == stop_s``) at the peaks of their
         probability, rather than as intervals.
-    min_duration_s : float, seconds
-        Interval events shorter than this (after clipping and gap closing) are dropped.
-        Default 0: keep every run, however short.
-    min_gap_s : float, seconds
+    min_duration_s : float or mapping of str to float, seconds
+        Interval events shorter than this (after clipping and gap closing) are dropped; a
+        mapping gives it per label (0 for labels it leaves out). Default 0: keep every run,
+        however short.
+    min_gap_s : float or mapping of str to float, seconds
         Runs of one label separated by a gap shorter than this are merged into one event
-        before short events are dropped. Default 0: no merging.
+        before short events are dropped; a mapping gives it per label (0 for labels it
+        leaves out). Default 0: no merging.
     min_separation_s : float, seconds
         Smallest time between two point events of one label; of two closer peaks only the
         higher is kept (:func:`scipy.signal.find_peaks` with ``distance =
@@ -90,6 +100,10 @@ def ethogram(
         The labels exclude each other (a softmax model): an interval label is on only where
         it is also the most probable label, so that intervals of different labels never
         overlap. Point labels still come from their own peaks. Default False.
+    majority_vote : bool
+        Segment the interval labels together and give each segment its majority label (see
+        the module notes); ``min_gap_s`` and ``min_duration_s`` must then be single numbers,
+        since a segment has no label until it is voted. Default False.
 
     Returns
     -------
@@ -129,8 +143,8 @@ def ethogram(
     probabilities = _check_probabilities(probabilities)
     labels = _check_labels(labels, probabilities.shape[1])
     step_s = _check_seconds(step_s, "step_s", positive=True, default="the network's output step")
-    min_duration_s = _check_seconds(min_duration_s, "min_duration_s", default="the default is 0")
-    min_gap_s = _check_seconds(min_gap_s, "min_gap_s", default="the default is 0")
+    min_duration_s = _per_label(min_duration_s, "min_duration_s", labels)
+    min_gap_s = _per_label(min_gap_s, "min_gap_s", labels)
     min_separation_s = _check_seconds(
         min_separation_s, "min_separation_s", default="the default is 0.01"
     )
@@ -148,10 +162,41 @@ def ethogram(
     if isinstance(channel, bool) or not isinstance(channel, (int, np.integer)) or channel < 0:
         raise ParameterError(f"channel={channel!r} must be an int >= 0 (channels count from 0)")
 
+    if majority_vote and (
+        len(set(min_gap_s.values())) > 1 or len(set(min_duration_s.values())) > 1
+    ):
+        raise ParameterError(
+            "majority_vote segments the labels together, so min_gap_s and min_duration_s must "
+            "be single numbers of seconds, not one per label"
+        )
+
     winner = probabilities.argmax(axis=1) if exclusive else None
     starts, stops, names, scores, ranks = [], [], [], [], []
+    if majority_vote:
+        voted = [c for c, label in enumerate(labels) if label in thresholds and label not in points]
+        for column in voted:
+            _check_finite(probabilities[:, column], labels[column])
+        start, stop, score, column = _voted_segments(
+            probabilities,
+            voted,
+            [thresholds[labels[c]] for c in voted],
+            step_s=step_s,
+            min_gap_s=next(iter(min_gap_s.values()), 0.0),
+            winner=winner,
+        )
+        start = np.maximum(start, 0.0)
+        if duration_s is not None:
+            start, stop = np.minimum(start, duration_s), np.minimum(stop, duration_s)
+        keep = (stop > start) & (
+            stop - start >= next(iter(min_duration_s.values()), 0.0) - _TIME_EPSILON_S
+        )
+        starts.append(start[keep])
+        stops.append(stop[keep])
+        scores.append(score[keep].astype(np.float64))
+        names.append(np.asarray(labels, dtype=object)[column[keep]])
+        ranks.append(column[keep])
     for column, label in enumerate(labels):
-        if label not in thresholds:
+        if label not in thresholds or (majority_vote and label not in points):
             continue
         p = probabilities[:, column]
         _check_finite(p, label)
@@ -163,11 +208,11 @@ def ethogram(
                 start = np.minimum(start, duration_s)
             stop = start
         else:
-            start, stop, score = _runs(p, thresholds[label], step_s, min_gap_s)
+            start, stop, score = _runs(p, thresholds[label], step_s, min_gap_s[label])
             start = np.maximum(start, 0.0)
             if duration_s is not None:
                 start, stop = np.minimum(start, duration_s), np.minimum(stop, duration_s)
-            keep = (stop > start) & (stop - start >= min_duration_s - _TIME_EPSILON_S)
+            keep = (stop > start) & (stop - start >= min_duration_s[label] - _TIME_EPSILON_S)
             start, stop, score = start[keep], stop[keep], score[keep]
         starts.append(start)
         stops.append(stop)
@@ -195,7 +240,49 @@ def ethogram(
 
 def _runs(p: np.ndarray, threshold: float, step_s: float, min_gap_s: float):
     """Runs of ``p >= threshold`` as (start_s, stop_s, max p), gaps < ``min_gap_s`` closed."""
-    on = p >= threshold
+    first, last = _run_frames(p >= threshold, step_s, min_gap_s)
+    if len(first) == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    return (first - 0.5) * step_s, (last - 0.5) * step_s, _run_maxima(p, first, last)
+
+
+def _voted_segments(
+    probabilities: np.ndarray,
+    columns: list[int],
+    thresholds: list[float],
+    *,
+    step_s: float,
+    min_gap_s: float,
+    winner: np.ndarray | None,
+):
+    """Segments of frames whose best label (among ``columns``) is on, gaps < ``min_gap_s``
+    closed, each with its majority label: (start_s, stop_s, max p of that label, column)."""
+    empty = np.zeros(0)
+    if not columns:
+        return empty, empty, empty, np.zeros(0, dtype=np.intp)
+    p = np.asarray(probabilities[:, columns], dtype=np.float64)
+    on = p >= np.asarray(thresholds)
+    if winner is not None:  # exclusive: only the most probable of all labels may be on
+        on &= winner[:, None] == np.asarray(columns)[None, :]
+    best = np.where(on, p, -1.0).argmax(axis=1)
+    frame_on = on[np.arange(len(p)), best]
+    first, last = _run_frames(frame_on, step_s, min_gap_s)
+    if len(first) == 0:
+        return empty, empty, empty, np.zeros(0, dtype=np.intp)
+    # Votes: each segment's on-frames counted per label; ties go to the earlier column.
+    frames = np.flatnonzero(frame_on)
+    segment = np.searchsorted(first, frames, side="right") - 1
+    counts = np.zeros((len(first), len(columns)), dtype=np.int64)
+    np.add.at(counts, (segment, best[frames]), 1)
+    vote = counts.argmax(axis=1)
+    # The score: the highest probability of the voted label inside the segment.
+    owner = np.clip(np.searchsorted(first, np.arange(len(p)), side="right") - 1, 0, None)
+    score = _run_maxima(p[np.arange(len(p)), vote[owner]], first, last)
+    return (first - 0.5) * step_s, (last - 0.5) * step_s, score, np.asarray(columns)[vote]
+
+
+def _run_frames(on: np.ndarray, step_s: float, min_gap_s: float):
+    """[first, last) frames of the runs of ``on``, gaps shorter than ``min_gap_s`` closed."""
     edges = np.flatnonzero(on[1:] != on[:-1]) + 1
     if len(on) and on[0]:
         edges = np.concatenate(([0], edges))
@@ -206,14 +293,15 @@ def _runs(p: np.ndarray, threshold: float, step_s: float, min_gap_s: float):
         gap_s = (first[1:] - last[:-1]) * step_s
         new = np.concatenate(([True], gap_s >= min_gap_s - _TIME_EPSILON_S))
         first, last = first[new], last[np.concatenate((new[1:], [True]))]
-    if len(first) == 0:
-        return np.zeros(0), np.zeros(0), np.zeros(0)
-    # Maxima over [first, last): reduceat over the interleaved bounds, even segments.
+    return first, last
+
+
+def _run_maxima(p: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Maxima of ``p`` over each [first, last): reduceat over the interleaved bounds."""
     bounds = np.stack([first, last], axis=1).ravel()
     if bounds[-1] == len(p):
         bounds = bounds[:-1]
-    score = np.maximum.reduceat(p, bounds)[0::2]
-    return (first - 0.5) * step_s, (last - 0.5) * step_s, score
+    return np.maximum.reduceat(p, bounds)[0::2]
 
 
 def _peaks(p: np.ndarray, threshold: float, step_s: float, min_separation_s: float):
@@ -304,6 +392,24 @@ def _check_point_labels(point_labels: object, labels: list[str]) -> set[str]:
             f"labels ({', '.join(map(repr, labels))})"
         )
     return set(point_labels)
+
+
+def _per_label(value: object, name: str, labels: list[str]) -> dict[str, float]:
+    """A number of seconds, or a mapping of labels to seconds, as one value per label."""
+    default = "the default is 0; give one number, or a mapping of labels to numbers"
+    if isinstance(value, Mapping):
+        unknown = [label for label in value if label not in labels]
+        if unknown:
+            raise ParameterError(
+                f"{name} names label {unknown[0]!r}, which is not one of labels "
+                f"({', '.join(map(repr, labels))}); fix or remove it"
+            )
+        return {
+            label: _check_seconds(value.get(label, 0.0), f"{name}[{label!r}]", default=default)
+            for label in labels
+        }
+    seconds = _check_seconds(value, name, default=default)
+    return dict.fromkeys(labels, seconds)
 
 
 def _check_seconds(value: object, name: str, *, default: str, positive: bool = False) -> float:

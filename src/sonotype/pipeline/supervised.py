@@ -356,10 +356,12 @@ def classify(
 @dataclass(frozen=True)
 class AccuracyOutcome:
     result: object  # sonotype.models.accuracy.AccuracyResult
-    checkpoints: pd.DataFrame  # step, macro_f1
+    checkpoints: pd.DataFrame  # step, macro_f1 (and objective, f1, ser when post-processed)
     best_step: int
     mistakes: pd.DataFrame
     report: Path
+    postprocessing: object | None = None  # sonotype.models.postprocess.PostProcessing
+    notes: tuple[str, ...] = ()  # what the user should know about these numbers
 
 
 def accuracy(
@@ -367,12 +369,29 @@ def accuracy(
     name: str,
     *,
     pr_ratios: Sequence[float] = (1.0,),
+    tolerance_ms: float = 10.0,
+    point_tolerance_ms: float = 5.0,
+    min_separation_ms: float = 10.0,
     progress: Callable[[int, int], None] | None = None,
 ) -> AccuracyOutcome:
-    """Score every checkpoint of model ``name`` on its validation windows; for the best
-    (the model's weights), write the confusion matrix, precision-recall curves, thresholds
-    per precision/recall ratio (``thresholds.csv`` in the model, used by the ethogram),
-    mistakes and an HTML page in ``reports/models/NAME/``."""
+    """Score model ``name``: learn its post-processing, pick its best checkpoint, report.
+
+    For a model trained on dense annotations (with a background label), every checkpoint
+    classifies the validation recordings whole, gets its own post-processing (thresholds,
+    minimum gap and duration, majority vote; :mod:`sonotype.models.postprocess`, one round of
+    the search) and is scored with the ethogram's metrics (F1 - SER for intervals, point F1);
+    the best becomes the model's weights, and its post-processing, searched fully, is saved
+    as ``postprocess.json`` in the model, used by :func:`ethogram`. Without whole validation
+    recordings (validation windows only), the recordings that hold validation windows are
+    used, and the result is optimistic: they were partly trained on. Test recordings, when
+    training named some, are scored with the chosen settings and reported apart: they are
+    never used for any choice. For sparse annotations (no background), checkpoints are
+    ranked by window macro F1 and no post-processing is learned.
+
+    For the model's weights it then writes the confusion matrix, precision-recall curves,
+    thresholds per precision/recall ratio (``thresholds.csv`` in the model), mistakes and an
+    HTML page in ``reports/models/NAME/``.
+    """
     import torch
 
     from sonotype.models.accuracy import mistakes_table, validation_accuracy
@@ -406,16 +425,53 @@ def accuracy(
                 ]
             )
 
+    learner = _PostProcessLearner.of(
+        project,
+        model,
+        tolerance_s=tolerance_ms / 1000,
+        point_tolerance_s=point_tolerance_ms / 1000,
+        min_separation_s=min_separation_ms / 1000,
+    )
     steps = model.checkpoints()
     scores = []
     for i, step in enumerate(steps):
         result = validation_accuracy(
             truth, probabilities_of(step), model.labels, loss=model.config.loss
         )
-        scores.append({"step": step, "macro_f1": result.macro_f1})
+        row = {"step": step, "macro_f1": result.macro_f1}
+        if learner is not None:
+            row.update(learner.checkpoint_scores(step))
+        scores.append(row)
         if progress is not None:
             progress(i + 1, len(steps))
-    checkpoints = pd.DataFrame(scores, columns=["step", "macro_f1"])
+    checkpoints = pd.DataFrame(scores)
+    if checkpoints.empty:
+        checkpoints = pd.DataFrame(columns=["step", "macro_f1"])
+    notes = list(learner.notes) if learner is not None else []
+    ranked_by = "objective" if learner is not None else "macro_f1"
+    if len(checkpoints) > 1:
+        values = checkpoints[ranked_by].to_numpy(dtype=float)
+        if np.all(values == values[0]) or np.all(np.isnan(values)):
+            notes.append(
+                f"every checkpoint scores the same on validation ({ranked_by} "
+                f"{values[0]:.3f}): validation cannot rank them; more varied validation "
+                "recordings (or annotations) would"
+            )
+        elif learner is not None:
+            best = _best_checkpoint(checkpoints, model.best_step)
+            if best != model.best_step:
+                shutil.copyfile(model.weights_path(best), model.weights_path())
+                notes.append(
+                    f"best checkpoint: step {best} by the post-processed validation objective "
+                    f"(window macro F1 chose step {model.best_step})"
+                )
+                model.best_step = best
+                model.training["best_step_by"] = "post-processed validation objective"
+                model.save()
+    postprocessing = None
+    if learner is not None:
+        postprocessing = learner.learn_final(project, name)
+        postprocessing.save(model.folder)
     probabilities = probabilities_of(None)
     result = validation_accuracy(
         truth, probabilities, model.labels, loss=model.config.loss, pr_ratios=tuple(pr_ratios)
@@ -433,8 +489,193 @@ def accuracy(
             checkpoints=checkpoints,
             mistakes=mistakes,
             best_step=model.best_step,
+            postprocessing=postprocessing,
+            intervals=None if learner is None else learner.intervals_table,
+            notes=notes,
         )
-    return AccuracyOutcome(result, checkpoints, model.best_step, mistakes, report)
+    return AccuracyOutcome(
+        result, checkpoints, model.best_step, mistakes, report, postprocessing, tuple(notes)
+    )
+
+
+def _best_checkpoint(checkpoints: pd.DataFrame, current: int | None) -> int:
+    """The highest objective; among equals the current best step, else the higher window F1,
+    else the later step."""
+    table = checkpoints.assign(
+        current=checkpoints["step"] == current,
+        objective=checkpoints["objective"].fillna(-np.inf),
+        macro_f1=checkpoints["macro_f1"].fillna(-np.inf),
+    )
+    ordered = table.sort_values(["objective", "current", "macro_f1", "step"], kind="stable")
+    return int(ordered["step"].iloc[-1])
+
+
+@dataclass
+class _PostProcessLearner:
+    """What learning a model's post-processing needs: the validation recordings and their
+    truth, the bounds from the training annotations, the settings of the search."""
+
+    model: SavedModel
+    recordings: list[str]
+    test_recordings: list[str]
+    truth: pd.DataFrame
+    bounds: pd.DataFrame
+    intervals_table: pd.DataFrame
+    durations_s: dict[str, float]
+    audio: dict[str, Recording]
+    optimistic: bool
+    settings: dict
+    notes: list[str]
+
+    @classmethod
+    def of(
+        cls,
+        project: Project,
+        model: SavedModel,
+        *,
+        tolerance_s: float,
+        point_tolerance_s: float,
+        min_separation_s: float,
+    ) -> _PostProcessLearner | None:
+        from sonotype.models.postprocess import annotation_bounds, annotation_intervals
+
+        training = model.training
+        background = training.get("background")
+        if not background:
+            return None  # sparse annotations: unannotated time is unknown, not background
+        indexed = set(project.recordings()["path"])
+        # Whole recordings held out ("validate_recordings": the older name of the same list).
+        held_out = training.get("validation_recordings") or training.get("validate_recordings")
+        validation = [r for r in held_out or [] if r in indexed]
+        test = [r for r in training.get("test_recordings", []) if r in indexed]
+        notes = []
+        optimistic = not validation
+        if optimistic:
+            validation = sorted(set(model.validation_windows()["recording"]))
+            notes.append(
+                "post-processing was chosen on the recordings holding the validation windows, "
+                "which were partly trained on: its validation scores are optimistic; hold out "
+                "whole recordings (--validate-recordings) for honest ones"
+            )
+        kinds = training.get("kinds") or ["annotated"]
+        sources = training.get("sources") or None
+        outputs = [label for label in model.labels if label != background]
+        intervals = [label for label in outputs if label not in model.point_labels]
+        events = project.events(kinds=kinds, sources=sources)
+        events = events[events["label"].isin(outputs)]
+        patterns = training.get("recordings") or None
+        trained = set(select_recordings(project, patterns)) - set(test)
+        if not optimistic:  # whole recordings held out: the others were trained on
+            trained -= set(validation)
+        used = events[events["recording"].isin(trained)]
+        durations = dict(project.db.execute("SELECT path, duration_s FROM recordings").fetchall())
+        return cls(
+            model=model,
+            recordings=validation,
+            test_recordings=test,
+            truth=events[events["recording"].isin(validation)],
+            bounds=annotation_bounds(used, labels=intervals),
+            intervals_table=annotation_intervals(used, labels=intervals),
+            durations_s={r: float(durations[r]) for r in validation + test},
+            audio={r: Recording(project.recording_path(r)) for r in validation},
+            optimistic=optimistic,
+            settings={
+                "tolerance_s": tolerance_s,
+                "point_tolerance_s": point_tolerance_s,
+                "min_separation_s": min_separation_s,
+            },
+            notes=notes,
+        )
+
+    def _classify(self, checkpoint: int | None) -> dict[str, np.ndarray]:
+        from sonotype.models.inference import classify_recording, n_output_frames
+        from sonotype.models.training import pick_device
+
+        network = self.model.network(checkpoint).to(pick_device())
+        out = {}
+        for recording, audio in self.audio.items():
+            frames = n_output_frames(audio, sr=self.model.sr, output_step=self.model.output_step)
+            array = np.empty((frames, len(self.model.labels)), dtype=np.float32)
+            out[recording] = classify_recording(network, audio, array, sr=self.model.sr)
+        return out
+
+    def _learn(self, probabilities: dict[str, np.ndarray], *, rounds: int):
+        from sonotype.models.postprocess import learn_postprocessing
+
+        return learn_postprocessing(
+            probabilities,
+            self.truth,
+            labels=self.model.labels,
+            step_s=self.model.step_s,
+            bounds=self.bounds,
+            point_labels=self.model.point_labels,
+            background=self.model.training.get("background"),
+            exclusive=self.model.config.loss == "exclusive",
+            durations_s=self.durations_s,
+            rounds=rounds,
+            **self.settings,
+        )
+
+    def checkpoint_scores(self, step: int) -> dict:
+        """The validation scores of a checkpoint after its own post-processing (one round)."""
+        if self.truth.empty:
+            return {"objective": np.nan, "f1": np.nan, "ser": np.nan}
+        scores = self._learn(self._classify(step), rounds=1).validation["scores"]
+        return {k: scores.get(k, np.nan) for k in ("objective", "f1", "ser", "point_f1")}
+
+    def learn_final(self, project: Project, name: str):
+        """The post-processing of the model's weights (full search), scored on the test
+        recordings too when there are any."""
+        from dataclasses import asdict
+
+        from sonotype.models.postprocess import PostProcessing, predict, score_postprocessing
+
+        if self.truth.empty:
+            raise ParameterError(
+                f"the validation recordings of model {name!r} ({', '.join(self.recordings)}) "
+                "hold no annotated event of its labels; hold out recordings with annotations"
+            )
+        probabilities = {
+            r: np.load(path)
+            for r, path in classify(project, name, recordings=self.recordings).items()
+        }
+        chosen = self._learn(probabilities, rounds=3)
+        validation = {
+            "recordings": self.recordings,
+            "optimistic": self.optimistic,
+            "scores": chosen.validation["scores"],
+        }
+        test = {}
+        if self.test_recordings:
+            paths = classify(project, name, recordings=self.test_recordings)
+            predicted = predict(
+                {r: np.load(p) for r, p in paths.items()},
+                chosen,
+                labels=self.model.labels,
+                step_s=self.model.step_s,
+                point_labels=self.model.point_labels,
+                exclusive=self.model.config.loss == "exclusive",
+                durations_s=self.durations_s,
+            )
+            background = self.model.training.get("background")
+            outputs = [x for x in self.model.labels if x != background]
+            truth = project.events(
+                kinds=self.model.training.get("kinds") or ["annotated"],
+                sources=self.model.training.get("sources") or None,
+                recordings=self.test_recordings,
+            )
+            test = {
+                "recordings": self.test_recordings,
+                "scores": score_postprocessing(
+                    truth[truth["label"].isin(outputs)],
+                    predicted,
+                    interval_labels=[x for x in outputs if x not in self.model.point_labels],
+                    point_labels=[x for x in self.model.point_labels if x != background],
+                    tolerance_s=chosen.tolerance_s,
+                    point_tolerance_s=chosen.point_tolerance_s,
+                ),
+            }
+        return PostProcessing(**{**asdict(chosen), "validation": validation, "test": test})
 
 
 # -- ethogram ----------------------------------------------------------------------------------
@@ -456,29 +697,120 @@ def model_thresholds(
     return {k: v for k, v in values.items() if np.isfinite(v)}, f"{path} at ratio {pr_ratio:g}"
 
 
+def ethogram_settings(
+    model: SavedModel,
+    *,
+    pr_ratio: float | None = None,
+    thresholds_file: Path | None = None,
+    min_duration_ms: float | None = None,
+    min_gap_ms: float | None = None,
+    min_separation_ms: float | None = None,
+    majority_vote: bool | None = None,
+) -> tuple[dict, list[str]]:
+    """The ethogram's settings for ``model`` and where each came from.
+
+    Options given (not None) win; then the post-processing learned by ``accuracy``
+    (``postprocess.json`` in the model); then the thresholds of ``thresholds.csv`` (or 0.5),
+    no gap closing, no minimum duration, no vote and 10 ms between points. The background
+    label never gets a threshold, so it is never predicted.
+
+    Returns
+    -------
+    settings : dict
+        Keyword arguments of :func:`sonotype.models.ethogram.ethogram`.
+    origins : list of str
+        One line per setting: its values and where they came from.
+    """
+    from sonotype.models.postprocess import POSTPROCESS_FILE, PostProcessing
+
+    learned = PostProcessing.load(model.folder)
+    where = f"learned by `sonotype accuracy` ({model.folder / POSTPROCESS_FILE})"
+    if learned is not None and learned.validation.get("optimistic"):
+        where += ", on recordings partly trained on"
+    origins = []
+    if pr_ratio is not None or thresholds_file is not None or learned is None:
+        thresholds, origin = model_thresholds(
+            model, pr_ratio=1.0 if pr_ratio is None else pr_ratio, thresholds_file=thresholds_file
+        )
+    else:
+        thresholds, origin = dict(learned.thresholds), where
+    background = model.training.get("background")
+    thresholds = {k: v for k, v in thresholds.items() if k != background}
+    origins.append(f"thresholds: {_values(thresholds)} ({origin})")
+    vote = majority_vote
+    vote_origin = "--majority-vote" if majority_vote is not None else where
+    if vote is None:
+        vote, vote_origin = (learned.majority_vote, where) if learned else (False, "default")
+    settings = learned.ethogram_settings() if learned is not None else {}
+    for key, given, option in (
+        ("min_gap_s", min_gap_ms, "--min-gap-ms"),
+        ("min_duration_s", min_duration_ms, "--min-duration-ms"),
+    ):
+        if given is not None:
+            value, origin = given / 1000, option
+        elif learned is not None:
+            value, origin = settings[key], where
+            if vote and isinstance(value, dict):  # one value for every label when voting
+                value = min(value.values(), default=0.0)
+        else:
+            value, origin = 0.0, "default"
+        settings[key] = value
+        shown = (
+            _values({k: 1000 * v for k, v in value.items()}, " ms")
+            if isinstance(value, dict)
+            else f"{1000 * value:g} ms"
+        )
+        origins.append(f"{key.removesuffix('_s').replace('_', ' ')}: {shown} ({origin})")
+    settings["majority_vote"] = bool(vote)
+    origins.append(f"majority vote: {'yes' if vote else 'no'} ({vote_origin})")
+    if min_separation_ms is not None:
+        settings["min_separation_s"] = min_separation_ms / 1000
+    elif learned is None:
+        settings["min_separation_s"] = 0.01
+    settings["thresholds"] = thresholds
+    return settings, origins
+
+
+def _values(mapping: Mapping[str, float], unit: str = "") -> str:
+    return ", ".join(f"{k} {v:.3g}{unit}" for k, v in mapping.items()) or "none"
+
+
 def ethogram(
     project: Project,
     name: str,
     *,
     recordings: Sequence[str] | None = None,
-    pr_ratio: float = 1.0,
+    pr_ratio: float | None = None,
     thresholds_file: Path | None = None,
     labels: Sequence[str] | None = None,
-    min_duration_ms: float = 0.0,
-    min_gap_ms: float = 0.0,
-    min_separation_ms: float = 10.0,
+    min_duration_ms: float | None = None,
+    min_gap_ms: float | None = None,
+    min_separation_ms: float | None = None,
+    majority_vote: bool | None = None,
     progress: Callable[[str], None] | None = None,
 ):
     """Threshold the probabilities into ``predicted`` events (source: the model's name) and
     store them, replacing this model's earlier predictions for these recordings.
 
-    Returns ``(events, edit, thresholds description)``.
+    Settings left at None come from the model's learned post-processing, if any (see
+    :func:`ethogram_settings`). The background label is never stored.
+
+    Returns ``(events, edit, origins)``: ``origins`` says, one line per setting, which
+    values were used and where they came from.
     """
     from sonotype.annotations.events import concat_events
     from sonotype.models.ethogram import ethogram as threshold_probabilities
 
     model = load_model(project, name)
-    thresholds, origin = model_thresholds(model, pr_ratio=pr_ratio, thresholds_file=thresholds_file)
+    settings, origins = ethogram_settings(
+        model,
+        pr_ratio=pr_ratio,
+        thresholds_file=thresholds_file,
+        min_duration_ms=min_duration_ms,
+        min_gap_ms=min_gap_ms,
+        min_separation_ms=min_separation_ms,
+        majority_vote=majority_vote,
+    )
     if labels:
         unknown = sorted(set(labels) - set(model.labels))
         if unknown:
@@ -486,7 +818,7 @@ def ethogram(
                 f"label(s) {', '.join(unknown)} are not outputs of model {name!r} "
                 f"({', '.join(model.labels)})"
             )
-        thresholds = {k: v for k, v in thresholds.items() if k in labels}
+        settings["thresholds"] = {k: v for k, v in settings["thresholds"].items() if k in labels}
     chosen = select_recordings(project, recordings)
     durations = dict(project.db.execute("SELECT path, duration_s FROM recordings").fetchall())
     tables = []
@@ -496,21 +828,18 @@ def ethogram(
                 np.load(path, mmap_mode="r"),
                 labels=model.labels,
                 step_s=model.step_s,
-                thresholds=thresholds,
                 recording=recording,
                 duration_s=durations[recording],
                 point_labels=model.point_labels,
-                min_duration_s=min_duration_ms / 1000,
-                min_gap_s=min_gap_ms / 1000,
-                min_separation_s=min_separation_ms / 1000,
                 source=name,
                 exclusive=model.config.loss == "exclusive",
+                **settings,
             )
         )
         if progress is not None:
             progress(recording)
     events = concat_events(tables)
-    config = {"name": name, "thresholds": thresholds, "origin": origin}
+    config = {"name": name, "settings": settings, "origins": origins}
     with project.run("ethogram", config):
         edit = project.add_events(
             events,
@@ -518,7 +847,7 @@ def ethogram(
             description=f"{len(events)} events predicted by {name} in {len(chosen)} recordings",
             replace={"kinds": ["predicted"], "sources": [name], "recordings": chosen},
         )
-    return events, edit, origin
+    return events, edit, origins
 
 
 # -- misses ------------------------------------------------------------------------------------

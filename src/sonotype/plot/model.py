@@ -1,4 +1,5 @@
-"""Pictures of a classifier's accuracy: confusion, precision-recall, learning and checkpoints.
+"""Pictures of a classifier's accuracy: confusion, precision-recall, learning, checkpoints and
+the post-processing learned from the annotations.
 
 Each function returns a :class:`matplotlib.figure.Figure` (no pyplot); write one with
 :func:`sonotype.plot.catalog.save_figure`. The tables they draw come from
@@ -162,37 +163,108 @@ def learning_curve_figure(curve: pd.DataFrame, *, title: str = "") -> Figure:
 
 
 def checkpoints_figure(table: pd.DataFrame, *, title: str = "") -> Figure:
-    """Validation macro F1 of each saved checkpoint against its step, the best one marked.
+    """Validation scores of each saved checkpoint against its step, the best one marked.
 
     Parameters
     ----------
     table : DataFrame
-        Columns ``step`` and ``macro_f1``, one row per checkpoint.
+        Columns ``step`` and ``macro_f1``, one row per checkpoint; optionally ``objective``
+        (the post-processed ethogram's validation objective), which then ranks them.
     title : str
 
     Returns
     -------
     Figure
-        One axes with the F1 line (label ``"macro F1"``) and a star at the best checkpoint
-        (label ``"best"``; the earliest step among equals), its step written beside it.
+        One axes with the window F1 line (label ``"macro F1"``), the objective line (label
+        ``"objective"``) when given, and a star at the best checkpoint (label ``"best"``;
+        the earliest step among equals), its step written beside it.
     """
     _require(table, ("step", "macro_f1"), name="table")
     ordered = table.sort_values("step", kind="stable")
     step = ordered["step"].to_numpy(dtype=float)
     f1 = ordered["macro_f1"].to_numpy(dtype=float)
+    ranked = f1
     figure = Figure(figsize=(6.0, 3.5), layout="constrained")
     ax = figure.add_subplot()
     ax.plot(step, f1, marker=".", color="C0", label="macro F1")
-    if np.isfinite(f1).any():
-        best = int(np.nanargmax(f1))
-        ax.plot([step[best]], [f1[best]], marker="*", ms=14, ls="none", color="C3", label="best")
-        ax.annotate(f"step {step[best]:g}: {f1[best]:.3f}", (step[best], f1[best]),
+    if "objective" in ordered.columns:
+        ranked = ordered["objective"].to_numpy(dtype=float)
+        ax.plot(step, ranked, marker=".", color="C2", label="objective")
+    if np.isfinite(ranked).any():
+        best = int(np.nanargmax(ranked))
+        ax.plot([step[best]], [ranked[best]], marker="*", ms=14, ls="none", color="C3",
+                label="best")  # fmt: skip
+        ax.annotate(f"step {step[best]:g}: {ranked[best]:.3f}", (step[best], ranked[best]),
                     xytext=(6, -12), textcoords="offset points", fontsize=8)  # fmt: skip
     ax.set_xlabel("checkpoint step")
-    ax.set_ylabel("validation macro F1")
+    ax.set_ylabel("validation score")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title(title, loc="left", fontsize=10)
+    return figure
+
+
+def intervals_figure(
+    intervals: pd.DataFrame,
+    *,
+    min_gap_s: dict[str, float],
+    min_duration_s: dict[str, float],
+    bounds: dict[str, dict] | None = None,
+    title: str = "",
+) -> Figure:
+    """Per label, the annotated gaps and durations, the chosen minimum gap and duration marked.
+
+    Parameters
+    ----------
+    intervals : DataFrame
+        Columns ``label``, ``duration_s`` and ``gap_s`` (NaN for the last event of a
+        recording), as :func:`sonotype.models.postprocess.annotation_intervals` gives.
+    min_gap_s, min_duration_s : dict of str to float, seconds
+        The chosen values per label.
+    bounds : dict of str to dict, optional
+        Per label, ``max_min_gap_s`` and ``max_min_duration_s``: drawn dashed.
+    title : str
+
+    Returns
+    -------
+    Figure
+        One row per label (those of ``min_gap_s``), two axes each: histograms of the gaps
+        and of the durations in ms (log scale), a solid line (label ``"chosen"``) at the
+        chosen value and a dashed one (label ``"bound"``) at the bound.
+    """
+    _require(intervals, ("label", "duration_s", "gap_s"), name="intervals")
+    labels = list(min_gap_s)
+    figure = Figure(figsize=(8.0, 1.2 + 1.6 * max(len(labels), 1)), layout="constrained")
+    axes = figure.subplots(max(len(labels), 1), 2, squeeze=False)
+    for row, label in enumerate(labels):
+        mine = intervals[intervals["label"] == label]
+        for column, (values, chosen, key, name) in enumerate(
+            (
+                (mine["gap_s"], min_gap_s.get(label, 0.0), "max_min_gap_s", "gap after"),
+                (mine["duration_s"], min_duration_s.get(label, 0.0), "max_min_duration_s",
+                 "duration"),
+            )
+        ):  # fmt: skip
+            ax = axes[row, column]
+            ms = 1000 * values.dropna().to_numpy(dtype=float)
+            positive = ms[ms > 0]
+            if len(positive):
+                low, high = max(positive.min(), 0.1), max(positive.max(), 0.2)
+                edges = np.geomspace(low / 1.1, high * 1.1, 30)
+                ax.hist(np.clip(ms, low, None), bins=edges, color="0.6")
+                ax.set_xscale("log")
+            ax.axvline(max(1000 * chosen, 0.1), color="C3", lw=1.5, label="chosen")
+            if bounds and label in bounds:
+                bound = 1000 * float(bounds[label].get(key, np.nan))
+                if np.isfinite(bound) and bound > 0:
+                    ax.axvline(bound, color="C3", lw=1, ls="--", label="bound")
+            ax.set_title(f"{label}: {name} (chosen {1000 * chosen:.3g} ms)", fontsize=8, loc="left")
+            ax.tick_params(labelsize=7)
+            if row == len(labels) - 1:
+                ax.set_xlabel("ms")
+    if labels:
+        axes[0, 1].legend(fontsize=7)
+    figure.suptitle(title, x=0.01, ha="left", fontsize=10)
     return figure
 
 

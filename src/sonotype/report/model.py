@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,7 @@ import pandas as pd
 from sonotype.atomic import atomic_path
 from sonotype.errors import ParameterError
 from sonotype.models.accuracy import AccuracyResult
+from sonotype.models.postprocess import PostProcessing
 from sonotype.report import html
 
 #: How a missing (NaN) score is shown in the page's tables.
@@ -27,6 +29,9 @@ def write_model_report(
     mistakes: pd.DataFrame,
     best_step: int | None = None,
     max_mistakes: int = 50,
+    postprocessing: PostProcessing | None = None,
+    intervals: pd.DataFrame | None = None,
+    notes: Sequence[str] = (),
 ) -> Path:
     """Write ``folder/index.html`` with its PNG files and ``mistakes.csv``; return the page.
 
@@ -41,7 +46,8 @@ def write_model_report(
     curve : DataFrame, optional
         The learning curve (see :func:`sonotype.plot.model.learning_curve_figure`).
     checkpoints : DataFrame, optional
-        Columns ``step`` and ``macro_f1``, one row per checkpoint.
+        Columns ``step`` and ``macro_f1``, one row per checkpoint, and optionally the
+        post-processed validation scores ``objective``, ``f1``, ``ser``, ``point_f1``.
     mistakes : DataFrame
         From :func:`sonotype.models.accuracy.mistakes_table`; all of it is written to
         ``mistakes.csv`` beside the page, the first ``max_mistakes`` rows shown.
@@ -49,6 +55,15 @@ def write_model_report(
         The step of the checkpoint the model keeps.
     max_mistakes : int
         Rows of ``mistakes`` shown in the page (>= 0).
+    postprocessing : PostProcessing, optional
+        The learned post-processing (:mod:`sonotype.models.postprocess`): its settings, their
+        bounds and scores are shown, validation and test apart.
+    intervals : DataFrame, optional
+        The training annotations' gaps and durations
+        (:func:`~sonotype.models.postprocess.annotation_intervals`), drawn per label with the
+        chosen minimum gap and duration (``intervals.png``).
+    notes : sequence of str
+        Shown at the top of the page (e.g. that validation cannot rank the checkpoints).
 
     Returns
     -------
@@ -61,6 +76,7 @@ def write_model_report(
     from sonotype.plot.model import (
         checkpoints_figure,
         confusion_figure,
+        intervals_figure,
         learning_curve_figure,
         pr_curves_figure,
     )
@@ -89,7 +105,8 @@ def write_model_report(
         ("best checkpoint step", MISSING if best_step is None else int(best_step)),
         ("mistakes", len(mistakes)),
     ]
-    parts = [
+    parts = [f'<p class="note">Note: {html.escape(note)}</p>' for note in notes]
+    parts += [
         "<h2>Summary</h2>",
         html.table(["quantity", "value"], summary),
         "<h2>Per label</h2>",
@@ -129,11 +146,37 @@ def write_model_report(
             "<h2>Learning curve</h2>",
             html.figure("learning_curve.png", "Loss, accuracy and per-label F1 during training"),
         ]
+    if postprocessing is not None:
+        parts += _postprocessing_parts(postprocessing)
+        if intervals is not None:
+            figure = intervals_figure(
+                intervals,
+                min_gap_s=postprocessing.min_gap_s,
+                min_duration_s=postprocessing.min_duration_s,
+                bounds=postprocessing.bounds,
+                title=name,
+            )
+            save_figure(figure, folder / "intervals.png")
+            parts.append(
+                html.figure(
+                    "intervals.png",
+                    "Training annotations per label: gaps after each event and durations "
+                    "(ms, log scale); solid line: the chosen minimum gap or duration; dashed: "
+                    "its bound (5th percentile)",
+                )
+            )
     if checkpoints is not None:
         save_figure(checkpoints_figure(checkpoints, title=name), folder / "checkpoints.png")
+        caption = "Validation macro F1 of the windows at each saved checkpoint"
+        if "objective" in checkpoints.columns:
+            caption += (
+                ", and the objective of its post-processed ethogram on the validation "
+                "recordings (F1 - SER for syllables, point F1 for points), which ranks them"
+            )
         parts += [
             "<h2>Checkpoints</h2>",
-            html.figure("checkpoints.png", "Validation macro F1 of each saved checkpoint"),
+            html.figure("checkpoints.png", caption),
+            html.table([str(c) for c in checkpoints.columns], _rows(checkpoints)),
         ]
 
     with atomic_path(folder / "mistakes.csv") as tmp:
@@ -151,6 +194,72 @@ def write_model_report(
     with atomic_path(index) as tmp:
         tmp.write_text(html.page(name, "\n".join(parts)), encoding="utf-8")
     return index
+
+
+def _postprocessing_parts(chosen: PostProcessing) -> list[str]:
+    """The learned post-processing: how it was chosen, its settings, its scores."""
+    validation = chosen.validation
+    how = (
+        "Chosen on the validation recordings to maximise F1 - SER of the syllables (events "
+        f"matched within {1000 * chosen.tolerance_s:g} ms at onset and offset; SER: edit "
+        "distance between label sequences per true syllable) and the F1 of point events "
+        f"within {1000 * chosen.point_tolerance_s:g} ms; minimum gaps and durations never "
+        "above the 5th percentile of the label's annotated gaps and durations (the bounds). "
+        "`sonotype ethogram` uses these settings unless its options override them."
+    )
+    if validation.get("optimistic"):
+        how += (
+            " These validation recordings were partly trained on (validation windows, not "
+            "whole recordings): the validation scores are optimistic."
+        )
+    rows = []
+    for label, threshold in chosen.thresholds.items():
+        bound = chosen.bounds.get(label, {})
+        gap, duration = chosen.min_gap_s.get(label), chosen.min_duration_s.get(label)
+        rows.append(
+            [
+                label,
+                _cell(float(threshold)),
+                MISSING if gap is None else _cell(1000 * gap),
+                _cell(1000 * float(bound.get("max_min_gap_s", math.nan))),
+                MISSING if duration is None else _cell(1000 * duration),
+                _cell(1000 * float(bound.get("max_min_duration_s", math.nan))),
+            ]
+        )
+    settings = html.table(
+        ["label", "threshold", "min gap ms", "bound ms", "min duration ms", "bound ms"], rows
+    )
+    score_rows = []
+    for name, record in (
+        ("validation" + (" (optimistic)" if validation.get("optimistic") else ""), validation),
+        ("test (never used for any choice)", chosen.test),
+    ):
+        if not record:
+            continue
+        s = record.get("scores", {})
+        score_rows.append(
+            [name, len(record.get("recordings", []))]
+            + [_cell(s.get(k, math.nan)) for k in ("objective", "f1", "ser", "point_f1")]
+        )
+    scores = html.table(
+        ["recordings", "n", "objective", "segment F1", "SER", "point F1"], score_rows
+    )
+    per_label = []
+    for name, record in (("validation", validation), ("test", chosen.test)):
+        for row in (record or {}).get("scores", {}).get("per_label", []):
+            per_label.append([name] + [_cell(row.get(k)) for k in _PER_LABEL])
+    return [
+        "<h2>Post-processing (learned)</h2>",
+        f'<p class="note">{html.escape(how)}</p>',
+        html.table(["quantity", "value"], [["majority vote", str(chosen.majority_vote)]]),
+        settings,
+        "<h3>Scores</h3>",
+        scores,
+        html.table(["set", *_PER_LABEL], per_label),
+    ]
+
+
+_PER_LABEL = ("label", "n_ref", "n_pred", "hits", "precision", "recall", "f1")
 
 
 def _decision_note(loss: str) -> str:

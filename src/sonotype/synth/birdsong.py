@@ -100,6 +100,9 @@ def birdsong(
     snr_db: float = 20.0,
     recording: str = "song.wav",
     random_state: int | np.random.Generator | None = None,
+    repeat: str | None = None,
+    repeat_count: tuple[int, int] = (3, 6),
+    repeat_gap_s: tuple[float, float] = (0.001, 0.0015),
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """A synthetic songbird recording and its exact syllable annotations.
 
@@ -122,6 +125,14 @@ def birdsong(
         Recording name written in the events.
     random_state : int or Generator, optional
         Seed for a reproducible song.
+    repeat : str, optional
+        A syllable type (by name) sung several times in a row at each of its turns, as
+        Bengalese finches repeat notes, with very short gaps between the renditions.
+    repeat_count : (int, int)
+        Least and most renditions of ``repeat`` at each turn (drawn uniformly).
+    repeat_gap_s : (float, float)
+        Range of the gaps between its renditions, in seconds (drawn uniformly); other
+        syllables follow each other after 20 to 60 ms.
 
     Returns
     -------
@@ -137,6 +148,13 @@ def birdsong(
     rng = np.random.default_rng(random_state)
     types = types or syllable_types(n_types, sr=sr, rng=rng)
     k = len(types)
+    names = [t.name for t in types]
+    if repeat is not None and repeat not in names:
+        raise ParameterError(f"repeat={repeat!r} is not a syllable type; the types: {names}")
+    if not 1 <= repeat_count[0] <= repeat_count[1]:
+        raise ParameterError(f"repeat_count={repeat_count!r} must be (least, most), 1 <= least")
+    if not 0 <= repeat_gap_s[0] <= repeat_gap_s[1]:
+        raise ParameterError(f"repeat_gap_s={repeat_gap_s!r} must be (least, most) >= 0")
     transitions = np.full((k, k), (1 - motif_probability) / k)
     transitions[np.arange(k), (np.arange(k) + 1) % k] += motif_probability
 
@@ -149,15 +167,25 @@ def birdsong(
         # A bout: several motifs' worth of syllables, then silence.
         current = 0
         for _ in range(int(rng.integers(2, 4)) * k):
-            sound = render_syllable(types[current], sr=sr, rng=rng)
-            start = round(t * sr)
-            if start + len(sound) >= n:
-                break
-            y[start : start + len(sound)] += sound
-            mask[start : start + len(sound)] = True
             stype = types[current]
-            rows.append((start / sr, (start + len(sound)) / sr, stype))
-            t = (start + len(sound)) / sr + rng.uniform(0.02, 0.06)
+            times, full = 1, False
+            if stype.name == repeat:
+                times = int(rng.integers(repeat_count[0], repeat_count[1] + 1))
+            for rendition in range(times):
+                sound = render_syllable(stype, sr=sr, rng=rng)
+                start = round(t * sr)
+                if start + len(sound) >= n:
+                    full = True
+                    break
+                y[start : start + len(sound)] += sound
+                mask[start : start + len(sound)] = True
+                rows.append((start / sr, (start + len(sound)) / sr, stype))
+                last = rendition == times - 1
+                t = (start + len(sound)) / sr + (
+                    rng.uniform(0.02, 0.06) if last else rng.uniform(*repeat_gap_s)
+                )
+            if full:
+                break
             current = int(rng.choice(k, p=transitions[current]))
         t += rng.uniform(0.8, 2.0)
 
