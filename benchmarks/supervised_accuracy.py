@@ -1,6 +1,7 @@
 """Accuracy of trained classifiers on the real recordings in ``../shared/data``.
 
-Run by hand: ``python benchmarks/supervised_accuracy.py [--fly-steps 600] [--finch-steps 1000]``.
+Run by hand: ``python benchmarks/supervised_accuracy.py [--fly-steps 600] [--bird-steps 1000]
+[--only "Bengalese finch"] [--train-songs 3]``.
 
 Drosophila (SongExplorer's sparse annotations, 2.5 kHz): train on one recording's
 ``person1`` and ``notsong`` annotations (outputs mel-pulse and mel-sine, overlapped loss with
@@ -115,12 +116,27 @@ SONGBIRDS = {
 
 
 def songbird(
-    folder: Path, species: str, steps: int, min_gap_ms: float, min_duration_ms: float
+    folder: Path,
+    species: str,
+    steps: int,
+    min_gap_ms: float,
+    min_duration_ms: float,
+    train_songs: int | None = None,
 ) -> None:
     """Dense syllable labels: train with the unannotated time as ``background``, then
     frame error rate, syllable accuracy, syllable error rate and boundary errors on the
-    test recordings."""
+    test recordings.
+
+    With ``train_songs``, only the first that many training recordings are trained on and
+    the next one is held out whole for validation (and the post-processing); otherwise 10%
+    of the events are validation windows."""
     data_name, pattern, train_on, test_on = SONGBIRDS[species]
+    validation = {"validate_percent": 10}
+    if train_songs is not None:
+        if train_songs >= len(train_on):
+            raise SystemExit(f"--train-songs must be below {len(train_on)} for {species}")
+        validation = {"validate_recordings": [train_on[train_songs]]}
+        train_on = train_on[: train_songs + 1]
     with make_project(folder / data_name, DATA / data_name, pattern) as project:
         reference = project.events(kinds=["annotated"])
         labels = sorted(set(reference["label"]))
@@ -132,7 +148,7 @@ def songbird(
             network=network_config(volume_db=6.0),
             settings=TrainSettings(steps=steps),
             recordings=train_on,
-            validate_percent=10,
+            **validation,
         )
         learned = supervised.accuracy(project, "bird").postprocessing
         test = supervised.select_recordings(project, test_on)
@@ -188,6 +204,11 @@ def main() -> None:
     parser.add_argument("--min-duration-ms", type=float, default=10.0)
     parser.add_argument("--only", choices=("flies", *SONGBIRDS), help="Run one data set only.")
     parser.add_argument("--keep", type=Path, help="Make the projects in this new folder.")
+    parser.add_argument(
+        "--train-songs",
+        type=int,
+        help="Songbirds: train on this many recordings, validate on the next one whole.",
+    )
     args = parser.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"{DATA} is absent: this benchmark needs the shared real recordings")
@@ -198,7 +219,14 @@ def main() -> None:
             drosophila(folder, args.fly_steps)
         for species in SONGBIRDS:
             if args.only in (None, species):
-                songbird(folder, species, args.bird_steps, args.min_gap_ms, args.min_duration_ms)
+                songbird(
+                    folder,
+                    species,
+                    args.bird_steps,
+                    args.min_gap_ms,
+                    args.min_duration_ms,
+                    train_songs=args.train_songs,
+                )
 
 
 if __name__ == "__main__":

@@ -34,6 +34,11 @@ class FileProblem(SonotypeError):
         separator = " " if problem.startswith(("row ", "line ", "syllable ")) else ": "
         super().__init__(f"{self.path}{separator}{problem}")
 
+    def __reduce__(self):
+        # Rebuilt from (path, problem), not from the joined message, so the error crosses
+        # process boundaries (a worker of a process pool) unchanged.
+        return (type(self), (self.path, self.problem))
+
 
 class AudioError(FileProblem):
     """An audio file cannot be read as asked."""
