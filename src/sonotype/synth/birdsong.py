@@ -87,7 +87,7 @@ def render_syllable(
     y = np.asarray(y, dtype=np.float64)
     y /= np.max(np.abs(y)) or 1.0
     amplitude = 0.5 * np.exp(0.2 * rng.standard_normal())
-    return (amplitude * y * _ramp(len(t), sr)).astype(np.float32)
+    return (amplitude * y * ramp(len(t), sr)).astype(np.float32)
 
 
 def birdsong(
@@ -205,7 +205,7 @@ def birdsong(
     return y, events
 
 
-def _ramp(n: int, sr: int, ramp_s: float = 0.003) -> np.ndarray:
+def ramp(n: int, sr: int, ramp_s: float = 0.003) -> np.ndarray:
     """An amplitude envelope with raised-cosine on/off ramps, to avoid clicks at the edges."""
     r = min(round(ramp_s * sr), n // 2)
     envelope = np.ones(n)

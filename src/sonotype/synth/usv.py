@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sonotype.errors import ParameterError
+from sonotype.synth.birdsong import ramp
 
 USV_SHAPES = ("flat", "up", "down", "chevron", "step", "complex")
 
@@ -98,7 +99,7 @@ def usv(
                 break
             shape = USV_SHAPES[int(rng.integers(len(USV_SHAPES)))]
             contour = _contour(shape, round(length_s * sr), low_hz, high_hz, rng)
-            call = np.sin(2 * np.pi * np.cumsum(contour) / sr) * _ramp(len(contour), sr)
+            call = np.sin(2 * np.pi * np.cumsum(contour) / sr) * ramp(len(contour), sr, _RAMP_S)
             # Calls vary by about +-4 dB around one level.
             y[start : start + len(call)] += np.exp(0.45 * rng.standard_normal()) * 0.3 * call
             rows.append((start / sr, (start + len(call)) / sr, contour.min(), contour.max(), shape))
@@ -152,16 +153,6 @@ def _contour(shape: str, n: int, low_hz: float, high_hz: float, rng) -> np.ndarr
     else:  # complex: a few oscillations
         f = centre + sweep / 2 * np.sin(2 * np.pi * rng.uniform(2, 4) * u)
     return np.clip(f, low_hz, high_hz)
-
-
-def _ramp(n: int, sr: int) -> np.ndarray:
-    r = min(round(_RAMP_S * sr), n // 2)
-    envelope = np.ones(n)
-    if r > 0:
-        edge = 0.5 - 0.5 * np.cos(np.linspace(0, np.pi, r))
-        envelope[:r] = edge
-        envelope[n - r :] = edge[::-1]
-    return envelope
 
 
 def _hum_bursts(n: int, *, sr: int, high_hz: float, rms: float, rng) -> np.ndarray:
