@@ -724,7 +724,7 @@ def ethogram_settings(
     from sonotype.models.postprocess import POSTPROCESS_FILE, PostProcessing
 
     learned = PostProcessing.load(model.folder)
-    where = f"learned by `sonotype accuracy` ({model.folder / POSTPROCESS_FILE})"
+    where = f"learned by `sonotype accuracy`, {model.folder / POSTPROCESS_FILE}"
     if learned is not None and learned.validation.get("optimistic"):
         where += ", on recordings partly trained on"
     origins = []
@@ -758,7 +758,7 @@ def ethogram_settings(
         shown = (
             _values({k: 1000 * v for k, v in value.items()}, " ms")
             if isinstance(value, dict)
-            else f"{1000 * value:g} ms"
+            else f"{1000 * value:.3g} ms"
         )
         origins.append(f"{key.removesuffix('_s').replace('_', ' ')}: {shown} ({origin})")
     settings["majority_vote"] = bool(vote)
