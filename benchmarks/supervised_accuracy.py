@@ -169,7 +169,8 @@ def songbird(
             + ", ".join(f"{k} {1000 * v:.3g}" for k, v in learned.min_duration_s.items())
             + "; thresholds "
             + ", ".join(f"{k} {v:.2f}" for k, v in learned.thresholds.items())
-            + f"; validation (optimistic) F1 {s['f1']:.3f}, SER {s['ser']:.4f}"
+            + f"; validation{' (optimistic)' if learned.validation.get('optimistic') else ''} "
+            f"F1 {s['f1']:.3f}, SER {s['ser']:.4f}"
         )
         for title, options in (
             ("learned post-processing", {}),
