@@ -46,11 +46,10 @@ def detect(
     sample rate are fitted to it, with a note.
     """
     from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from sonotype.annotations import write_events
     from sonotype.audio import is_audio_path
-    from sonotype.cli.console import EXIT_PARTIAL, err, out
+    from sonotype.cli.console import EXIT_PARTIAL, err, out, progress
     from sonotype.cli.options import open_project
     from sonotype.detect import detect_many, make_detector, preset_detector
     from sonotype.errors import ParameterError
@@ -106,15 +105,13 @@ def detect(
         # Before the work: an output that exists would only be refused after it.
         _check_output(output, format=format, names=[name for name, _ in recordings], force=force)
 
-    columns = (TextColumn("[bold]detecting"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("detect", total=len(recordings))
+    with progress("detecting", len(recordings), min_items=2) as advance:
         events, failures = detect_many(
             detector,
             recordings,
             block_s=block_s,
             workers=workers or None,
-            progress=lambda name: bar.advance(task),
+            progress=lambda name: advance(),
         )
     for name, problem in failures:
         err.print(f"[red]failed:[/] {escape(f'{name}: {problem}')}", soft_wrap=True)
