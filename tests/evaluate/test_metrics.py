@@ -175,3 +175,15 @@ def test_ignore_labels_matches_segments_and_scores_each_recording():
     assert rows.loc["r1.wav", ["n_ref", "n_pred", "hits"]].tolist() == [2, 2, 2]
     assert rows.loc["r2.wav", ["n_ref", "n_pred", "hits", "false_alarms"]].tolist() == [1, 1, 0, 1]
     assert rows.loc["r1.wav", "f1"] == 1.0 and rows.loc["r2.wav", "f1"] == 0.0
+
+
+def test_evaluate_events_reports_each_stage_then_the_end():
+    from sonotype.evaluate.metrics import EVALUATION_STAGES
+
+    ref = make_events("s.wav", [0.0, 1.0], [0.5, 1.5], ["a", "b"])
+    seen = []
+    evaluate_events(ref, ref, progress=lambda stage, done, total: seen.append((stage, done, total)))
+    n = len(EVALUATION_STAGES)
+    assert [done for _, done, _ in seen] == list(range(n + 1))
+    assert {total for _, _, total in seen} == {n}
+    assert [stage for stage, _, _ in seen][:n] == list(EVALUATION_STAGES)

@@ -74,7 +74,7 @@ def events(
     misses or false alarms.
     """
     from sonotype.atomic import atomic_path
-    from sonotype.cli.console import err
+    from sonotype.cli.console import err, progress
     from sonotype.errors import ParameterError
     from sonotype.evaluate import align_recordings, evaluate_events
 
@@ -95,14 +95,16 @@ def events(
     ref_events = _read(ref, option="--ref", sample_rate=sample_rate, audio=audio)
     pred_events = _read(pred, option="--pred", sample_rate=sample_rate, audio=audio)
     pred_events, only_ref, only_pred = align_recordings(ref_events, pred_events)
-    result = evaluate_events(
-        ref_events,
-        pred_events,
-        tolerance_s=tolerance_ms / 1000,
-        min_iou=iou,
-        labels=chosen or None,
-        ignore_labels=ignore_labels,
-    )
+    with progress("matching", None) as advance:
+        result = evaluate_events(
+            ref_events,
+            pred_events,
+            tolerance_s=tolerance_ms / 1000,
+            min_iou=iou,
+            labels=chosen or None,
+            ignore_labels=ignore_labels,
+            progress=lambda stage, done, total: advance.set(done, total, description=stage),
+        )
 
     warnings = []
     for names, side, table, fate in (

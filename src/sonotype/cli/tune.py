@@ -45,10 +45,8 @@ def tune_detector(
     import json
     import math
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from sonotype.atomic import atomic_path
-    from sonotype.cli.console import err, out
+    from sonotype.cli.console import err, out, progress
     from sonotype.cli.options import open_project
     from sonotype.detect import DETECTORS
     from sonotype.detect.tune import TuneRecording
@@ -119,12 +117,7 @@ def tune_detector(
             "folds": folds,
             "seed": seed,
         }
-        columns = (TextColumn("[bold]tuning"), BarColumn(), MofNCompleteColumn())
-        with (
-            project.run("tune-detector", settings),
-            Progress(*columns, console=err, transient=True) as bar,
-        ):
-            task = bar.add_task("tune", total=None)
+        with project.run("tune-detector", settings), progress("tuning", None) as advance:
             result = tune(
                 method,
                 items,
@@ -134,7 +127,7 @@ def tune_detector(
                 n_folds=folds,
                 seed=seed,
                 workers=workers or None,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                progress=lambda done, total: advance.set(done, total),
             )
             project.config.detect.set_params(method, result.params)
             save_config(project.config, project.folder / CONFIG_NAME)

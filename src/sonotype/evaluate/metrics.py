@@ -18,7 +18,7 @@ and recall where both are defined. Timing errors of a label with no hits are NaN
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -258,6 +258,10 @@ class EventEvaluation:
         }
 
 
+#: What :func:`evaluate_events` does, in order (its progress reports these names).
+EVALUATION_STAGES = ("matching", "label sequences", "scores", "overlap")
+
+
 def evaluate_events(
     ref: pd.DataFrame,
     pred: pd.DataFrame,
@@ -267,6 +271,7 @@ def evaluate_events(
     min_iou: float | None = None,
     labels: str | Iterable[str] | None = None,
     ignore_labels: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> EventEvaluation:
     """Match ``pred`` to ``ref`` and compute every score at once.
 
@@ -274,7 +279,8 @@ def evaluate_events(
     restricts the time-based scores and the label sequences. With ``ignore_labels``, the
     events (of ``labels`` when given) are matched as segments, whatever their labels: every
     label becomes :data:`SEGMENT_LABEL`, as for scoring a detector against labelled
-    annotations.
+    annotations. ``progress(stage, done, total)`` is called as each of the stages
+    (:data:`EVALUATION_STAGES`) starts, and once more when all are done.
 
     Examples
     --------
@@ -293,13 +299,27 @@ def evaluate_events(
         ref = as_segments(ref[ref["label"].isin(chosen)])
         pred = as_segments(pred[pred["label"].isin(chosen)])
         chosen = [SEGMENT_LABEL] if len(ref) or len(pred) else []
+
+    def stage(i: int) -> None:
+        if progress is not None:
+            n = len(EVALUATION_STAGES)
+            progress(EVALUATION_STAGES[min(i, n - 1)], i, n)
+
+    stage(0)
     matches = match_validated(ref, pred, criterion=criterion, labels=chosen)
+    stage(1)
     sequences = syllable_error_rates(ref, pred, labels=chosen or None)
+    stage(2)
+    scores = scores_from_matches(matches, ref, pred, labels=chosen)
+    recordings = recording_scores(matches, ref, pred, labels=chosen)
+    stage(3)
+    overlap = overlap_scores(ref, pred, labels=chosen or None)
+    stage(4)
     return EventEvaluation(
         matches=matches,
-        scores=scores_from_matches(matches, ref, pred, labels=chosen),
-        recordings=recording_scores(matches, ref, pred, labels=chosen),
-        overlap=overlap_scores(ref, pred, labels=chosen or None),
+        scores=scores,
+        recordings=recordings,
+        overlap=overlap,
         sequences=sequences,
         ser=overall_error_rate(sequences),
         parameters={**criterion._asdict(), "labels": chosen, "ignore_labels": ignore_labels},
