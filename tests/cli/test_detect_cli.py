@@ -37,6 +37,18 @@ def test_detect_files_to_an_annotation_file(flies, tmp_path):
     assert {"time", "neither"} <= set(events["label"])
 
 
+def test_detect_to_a_trailing_slash_writes_one_table_per_recording(flies, tmp_path):
+    target = f"{tmp_path / 'found'}/"
+    result = invoke("detect", flies, "-o", target, "--format", "simple-csv", "--workers", "1")
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in (tmp_path / "found").iterdir())
+    assert written == ["fly0.csv", "fly1.csv"]
+    # Checked before any detection: the files exist, so nothing runs without --force.
+    refused = r"fly0\.csv already exists \(and 1 more\); pass --force"
+    with pytest.raises(ParameterError, match=refused):
+        invoke("detect", flies, "-o", target, "--format", "simple-csv", "--workers", "1")
+
+
 def test_detect_inside_a_project_replaces_and_undoes(flies, tmp_path, monkeypatch):
     Project.init(tmp_path, audio_roots=[flies]).close()
     monkeypatch.chdir(tmp_path)

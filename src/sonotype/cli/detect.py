@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -25,7 +26,9 @@ def detect(
     settings: list[str] = typer.Option(
         [], "--set", help="Detector parameter KEY=VALUE (repeatable), e.g. --set time_sigma=9,4."
     ),
-    output: Path = typer.Option(None, "-o", "--output", help="File or folder for the events."),
+    output: str = typer.Option(
+        None, "-o", "--output", help="File or folder for the events (a trailing / means a folder)."
+    ),
     format: str = typer.Option(None, "--format", "-f", help="Annotation format of --output."),
     block_s: float = typer.Option(
         60.0, "--block-s", help="Seconds of audio per block (more than 0; 'inf' reads whole)."
@@ -138,7 +141,14 @@ def detect(
                 )
         out.print(f"stored {len(events)} detected events ({summary}) as edit {edit.id}")
     else:
-        written = write_events(events, output, format=format, sr=None, overwrite=force)
+        written = write_events(
+            events,
+            output,
+            format=format,
+            sr=None,
+            overwrite=force,
+            option_names={"format": "--format", "overwrite": "--force"},
+        )
         where = written[0] if len(written) == 1 else f"{len(written)} files in {output}"
         out.print(
             f"detected {len(events)} events ({summary}) in "
@@ -172,7 +182,7 @@ def _check_numbers(*, block_s: float, workers: int) -> None:
         )
 
 
-def _check_output(output: Path, *, format: str | None, names: list[str], force: bool) -> None:
+def _check_output(text: str, *, format: str | None, names: list[str], force: bool) -> None:
     """Refuse, before detecting, an --output that exists (without --force) or whose format
     cannot be written; the files planned mirror those :func:`write_events` writes."""
     from pathlib import PurePosixPath
@@ -181,13 +191,15 @@ def _check_output(output: Path, *, format: str | None, names: list[str], force: 
     from sonotype.annotations.io import infer_format_from_name
     from sonotype.errors import ParameterError
 
+    output = Path(text)
     fmt = FORMATS.get(format) if format else infer_format_from_name(output, writing=True)
     if not fmt.can_write:
         raise ParameterError(f"--format {fmt.name} can be read but not written")
     if force:
         return
-    as_folder = fmt.per_recording and (
-        output.is_dir() or len(names) > 1 or (not output.suffix and not output.exists())
+    as_folder = text.endswith(("/", os.sep)) or output.is_dir()
+    as_folder = as_folder or (
+        fmt.per_recording and (len(names) > 1 or (not output.suffix and not output.exists()))
     )
     planned = (
         [output / PurePosixPath(n).parent / fmt.filename_for(n) for n in names]
