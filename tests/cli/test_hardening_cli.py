@@ -268,8 +268,8 @@ def test_help_paragraphs_are_not_hard_wrapped():
 
 
 def test_classify_warns_when_a_recording_is_resampled(tmp_path, monkeypatch):
-    """The network is not run here (a stub stands for it): the warning comes from the rates
-    in the project's index and the model's."""
+    """The warning comes from the rates in the project's index and the model's alone, so
+    the model and `classify` are replaced by test doubles: no network is trained here."""
     from types import SimpleNamespace
 
     from sonotype.pipeline import supervised
