@@ -17,6 +17,10 @@ class ParameterError(SonotypeError, ValueError):
     """A function or command received an invalid parameter value."""
 
 
+class RunCancelled(SonotypeError):
+    """``sonotype runs cancel`` asked the run to stop; what it finished is kept."""
+
+
 class RegistryError(SonotypeError):
     """A registry was asked to hold a duplicate name."""
 

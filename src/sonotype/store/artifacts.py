@@ -66,21 +66,41 @@ class ArtifactCache:
         path = self.project_dir / row["path"]
         return path if path.exists() else None
 
-    def put_file(
+    def location(self, kind: str, key: str, suffix: str) -> Path:
+        """Where artifact ``key`` of ``kind`` is written: one path per key, so a file that a
+        worker finished but no one registered (its client was killed) is found again."""
+        return self.project_dir / ARTIFACTS_DIR / kind / key[:2] / f"{key}{suffix}"
+
+    def find(
         self,
         kind: str,
+        key: str,
+        *,
+        suffix: str,
+        inputs: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Path | None:
+        """The file of artifact ``key``: registered, or complete at its :meth:`location`
+        (files appear there only by an atomic rename) and registered now."""
+        path = self.path(key)
+        if path is not None:
+            return path
+        target = self.location(kind, key, suffix)
+        if not target.exists():
+            return None
+        self.register(key, kind, target, inputs=inputs or {}, params=params or {})
+        return target
+
+    def register(
+        self,
+        key: str,
+        kind: str,
+        target: Path,
         *,
         inputs: Mapping[str, Any],
         params: Mapping[str, Any],
-        suffix: str,
-        write: Callable[[Path], None],
-    ) -> Path:
-        """Write an artifact with ``write(temporary_path)``, then register it; return its path."""
-        key = artifact_key(kind, inputs=inputs, params=params)
-        relative = Path(ARTIFACTS_DIR) / kind / key[:2] / f"{key}{suffix}"
-        target = self.project_dir / relative
-        with atomic_path(target) as tmp:
-            write(tmp)
+    ) -> None:
+        """Record the complete file ``target`` (inside the project) as artifact ``key``."""
         with self.db.transaction() as con:
             con.execute(
                 """INSERT OR REPLACE INTO artifacts
@@ -89,7 +109,7 @@ class ArtifactCache:
                 (
                     key,
                     kind,
-                    relative.as_posix(),
+                    target.relative_to(self.project_dir).as_posix(),
                     target.stat().st_size,
                     json.dumps(params, sort_keys=True, default=str),
                     json.dumps(inputs, sort_keys=True, default=str),
@@ -97,6 +117,26 @@ class ArtifactCache:
                     datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 ),
             )
+
+    def put_file(
+        self,
+        kind: str,
+        *,
+        inputs: Mapping[str, Any],
+        params: Mapping[str, Any],
+        suffix: str,
+        write: Callable[[Path], None],
+        key: str | None = None,
+    ) -> Path:
+        """Write an artifact with ``write(temporary_path)``, then register it; return its path.
+
+        ``key`` defaults to :func:`artifact_key` of ``kind``, ``inputs`` and ``params``.
+        """
+        key = key or artifact_key(kind, inputs=inputs, params=params)
+        target = self.location(kind, key, suffix)
+        with atomic_path(target) as tmp:
+            write(tmp)
+        self.register(key, kind, target, inputs=inputs, params=params)
         return target
 
     def array(

@@ -87,6 +87,45 @@ MIGRATIONS = (
         error TEXT
     );
     """,
+    # 2: runs gain a name, where they ran (for retry and cancel), the statuses of batches,
+    # and one row per stage execution or per item of a batch (computed, cached or failed).
+    """
+    CREATE TABLE runs_v2 (
+        id INTEGER PRIMARY KEY,
+        command TEXT NOT NULL,
+        name TEXT,                          -- the run's name: discover --name, detect --source
+        config TEXT NOT NULL,               -- JSON: the resolved parameters of the run
+        argv TEXT,                          -- JSON list: the command line, for `sonotype retry`
+        cwd TEXT,                           -- the folder it was run from
+        host TEXT,
+        pid INTEGER,
+        sonotype_version TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL CHECK (status IN
+            ('running', 'ok', 'partial', 'failed', 'cancelled', 'killed')),
+        error TEXT,
+        cancel_requested INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO runs_v2 (id, command, config, sonotype_version, started_at, finished_at,
+                         status, error)
+        SELECT id, command, config, sonotype_version, started_at, finished_at, status, error
+        FROM runs;
+    DROP TABLE runs;
+    ALTER TABLE runs_v2 RENAME TO runs;
+    CREATE TABLE run_steps (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL REFERENCES runs(id),
+        stage TEXT NOT NULL,
+        item TEXT NOT NULL,                 -- the recording (or other item) of a batch; '' else
+        key TEXT NOT NULL,                  -- the artifact key of its output
+        status TEXT NOT NULL CHECK (status IN ('computed', 'cached', 'failed')),
+        error TEXT,
+        seconds REAL,
+        finished_at TEXT NOT NULL
+    );
+    CREATE INDEX run_steps_by_run ON run_steps (run_id, stage, item);
+    """,
 )
 
 

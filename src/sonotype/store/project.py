@@ -28,10 +28,11 @@ from sonotype.annotations import concat_events, read_events, write_events
 from sonotype.atomic import clean_stale
 from sonotype.errors import AnnotationError, ParameterError, SonotypeError
 from sonotype.store import event_store
+from sonotype.store import runs as runs_registry
 from sonotype.store.artifacts import ArtifactCache
 from sonotype.store.config import CONFIG_NAME, ProjectConfig, load_config, render_config
 from sonotype.store.database import DB_NAME, Database
-from sonotype.store.runs import record_run
+from sonotype.store.runs import RunOutcome, record_run
 from sonotype.store.scan import Progress, ScanReport, scan_recordings
 from sonotype.store.wording import plural
 
@@ -324,10 +325,20 @@ class Project:
     # -- runs ------------------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def run(self, command: str, config: Mapping[str, Any]) -> Iterator[int]:
+    def run(
+        self, command: str, config: Mapping[str, Any], *, name: str | None = None
+    ) -> Iterator[RunOutcome]:
         """Record a run of ``command`` with its resolved config (see :func:`record_run`)."""
-        with record_run(self.db, command, config) as run_id:
-            yield run_id
+        with record_run(self.db, command, config, name=name) as outcome:
+            yield outcome
+
+    def runs(self, *, ids: Sequence[int] | None = None) -> list[dict]:
+        """The recorded runs, newest first (see :func:`sonotype.store.runs.runs`)."""
+        return runs_registry.runs(self.db, ids=ids)
+
+    def run_steps(self, run_id: int | None = None, *, status: str | None = None) -> list[dict]:
+        """The stages and batch items a run computed, found cached or failed."""
+        return runs_registry.steps(self.db, run_id, status=status)
 
     # -- helpers ---------------------------------------------------------------------------------
 
