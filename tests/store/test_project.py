@@ -195,3 +195,29 @@ def test_damaged_database_is_reported(tmp_path):
     (tmp_path / "p" / "sonotype.db").write_bytes(b"this is not a database" * 100)
     with pytest.raises(DatabaseError, match=r"sonotype\.db: cannot be opened"):
         Project.open(tmp_path / "p")
+
+
+def test_storing_the_same_results_again_adds_no_edit(tmp_path):
+    folder = tmp_path / "p"
+    (folder / "audio").mkdir(parents=True)
+    write_audio(folder / "audio" / "a.wav", np.zeros(16000, np.float32), 16000)
+    with Project.init(folder) as project:
+        project.scan()
+        events = make_events("a.wav", np.array([0.1, 0.5]), np.array([0.2, 0.6]), "x",
+                             kind="detected", channel=0, source="amplitude")  # fmt: skip
+        first = project.store_results(events, kind="detected", source="night",
+                                      command="detect", description="d")  # fmt: skip
+        assert first is not None
+        again = project.store_results(events.iloc[::-1], kind="detected", source="night",
+                                      command="detect", description="d")  # fmt: skip
+        assert again is None
+        stored = project.events(kinds=["detected"])
+        assert set(stored["source"]) == {"night"} and len(stored) == 2
+        moved = events.assign(start_s=events["start_s"] + 0.01)
+        assert project.store_results(moved, kind="detected", source="night",
+                                     command="detect", description="d") is not None  # fmt: skip
+        other = project.store_results(events, kind="detected", source="day",
+                                      command="detect", description="d")  # fmt: skip
+        assert other is not None
+        assert project.events(kinds=["detected"])["source"].value_counts().to_dict() == {
+            "night": 2, "day": 2}  # fmt: skip

@@ -274,6 +274,33 @@ class Project:
             replace_ids=old,
         )
 
+    def store_results(
+        self,
+        events: pd.DataFrame,
+        *,
+        kind: str,
+        source: str,
+        command: str,
+        description: str,
+    ) -> event_store.Edit | None:
+        """Make ``events`` the project's whole set of ``kind`` events from ``source`` (a
+        named run, e.g. a detector's or a model's), in one undoable edit.
+
+        Returns None, and changes nothing, when the stored ones are the same already: a
+        re-run with nothing changed adds no edit. The events' own kind and source are
+        replaced by ``kind`` and ``source``.
+        """
+        events = events.assign(kind=kind, source=source)
+        stored = self.events(kinds=[kind], sources=[source])
+        if same_events(stored, events):
+            return None
+        return self.add_events(
+            events,
+            command=command,
+            description=description,
+            replace={"kinds": [kind], "sources": [source]},
+        )
+
     def db_ids(self, **filters: Any) -> list[int]:
         """Database ids of the stored events that match the filters."""
         return event_store.query_events(self.db, with_ids=True, **filters).index.tolist()
@@ -430,6 +457,25 @@ def _inside_recordings(
     kept = events.loc[~gone].copy()
     kept["stop_s"] = np.minimum(kept["stop_s"].to_numpy(), end[~gone] - 5e-7)
     return kept.reset_index(drop=True), int((outside & ~gone).sum()), int(gone.sum())
+
+
+def same_events(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """Whether two Events tables hold the same events, in any order (times to the
+    microsecond the database keeps; missing optional columns equal all-missing ones)."""
+    if len(a) != len(b):
+        return False
+    if not len(a):
+        return True
+    columns = sorted(set(a.columns) | set(b.columns))
+
+    def canonical(events: pd.DataFrame) -> pd.DataFrame:
+        table = events.reindex(columns=columns).astype(object)
+        for column in ("start_s", "stop_s"):
+            table[column] = np.round(events[column].to_numpy(float), 6)
+        table = table.where(table.notna(), None).astype(str)
+        return table.sort_values(columns, ignore_index=True)
+
+    return canonical(a).equals(canonical(b))
 
 
 def find_project(start: PathLike = ".") -> Path:
