@@ -26,6 +26,12 @@ def detect(
     settings: list[str] = typer.Option(
         [], "--set", help="Detector parameter KEY=VALUE (repeatable), e.g. --set time_sigma=9,4."
     ),
+    source: str = typer.Option(
+        None,
+        "--source",
+        help="Name the events are stored under (default: the method's name); runs with other "
+        "names are kept side by side.",
+    ),
     output: str = typer.Option(
         None, "-o", "--output", help="File or folder for the events (a trailing / means a folder)."
     ),
@@ -34,13 +40,21 @@ def detect(
         60.0, "--block-s", help="Seconds of audio per block (more than 0; 'inf' reads whole)."
     ),
     workers: int = typer.Option(
-        0, "--workers", help="Processes: 0 (the default) for one per core, or 1 or more."
+        0,
+        "--workers",
+        help="Processes: 0 (the default) for as many as the cores and memory hold, or 1 or more.",
     ),
     force: bool = typer.Option(False, "--force", help="Replace output files that exist."),
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
     """Detect sounds: write the events to --output, or, inside a project without files,
-    store them (kind detected), replacing this detector's earlier results in one undoable edit.
+    store them (kind detected) under the name --source, replacing that name's earlier
+    events in one undoable edit.
+
+    In a project each recording's events are kept once computed: a re-run with nothing
+    changed detects nothing and adds no edit, and a run that was killed or cancelled
+    resumes where it stopped. A recording that cannot be read fails alone, with its reason;
+    the others go on and the exit code is 3.
 
     Detector parameters: `sonotype detect --method NAME --set KEY=VALUE`; an unknown key
     lists the valid ones. In a project, the detect.NAME table of sonotype.toml (written by
@@ -48,48 +62,33 @@ def detect(
     from a documented set of parameters instead. Parameters that do not fit a recording's
     sample rate are fitted to it, with a note.
     """
-    from rich.markup import escape
-
-    from sonotype.annotations import write_events
-    from sonotype.audio import is_audio_path
-    from sonotype.cli.console import EXIT_PARTIAL, err, out, progress
+    from sonotype.cli.console import err
     from sonotype.cli.options import open_project
-    from sonotype.detect import detect_many, make_detector, preset_detector
+    from sonotype.detect import make_detector, preset_detector
     from sonotype.errors import ParameterError
 
     _check_numbers(block_s=block_s, workers=workers)
+    if source is not None and not source.strip():
+        raise ParameterError(
+            f"--source {source!r} is empty; give a name such as 'strict' or 'bird-2', or leave "
+            "--source out to use the method's name"
+        )
     explicit = _parse_settings(settings)
     if preset is not None:  # checks the preset and --method before any work
         method = preset_detector(preset, method=method, **explicit).name
     else:
         method = method or "time-freq"
         make_detector(method, **explicit)
-    project = None
-    if paths:
-        if output is None:
-            raise ParameterError("pass -o/--output for the events of the files given")
-        recordings = []
-        for path in paths:
-            if path.is_dir():
-                recordings += [
-                    (p.relative_to(path).as_posix(), p)
-                    for p in sorted(path.rglob("*"))
-                    if p.is_file() and is_audio_path(p)
-                ]
-            else:
-                recordings.append((path.name, path))
-    else:
-        project = open_project(project_dir)
-        index = project.recordings()
-        recordings = [(name, project.recording_path(name)) for name in index["path"]]
-    if not recordings:
-        raise ParameterError("no recordings to detect on")
+    if paths and output is None:
+        raise ParameterError("pass -o/--output for the events of the files given")
+    project = None if paths else open_project(project_dir)
     # Parameters tuned for this project (`sonotype tune-detector`) are the defaults there,
-    # unless a preset was asked for on the command line.
-    tuned = project.config.detect.params(method) if project is not None else {}
-    if project is None and project_dir is not None:
-        with open_project(project_dir) as enclosing:
-            tuned = enclosing.config.detect.params(method)
+    # unless a preset was asked for on the command line; files given with --project use it.
+    enclosing = project or (open_project(project_dir) if project_dir is not None else None)
+    tuned = enclosing.config.detect.params(method) if enclosing is not None else {}
+    compute = getattr(enclosing.config, "compute", None) if enclosing is not None else None
+    if enclosing is not None and enclosing is not project:
+        enclosing.close()
     if preset is not None:
         if tuned:
             note = f"--preset {preset}: the [detect.{method}] table of sonotype.toml is not used"
@@ -101,65 +100,158 @@ def detect(
                       + ", ".join(f"{k}={v}" for k, v in tuned.items()), markup=False)  # fmt: skip
         detector = make_detector(method, **{**tuned, **explicit})
 
-    for note in _rate_notes(detector, recordings):
+    if project is None:
+        _detect_files(
+            detector, paths, output=output, format=format, force=force, source=source,
+            block_s=block_s, workers=workers, compute=compute,
+        )  # fmt: skip
+    else:
+        with project:
+            _detect_project(
+                project, detector, preset=preset, source=source, block_s=block_s,
+                workers=workers, compute=compute,
+            )  # fmt: skip
+
+
+def _detect_project(project, detector, *, preset, source, block_s, workers, compute) -> None:
+    """Project mode: through the pipeline, cached per recording, stored under ``source``."""
+    from rich.markup import escape
+
+    from sonotype.cli.console import EXIT_PARTIAL, err, out, progress
+    from sonotype.pipeline.detect import DetectFailed, detect_project
+    from sonotype.pipeline.executors import open_executor
+
+    index = project.recordings(status=None)
+    index = index[index["status"] != "missing"]
+    rates = index.loc[index["status"] == "ok", "sr"].astype(int).value_counts().to_dict()
+    for note in _rate_notes(detector, rates):
         err.print(f"[yellow]note:[/] {note}")
+    with (
+        open_executor(compute, workers=workers or None) as executor,
+        progress("detecting", len(index), min_items=2) as advance,
+    ):
+        try:
+            outcome = detect_project(
+                project,
+                detector,
+                source=source,
+                block_s=block_s,
+                preset=preset,
+                executor=executor,
+                progress=lambda name: advance(),
+            )
+        except DetectFailed as error:
+            _print_failures(error.failures)
+            err.print(
+                f"[bold red]error:[/] every recording failed ({len(error.failures)}); "
+                "nothing stored"
+            )
+            raise typer.Exit(1) from None
+    _print_failures(outcome.failures)
+    done = f"{outcome.computed} detected now, {outcome.cached} done before"
+    failed = f", {len(outcome.failures)} failed" if outcome.failures else ""
+    out.print(f"{_count(outcome.recordings, 'recording')}: {done}{failed}")
+    summary = _summary(outcome.events)
+    if outcome.edit is not None:
+        out.print(
+            f"stored {len(outcome.events)} detected events ({summary}) as source "
+            f"{escape(outcome.source)}, edit {outcome.edit.id}"
+        )
+    else:
+        out.print(
+            f"the {len(outcome.events)} detected events ({summary}) of source "
+            f"{escape(outcome.source)} were stored already: nothing changed"
+        )
+    if outcome.failures:
+        err.print(
+            f"[yellow]partial:[/] {_count(len(outcome.failures), 'recording')} of "
+            f"{outcome.recordings} failed (see `sonotype runs show {outcome.run_id}`); the "
+            "others' events are stored"
+        )
+        raise typer.Exit(EXIT_PARTIAL)  # docs/cli.md
 
-    if output is not None and project is None:
-        # Before the work: an output that exists would only be refused after it.
-        _check_output(output, format=format, names=[name for name, _ in recordings], force=force)
 
-    with progress("detecting", len(recordings), min_items=2) as advance:
-        events, failures = detect_many(
+def _detect_files(
+    detector, paths, *, output, format, force, source, block_s, workers, compute
+) -> None:
+    """File mode: no store to cache in; the events are written to ``output``."""
+    from sonotype.annotations import write_events
+    from sonotype.audio import is_audio_path
+    from sonotype.cli.console import EXIT_PARTIAL, err, out, progress
+    from sonotype.errors import ParameterError
+    from sonotype.pipeline.detect import detect_files
+    from sonotype.pipeline.executors import open_executor
+
+    recordings = []
+    for path in paths:
+        if path.is_dir():
+            recordings += [
+                (p.relative_to(path).as_posix(), p)
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and is_audio_path(p)
+            ]
+        else:
+            recordings.append((path.name, path))
+    if not recordings:
+        raise ParameterError("no recordings to detect on")
+    for note in _rate_notes(detector, _file_rates(recordings)):
+        err.print(f"[yellow]note:[/] {note}")
+    # Before the work: an output that exists would only be refused after it.
+    _check_output(output, format=format, names=[name for name, _ in recordings], force=force)
+
+    with (
+        open_executor(compute, workers=workers or None) as executor,
+        progress("detecting", len(recordings), min_items=2) as advance,
+    ):
+        found = detect_files(
             detector,
             recordings,
             block_s=block_s,
-            workers=workers or None,
+            executor=executor,
             progress=lambda name: advance(),
         )
-    for name, problem in failures:
-        err.print(f"[red]failed:[/] {escape(f'{name}: {problem}')}", soft_wrap=True)
-    if len(failures) == len(recordings):
-        where = "stored" if project is not None else "written"
-        err.print(f"[bold red]error:[/] every recording failed ({len(failures)}); nothing {where}")
-        raise typer.Exit(1)
-    counts = events["label"].value_counts().to_dict() if len(events) else {}
-    summary = ", ".join(f"{label} {n}" for label, n in sorted(counts.items())) or "nothing"
-    if project is not None:
-        with project:
-            config = {
-                "method": method,
-                "preset": preset,
-                "params": detector.params(),
-                "block_s": block_s,
-            }
-            with project.run("detect", config):
-                edit = project.add_events(
-                    events,
-                    command="detect",
-                    description=f"{method} on {_count(len(recordings), 'recording')}: {summary}",
-                    replace={"kinds": ["detected"], "sources": [detector.name]},
-                )
-        out.print(f"stored {len(events)} detected events ({summary}) as edit {edit.id}")
-    else:
-        written = write_events(
-            events,
-            output,
-            format=format,
-            sr=None,
-            overwrite=force,
-            option_names={"format": "--format", "overwrite": "--force"},
-        )
-        where = written[0] if len(written) == 1 else f"{len(written)} files in {output}"
-        out.print(
-            f"detected {len(events)} events ({summary}) in "
-            f"{_count(len(recordings) - len(failures), 'recording')}: {where}"
-        )
-    if failures:
+    _print_failures(found.failures)
+    if len(found.failures) == len(recordings):
         err.print(
-            f"[yellow]partial:[/] {_count(len(failures), 'recording')} of {len(recordings)} "
-            "failed; the others' events are kept"
+            f"[bold red]error:[/] every recording failed ({len(recordings)}); nothing written"
+        )
+        raise typer.Exit(1)
+    events = found.events
+    if source is not None and len(events):
+        events = events.assign(source=source)
+    written = write_events(
+        events,
+        output,
+        format=format,
+        sr=None,
+        overwrite=force,
+        option_names={"format": "--format", "overwrite": "--force"},
+    )
+    where = written[0] if len(written) == 1 else f"{len(written)} files in {output}"
+    out.print(
+        f"detected {len(events)} events ({_summary(events)}) in "
+        f"{_count(len(recordings) - len(found.failures), 'recording')}: {where}"
+    )
+    if found.failures:
+        err.print(
+            f"[yellow]partial:[/] {_count(len(found.failures), 'recording')} of "
+            f"{len(recordings)} failed; the others' events are written"
         )
         raise typer.Exit(EXIT_PARTIAL)  # docs/cli.md
+
+
+def _print_failures(failures: dict[str, str]) -> None:
+    from rich.markup import escape
+
+    from sonotype.cli.console import err
+
+    for name, problem in failures.items():
+        err.print(f"[red]failed:[/] {escape(f'{name}: {problem}')}", soft_wrap=True)
+
+
+def _summary(events) -> str:
+    counts = events["label"].value_counts().to_dict() if len(events) else {}
+    return ", ".join(f"{label} {n}" for label, n in sorted(counts.items())) or "nothing"
 
 
 def _count(n: int, noun: str) -> str:
@@ -235,10 +327,9 @@ def _parse_settings(settings: list[str]) -> dict:
     return params
 
 
-def _rate_notes(detector, recordings) -> list[str]:
-    """The detector's notes on fitting itself to each sample rate among the recordings
-    (once per rate, naming how many recordings have it); unreadable files are left to the
-    detection, which reports them."""
+def _file_rates(recordings) -> dict[int, int]:
+    """How many of the ``(name, path)`` recordings have each sample rate; unreadable files
+    are left to the detection, which reports them."""
     from sonotype.audio import Recording
     from sonotype.errors import SonotypeError
 
@@ -249,6 +340,12 @@ def _rate_notes(detector, recordings) -> list[str]:
         except (SonotypeError, OSError):
             continue
         rates[sr] = rates.get(sr, 0) + 1
+    return rates
+
+
+def _rate_notes(detector, rates: dict[int, int]) -> list[str]:
+    """The detector's notes on fitting itself to each sample rate among the recordings
+    (once per rate, naming how many recordings have it)."""
     notes = []
     for sr, count in sorted(rates.items()):
         _, fitted = detector.for_rate(sr)
