@@ -113,3 +113,68 @@ def test_preset_sets_method_and_parameters_and_set_overrides_them(tmp_path):
     with pytest.raises(ParameterError, match="--preset rodent-usv configures --method amplitude"):
         invoke("detect", tmp_path / "usv.wav", "--preset", "rodent-usv", "-m", "time-freq",
                "-o", tmp_path / "x.csv")  # fmt: skip
+
+
+@pytest.fixture
+def fly_project(flies, tmp_path, monkeypatch):
+    Project.init(tmp_path, audio_roots=[flies]).close()
+    monkeypatch.chdir(tmp_path)
+    assert invoke("scan").exit_code == 0
+    return tmp_path
+
+
+def test_a_rerun_says_what_was_done_before_and_changes_nothing(fly_project):
+    first = invoke("detect", "--workers", "1")
+    assert first.exit_code == 0, first.output
+    assert "2 recordings: 2 detected now, 0 done before" in first.output
+    assert "as source time-freq, edit" in first.output
+    again = invoke("detect", "--workers", "1")
+    assert again.exit_code == 0, again.output
+    assert "2 recordings: 0 detected now, 2 done before" in again.output
+    assert "were stored already: nothing changed" in again.output
+    with Project.open(fly_project) as project:
+        assert len(project.edit_log()) == 1
+
+
+def test_two_sources_side_by_side_and_exported_apart(fly_project, tmp_path):
+    assert invoke("detect", "--source", "strict", "--set", "time_sigma=20,4").exit_code == 0
+    assert invoke("detect", "--source", "lax", "--set", "time_sigma=6,4").exit_code == 0
+    with Project.open(fly_project) as project:
+        stored = project.events(kinds=["detected"])
+        runs = [(r["command"], r["name"]) for r in project.runs() if r["command"] == "detect"]
+    assert sorted(stored["source"].unique()) == ["lax", "strict"]
+    assert runs == [("detect", "lax"), ("detect", "strict")]
+    result = invoke("export", "-o", tmp_path / "strict.csv", "-f", "simple-csv",
+                    "--source", "strict")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    exported = read_events(tmp_path / "strict.csv")
+    assert len(exported) == (stored["source"] == "strict").sum()
+    with pytest.raises(ParameterError, match="--source '' is empty"):
+        invoke("detect", "--source", "")
+
+
+def test_bad_files_are_reported_the_others_stored_and_the_exit_code_is_partial(fly_project, flies):
+    (flies / "noise.wav").write_bytes(np.random.default_rng(0).bytes(4000))
+    invoke("scan")
+    result = invoke("detect", "--workers", "1")
+    assert result.exit_code == 3, result.output
+    assert "failed: noise.wav: is not readable audio" in result.output
+    assert "3 recordings: 2 detected now, 0 done before, 1 failed" in result.output
+    assert "partial: 1 recording of 3 failed (see `sonotype runs show" in result.output
+    with Project.open(fly_project) as project:
+        assert sorted(project.events(kinds=["detected"])["recording"].unique()) == [
+            "fly0.wav",
+            "fly1.wav",
+        ]
+        assert project.runs()[0]["status"] == "partial"
+
+
+def test_files_with_a_bad_one_write_the_others_and_exit_partial(flies, tmp_path):
+    (flies / "noise.wav").write_bytes(b"RIFF" + bytes(100))
+    result = invoke("detect", flies, "-o", tmp_path / "found.csv", "--source", "mine",
+                    "--workers", "1")  # fmt: skip
+    assert result.exit_code == 3, result.output
+    assert "failed: noise.wav:" in result.output
+    events = read_events(tmp_path / "found.csv")
+    assert set(events["recording"]) == {"fly0.wav", "fly1.wav"}
+    assert set(events["source"]) == {"mine"}
