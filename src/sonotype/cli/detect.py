@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -62,7 +63,6 @@ def detect(
     from a documented set of parameters instead. Parameters that do not fit a recording's
     sample rate are fitted to it, with a note.
     """
-    from sonotype.cli.console import err
     from sonotype.cli.options import open_project
     from sonotype.detect import make_detector, preset_detector
     from sonotype.errors import ParameterError
@@ -82,35 +82,41 @@ def detect(
     if paths and output is None:
         raise ParameterError("pass -o/--output for the events of the files given")
     project = None if paths else open_project(project_dir)
-    # Parameters tuned for this project (`sonotype tune-detector`) are the defaults there,
-    # unless a preset was asked for on the command line; files given with --project use it.
+    # Files given with --project use that project's settings, as the project's own do.
     enclosing = project or (open_project(project_dir) if project_dir is not None else None)
-    tuned = enclosing.config.detect.params(method) if enclosing is not None else {}
-    compute = getattr(enclosing.config, "compute", None) if enclosing is not None else None
-    if enclosing is not None and enclosing is not project:
-        enclosing.close()
-    if preset is not None:
-        if tuned:
-            note = f"--preset {preset}: the [detect.{method}] table of sonotype.toml is not used"
-            err.print(note, markup=False)
-        detector = preset_detector(preset, method=method, **explicit)
-    else:
-        if tuned:
-            err.print(f"using [detect.{method}] of sonotype.toml (--set overrides): "
-                      + ", ".join(f"{k}={v}" for k, v in tuned.items()), markup=False)  # fmt: skip
-        detector = make_detector(method, **{**tuned, **explicit})
-
-    if project is None:
-        _detect_files(
-            detector, paths, output=output, format=format, force=force, source=source,
-            block_s=block_s, workers=workers, compute=compute,
-        )  # fmt: skip
-    else:
-        with project:
+    with contextlib.ExitStack() as stack:
+        if enclosing is not None:
+            stack.enter_context(enclosing)
+        tuned = enclosing.config.detect.params(method) if enclosing is not None else {}
+        compute = getattr(enclosing.config, "compute", None) if enclosing is not None else None
+        detector = _make(method, preset=preset, explicit=explicit, tuned=tuned)
+        if project is None:
+            _detect_files(
+                detector, paths, output=output, format=format, force=force, source=source,
+                block_s=block_s, workers=workers, compute=compute,
+            )  # fmt: skip
+        else:
             _detect_project(
                 project, detector, preset=preset, source=source, block_s=block_s,
                 workers=workers, compute=compute,
             )  # fmt: skip
+
+
+def _make(method: str, *, preset: str | None, explicit: dict, tuned: dict):
+    """The detector: parameters tuned for the project (`sonotype tune-detector`) are the
+    defaults, unless a preset was asked for; --set overrides either."""
+    from sonotype.cli.console import err
+    from sonotype.detect import make_detector, preset_detector
+
+    if preset is not None:
+        if tuned:
+            note = f"--preset {preset}: the [detect.{method}] table of sonotype.toml is not used"
+            err.print(note, markup=False)
+        return preset_detector(preset, method=method, **explicit)
+    if tuned:
+        err.print(f"using [detect.{method}] of sonotype.toml (--set overrides): "
+                  + ", ".join(f"{k}={v}" for k, v in tuned.items()), markup=False)  # fmt: skip
+    return make_detector(method, **{**tuned, **explicit})
 
 
 def _detect_project(project, detector, *, preset, source, block_s, workers, compute) -> None:
@@ -194,7 +200,8 @@ def _detect_files(
             recordings.append((path.name, path))
     if not recordings:
         raise ParameterError("no recordings to detect on")
-    for note in _rate_notes(detector, _file_rates(recordings)):
+    rates = _file_rates(recordings)
+    for note in _rate_notes(detector, rates):
         err.print(f"[yellow]note:[/] {note}")
     # Before the work: an output that exists would only be refused after it.
     _check_output(output, format=format, names=[name for name, _ in recordings], force=force)
@@ -207,6 +214,7 @@ def _detect_files(
             detector,
             recordings,
             block_s=block_s,
+            sr=max(rates, default=None),
             executor=executor,
             progress=lambda name: advance(),
         )

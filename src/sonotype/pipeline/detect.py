@@ -131,8 +131,8 @@ def _canonical(value: Any) -> Any:
 
 def _plain(value: Any) -> Any:
     """A parameter value as JSON can hold it (detectors take these forms back)."""
-    if isinstance(value, Pair):
-        return f"{value.signal:g},{value.noise:g}"
+    if isinstance(value, Pair):  # detectors read pairs from any two numbers
+        return [float(value.signal), float(value.noise)]
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if hasattr(value, "item") and not isinstance(value, str):  # a NumPy scalar
@@ -329,6 +329,7 @@ def detect_files(
     recordings: Sequence[tuple[str, str | os.PathLike[str]]],
     *,
     block_s: float = BLOCK_S,
+    sr: float | None = None,
     executor: Executor | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> FilesOutcome:
@@ -336,10 +337,14 @@ def detect_files(
 
     The same per-recording work as :func:`detect_project` (a :class:`DetectRecording`
     task each), with nothing cached: a bad file fails with its reason and the others go on.
+    ``sr``, the highest sample rate among the recordings if known, sizes the workers'
+    memory (:func:`detect_memory_mb`; default 48 kHz).
     """
     if not block_s > 0:
         raise ParameterError(f"block_s={block_s!r} must be a number of seconds above 0 (or inf)")
-    stage, params = DetectRecording(), DetectParams.of(detector, block_s=block_s)
+    memory_mb = detect_memory_mb(sr=sr or TYPICAL_SR, block_s=block_s)
+    stage = DetectRecording(resources=Resources(memory_mb=memory_mb))
+    params = DetectParams.of(detector, block_s=block_s)
     executor = executor or LocalExecutor()
     tasks = [(params, (name, Path(path))) for name, path in recordings]
     found: dict[str, pd.DataFrame] = {}
