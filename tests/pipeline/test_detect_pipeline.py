@@ -196,3 +196,14 @@ def _concat(tables):
     from sonotype.annotations import concat_events
 
     return concat_events(tables)
+
+
+def test_a_process_pool_gives_the_same_events(project, tmp_path):
+    """Stage, parameters and items cross to worker processes and back unchanged."""
+    detector = make_detector("time-freq", time_sigma="7,4")
+    pooled = detect_project(project, detector, executor=LocalExecutor(2))
+    assert pooled.computed == N and len(pooled.events) > 0
+    for name in [f"fly{i}.wav" for i in range(N)]:
+        alone = detect_recording(detector, project.recording_path(name), name=name)
+        mine = pooled.events[pooled.events["recording"] == name]
+        assert same_events(mine.drop(columns="kind"), alone.drop(columns="kind"))
