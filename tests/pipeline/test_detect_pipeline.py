@@ -81,6 +81,15 @@ def test_the_events_are_the_detectors_and_a_rerun_computes_nothing_and_adds_no_e
     assert (run["command"], run["name"], run["status"]) == ("detect", "time-freq", "ok")
 
 
+def test_after_an_undo_a_rerun_stores_the_events_again_without_detecting(project):
+    first = _detect(project)
+    project.undo()
+    assert project.events(kinds=["detected"]).empty
+    again = _detect(project)
+    assert (again.computed, again.cached) == (0, N) and again.edit is not None
+    assert same_events(project.events(kinds=["detected"]), first.events)
+
+
 def test_a_changed_parameter_recomputes_every_recording(project):
     _detect(project)
     changed = _detect(project, make_detector("time-freq", time_sigma="12,4"))
