@@ -394,6 +394,8 @@ def _recording_items(project, names: Sequence[str] | None) -> tuple[list[Item], 
     the scan saw; a file changed since (or that the scan could not read) is hashed now, the
     same way, so a stale index never hands back events of the file as it was.
     """
+    if isinstance(names, str):
+        raise ParameterError(f"recordings={names!r} must be a list of names, e.g. [{names!r}]")
     index = project.recordings(status=None)
     if names is None:
         index = index[index["status"] != "missing"]
