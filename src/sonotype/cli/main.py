@@ -6,9 +6,11 @@ Each command lives in its own module and imports what it needs when it runs, so
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
+import typer.core
 
 from sonotype._version import __version__
 from sonotype.cli import (
@@ -21,15 +23,30 @@ from sonotype.cli import (
     formats,
     info,
     init,
+    runs,
     scan,
     spectrogram,
     supervised,
     tune,
 )
 from sonotype.cli.helptext import tidy_help
-from sonotype.errors import SonotypeError
+from sonotype.errors import RunCancelled, SonotypeError
+from sonotype.store.runs import Invocation, Terminated, current_invocation
+
+
+class SonotypeGroup(typer.core.TyperGroup):
+    """The root command: it records each command line, so every run knows how it was started
+    (``sonotype retry`` runs it again)."""
+
+    def parse_args(self, ctx, args):
+        if ctx.parent is None:  # the whole command line, before any of it is parsed
+            token = current_invocation.set(Invocation(tuple(args), os.getcwd()))
+            ctx.call_on_close(lambda: current_invocation.reset(token))
+        return super().parse_args(ctx, args)
+
 
 app = typer.Typer(
+    cls=SonotypeGroup,
     name="sonotype",
     help="Bioacoustics from raw recordings to answers: find sounds, label them, measure how "
     "good the labels are. Run `sonotype demo` for a first tour.",
@@ -78,6 +95,8 @@ app.command("classify")(supervised.classify)
 app.command("ethogram")(supervised.ethogram)
 app.command("misses")(supervised.misses)
 app.command("export-model")(supervised.export_model)
+app.add_typer(runs.app, name="runs")
+app.command("retry")(runs.retry)
 tidy_help(app)
 
 
@@ -86,12 +105,17 @@ def run() -> None:
 
     Exit codes (docs/cli.md): 0 success; 1 an error (a sonotype error, or the system refusing
     a file: permissions, a full disk); 2 a command line that cannot be parsed (click's own);
-    3 partial success (some inputs failed, each reported). Ctrl-C is click's "Aborted!", 1.
+    3 partial success (some inputs failed, each reported); 130 cancelled (`sonotype runs
+    cancel`, SIGTERM, Ctrl-C), what finished kept.
     """
-    from sonotype.cli.console import EXIT_ERROR
+    from sonotype.cli.console import EXIT_CANCELLED, EXIT_ERROR
 
+    stop_on_sigterm()
     try:
         app()
+    except (RunCancelled, KeyboardInterrupt) as error:
+        _stopped(str(error) or "interrupted")
+        sys.exit(EXIT_CANCELLED)
     except SonotypeError as error:
         _fail(str(error))
         sys.exit(EXIT_ERROR)
@@ -101,6 +125,28 @@ def run() -> None:
         where = f"{error.filename}: " if error.filename else ""
         _fail(f"{where}{error.strerror or error}")
         sys.exit(EXIT_ERROR)
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM (``sonotype runs cancel``, ``kill``, a cluster's scheduler ending a job)
+    stop the command as Ctrl-C does: :class:`~sonotype.store.runs.Terminated` is raised in the
+    main thread, so the run is recorded ``cancelled``, atomic writes remove their temporary
+    files, and the exit code is 130. A second SIGTERM ends the process at once."""
+    import signal
+
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Terminated("stopped by SIGTERM (sonotype runs cancel, or kill)")
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _stopped(message: str) -> None:
+    from rich.markup import escape
+
+    from sonotype.cli.console import err
+
+    err.print(f"[yellow]cancelled:[/] {escape(message)}", markup=True, highlight=False)
 
 
 def _fail(message: str) -> None:
