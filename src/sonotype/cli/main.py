@@ -36,13 +36,25 @@ from sonotype.store.runs import Invocation, Terminated, current_invocation
 
 class SonotypeGroup(typer.core.TyperGroup):
     """The root command: it records each command line, so every run knows how it was started
-    (``sonotype retry`` runs it again)."""
+    (``sonotype retry`` runs it again), and ends a command stopped on request with
+    :data:`~sonotype.cli.console.EXIT_CANCELLED`."""
 
     def parse_args(self, ctx, args):
         if ctx.parent is None:  # the whole command line, before any of it is parsed
             token = current_invocation.set(Invocation(tuple(args), os.getcwd()))
             ctx.call_on_close(lambda: current_invocation.reset(token))
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (RunCancelled, KeyboardInterrupt) as error:
+            # `sonotype runs cancel`, SIGTERM or Ctrl-C: the run is already recorded
+            # cancelled; say so, and exit with the code that means it.
+            from sonotype.cli.console import EXIT_CANCELLED
+
+            _stopped(str(error) or "interrupted (Ctrl-C); what finished is kept")
+            raise typer.Exit(EXIT_CANCELLED) from error
 
 
 app = typer.Typer(
@@ -108,14 +120,11 @@ def run() -> None:
     3 partial success (some inputs failed, each reported); 130 cancelled (`sonotype runs
     cancel`, SIGTERM, Ctrl-C), what finished kept.
     """
-    from sonotype.cli.console import EXIT_CANCELLED, EXIT_ERROR
+    from sonotype.cli.console import EXIT_ERROR
 
     stop_on_sigterm()
     try:
         app()
-    except (RunCancelled, KeyboardInterrupt) as error:
-        _stopped(str(error) or "interrupted")
-        sys.exit(EXIT_CANCELLED)
     except SonotypeError as error:
         _fail(str(error))
         sys.exit(EXIT_ERROR)
@@ -136,7 +145,10 @@ def stop_on_sigterm() -> None:
 
     def stop(signum, frame):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        raise Terminated("stopped by SIGTERM (sonotype runs cancel, or kill)")
+        raise Terminated(
+            "stopped by SIGTERM (`sonotype runs cancel`, or kill); what finished is kept: "
+            "run the same command to finish"
+        )
 
     signal.signal(signal.SIGTERM, stop)
 

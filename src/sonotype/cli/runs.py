@@ -152,29 +152,30 @@ def show(
     named = f" {escape(run['name'])}" if run["name"] else ""
     title = f"[bold]run {run_id}[/]: {escape(run['command'])}{named}"
     out.print(f"{title}  [{style}]{run['status']}[/]")
-    facts = Table.grid(padding=(0, 2))
-    facts.add_column(style="bold", no_wrap=True)
-    facts.add_column(overflow="fold")
-    facts.add_row("command line", escape(_command_line(run) or "(started from Python)"))
-    facts.add_row("folder", escape(run["cwd"] or ""))
-    facts.add_row("host, process", escape(f"{run['host']}, pid {run['pid']}"))
-    facts.add_row("sonotype", escape(run["sonotype_version"]))
-    facts.add_row("started", _local_time(run["started_at"]))
+    # One line per fact, never folded, so the command line can be copied whole.
+    facts = [
+        ("command line", _command_line(run) or "(started from Python)"),
+        ("folder", run["cwd"] or ""),
+        ("host, process", f"{run['host']}, pid {run['pid']}"),
+        ("sonotype", run["sonotype_version"]),
+        ("started", _local_time(run["started_at"])),
+    ]
     if run["finished_at"]:
         ended = "found killed" if run["status"] == "killed" else "finished"
-        facts.add_row(ended, _local_time(run["finished_at"]))
-    facts.add_row("took", _took(run))
+        facts.append((ended, _local_time(run["finished_at"])))
+    facts.append(("took", _took(run)))
     if run["error"]:
-        facts.add_row("error", escape(run["error"]))
+        facts.append(("error", run["error"]))
     if run["cancel_requested"] and run["status"] == "running":
-        facts.add_row("cancel", "asked; it stops after the item it is computing")
-    out.print(facts)
+        facts.append(("cancel", "asked; it stops after the item it is computing"))
+    for label, value in facts:
+        out.print(f"{label:<15}{value}", markup=False)
 
     out.print("\n[bold]config[/]")
     out.print(json.dumps(json.loads(run["config"]), indent=2, sort_keys=True), markup=False)
 
     if stages:
-        table = Table(title="steps", title_justify="left", title_style="bold")
+        table = Table(box=None, pad_edge=False, header_style="bold")
         table.add_column("stage", no_wrap=True)
         for column in ("computed", "cached", "failed", "seconds"):
             table.add_column(column, justify="right")
@@ -186,7 +187,7 @@ def show(
                 str(counts.failed),
                 f"{counts.seconds:.2f}",
             )
-        out.print()
+        out.print("\n[bold]steps[/]")
         out.print(table)
     else:
         out.print("\n[bold]steps[/]: none recorded (this command does not run stages)")
