@@ -351,3 +351,16 @@ def test_a_killed_command_is_shown_killed_and_retry_finishes_it(
         new = registry.runs(project.db)[0]["id"]
         assert [s["item"] for s in project.run_steps(new, status="computed")] == ["c.txt"]
         assert len(project.run_steps(new, status="cached")) == 2
+
+
+def test_the_command_line_is_recorded_for_the_command_only(folder):
+    from sonotype.invocation import current_invocation
+
+    for args in (["--version"], ["scan", "--help"], ["scan", "--no-such-option"], ["scan"]):
+        runner.invoke(main.app, args)
+        assert current_invocation.get() is None  # nothing leaks into later runs from Python
+    with Project.open(folder) as project:
+        assert json.loads(registry.runs(project.db)[0]["argv"]) == ["scan"]
+        with project.run("python", {}) as run:
+            pass
+        assert registry.get_run(project.db, run.id)["argv"] is None

@@ -31,7 +31,7 @@ from sonotype.cli import (
 )
 from sonotype.cli.helptext import tidy_help
 from sonotype.errors import RunCancelled, SonotypeError
-from sonotype.store.runs import Invocation, Terminated, current_invocation
+from sonotype.invocation import Invocation, Terminated, current_invocation
 
 
 class SonotypeGroup(typer.core.TyperGroup):
@@ -41,11 +41,13 @@ class SonotypeGroup(typer.core.TyperGroup):
 
     def parse_args(self, ctx, args):
         if ctx.parent is None:  # the whole command line, before any of it is parsed
-            token = current_invocation.set(Invocation(tuple(args), os.getcwd()))
-            ctx.call_on_close(lambda: current_invocation.reset(token))
+            ctx.meta["sonotype.invocation"] = Invocation(tuple(args), os.getcwd())
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
+        # Set for the command only, and always reset: one process may run several commands
+        # (`sonotype retry` runs another; tests run many).
+        token = current_invocation.set(ctx.meta.get("sonotype.invocation"))
         try:
             return super().invoke(ctx)
         except (RunCancelled, KeyboardInterrupt) as error:
@@ -55,6 +57,8 @@ class SonotypeGroup(typer.core.TyperGroup):
 
             _stopped(str(error) or "interrupted (Ctrl-C); what finished is kept")
             raise typer.Exit(EXIT_CANCELLED) from error
+        finally:
+            current_invocation.reset(token)
 
 
 app = typer.Typer(

@@ -11,7 +11,6 @@ batch, is a row of ``run_steps``: ``computed``, ``cached`` (found in the artifac
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import json
 import os
 import signal
@@ -24,24 +23,15 @@ from typing import Any
 
 from sonotype._version import __version__
 from sonotype.errors import SonotypeError
+
+# Re-exported (the registry records what they say): sonotype.store.runs.current_invocation.
+from sonotype.invocation import Invocation as Invocation
+from sonotype.invocation import Terminated as Terminated
+from sonotype.invocation import current_invocation
 from sonotype.store.database import Database
 
 #: Statuses a run ends with.
 FINAL = ("ok", "partial", "failed", "cancelled", "killed")
-
-
-@dataclass(frozen=True)
-class Invocation:
-    """The command line that started this process's runs (set by the CLI), for retry."""
-
-    argv: tuple[str, ...]
-    cwd: str
-
-
-#: Set by the CLI for each command it runs; library calls leave it unset.
-current_invocation: contextvars.ContextVar[Invocation | None] = contextvars.ContextVar(
-    "current_invocation", default=None
-)
 
 
 class RunOutcome:
@@ -209,16 +199,6 @@ class RunNotFoundError(SonotypeError, LookupError):
 
 class RunNotRunningError(SonotypeError):
     """A run that has ended was asked to stop."""
-
-
-class Terminated(KeyboardInterrupt):
-    """The process received SIGTERM (``sonotype runs cancel``, ``kill``, a cluster's
-    scheduler) and stops as it would on Ctrl-C.
-
-    A :class:`KeyboardInterrupt`, not an :class:`Exception`, on purpose: the code that keeps a
-    batch going past a failed item catches ``Exception``, and must not take a request to stop
-    for one item's failure.
-    """
 
 
 def runs(
