@@ -142,7 +142,7 @@ def run() -> None:
 
 def stop_on_sigterm() -> None:
     """Make SIGTERM (``sonotype runs cancel``, ``kill``, a cluster's scheduler ending a job)
-    stop the command as Ctrl-C does: :class:`~sonotype.store.runs.Terminated` is raised in the
+    stop the command as Ctrl-C does: :class:`~sonotype.invocation.Terminated` is raised in the
     main thread, so the run is recorded ``cancelled``, atomic writes remove their temporary
     files, and the exit code is 130. A second SIGTERM ends the process at once."""
     import signal

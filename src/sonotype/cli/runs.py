@@ -109,7 +109,7 @@ def list_runs(
             _local_time(row["started_at"], seconds=False),
             _took(row),
             *(
-                (str(steps.computed), str(steps.cached), str(steps.failed))
+                (f"{steps.computed:,}", f"{steps.cached:,}", f"{steps.failed:,}")
                 if steps
                 else ("", "", "")
             ),
@@ -149,7 +149,7 @@ def show(
         failed = registry.steps(project.db, run_id, status="failed")
 
     style = STATUS_STYLES[run["status"]]
-    named = f" {escape(run['name'])}" if run["name"] else ""
+    named = f" ({escape(run['name'])})" if run["name"] else ""
     title = f"[bold]run {run_id}[/]: {escape(run['command'])}{named}"
     out.print(f"{title}  [{style}]{run['status']}[/]")
     # One line per fact, never folded, so the command line can be copied whole.
@@ -182,10 +182,10 @@ def show(
         for stage, counts in stages.items():
             table.add_row(
                 escape(stage),
-                str(counts.computed),
-                str(counts.cached),
-                str(counts.failed),
-                f"{counts.seconds:.2f}",
+                f"{counts.computed:,}",
+                f"{counts.cached:,}",
+                f"{counts.failed:,}",
+                f"{counts.seconds:,.2f}",
             )
         out.print("\n[bold]steps[/]")
         out.print(table)
@@ -295,6 +295,8 @@ def retry(
         if len(names) > _NAMED_FAILURES:
             shown += f" and {len(names) - _NAMED_FAILURES} more"
         err.print(f"  computed again: {shown}", markup=False)
+    if run["status"] in ("failed", "cancelled", "killed"):
+        err.print("  and what it had not finished", markup=False)
     if counts.total:
         err.print("  what it finished comes from the artifact store", markup=False)
     if dry_run:
