@@ -139,6 +139,23 @@ def test_runs_of_real_commands_are_listed_newest_first_with_their_command_lines(
     assert "steps: none recorded" in shown.stdout
 
 
+def test_retry_runs_a_real_command_again_from_the_folder_it_was_run_in(folder, monkeypatch):
+    monkeypatch.chdir(folder / "audio")
+    assert invoke("scan").exit_code == 0
+    assert invoke("detect", "--workers", "1").exit_code == 0
+    monkeypatch.chdir(folder.parent)  # outside the project: retry finds it with -p
+    result = invoke("retry", 1, "-p", folder)
+    assert result.exit_code == 0, result.output
+    assert "retrying run 1 (scan, ok): sonotype scan" in result.output
+    assert "2 unchanged" in result.output  # scan's own output, run again
+    with Project.open(folder) as project:
+        rows = registry.runs(project.db)
+    assert [(r["id"], r["command"]) for r in rows] == [(3, "scan"), (2, "detect"), (1, "scan")]
+    assert json.loads(rows[0]["argv"]) == ["scan"]
+    assert rows[0]["cwd"] == str(folder / "audio")
+    assert json.loads(rows[1]["argv"]) == ["detect", "--workers", "1"]
+
+
 def test_bad_listing_options_and_unknown_runs_are_refused_by_name(folder):
     with pytest.raises(ParameterError, match="--status 'done' is not a run status; use one of"):
         invoke("runs", "--status", "done")

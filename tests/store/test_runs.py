@@ -168,3 +168,13 @@ def test_a_process_that_reuses_a_dead_runs_id_does_not_keep_it_running(project):
     finally:
         later.kill()
         later.wait()
+
+
+def test_a_run_of_another_host_is_asked_to_stop_and_never_taken_for_killed(project):
+    with project.run("square", {}) as run:
+        _set_run(project, run.id, host="elsewhere", pid=2**22 + 1)  # no such process here
+        assert registry.mark_killed(project.db) == 0
+        cancellation = registry.cancel(project.db, run.id)
+        assert not cancellation.signalled
+        assert cancellation.why_not == "it runs on elsewhere"
+        assert registry.cancel_requested(project.db, run.id)
