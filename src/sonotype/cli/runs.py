@@ -294,11 +294,11 @@ def retry(
         shown = ", ".join(names[:_NAMED_FAILURES])
         if len(names) > _NAMED_FAILURES:
             shown += f" and {len(names) - _NAMED_FAILURES} more"
-        err.print(f"  computed again: {shown}", markup=False)
+        err.print(f"  computed again, as they failed: {shown}", markup=False)
     if run["status"] in ("failed", "cancelled", "killed"):
-        err.print("  and what it had not finished", markup=False)
+        err.print("  computed: what it had not finished", markup=False)
     if counts.total:
-        err.print("  what it finished comes from the artifact store", markup=False)
+        err.print("  from the artifact store: what it finished", markup=False)
     if dry_run:
         return
 
@@ -310,7 +310,7 @@ def retry(
     finally:
         os.chdir(here)
     with open_project(project_dir) as project:
-        new = [r["id"] for r in registry.runs(project.db) if r["id"] > last_before]
+        new = [r["id"] for r in registry.runs(project.db, limit=10) if r["id"] > last_before]
     if new:
         shown = ", ".join(str(i) for i in sorted(new))
         err.print(
