@@ -34,6 +34,14 @@ from sonotype.store.database import Database
 FINAL = ("ok", "partial", "failed", "cancelled", "killed")
 
 
+class RunNotFoundError(SonotypeError, LookupError):
+    """No run of the project has the id asked for."""
+
+
+class RunNotRunningError(SonotypeError):
+    """A run that has ended was asked to stop."""
+
+
 class RunOutcome:
     """Handed to the body of :func:`record_run`: set ``status = "partial"`` (with ``error``
     saying what failed) when the run kept some results and lost others."""
@@ -184,6 +192,8 @@ def cancel(db: Database, run_id: int) -> Cancellation:
         why_not = "it was started from Python, not the command line"
     elif run["pid"] == os.getpid():
         why_not = "it runs in this process"
+    elif os.name != "posix":  # Windows has no SIGTERM to catch: os.kill would end it outright
+        why_not = "this system cannot ask a process to stop"
     else:
         try:
             os.kill(run["pid"], signal.SIGTERM)
@@ -191,14 +201,6 @@ def cancel(db: Database, run_id: int) -> Cancellation:
             return Cancellation(run_id, False, "its process had already ended")
         return Cancellation(run_id, True)
     return Cancellation(run_id, False, why_not)
-
-
-class RunNotFoundError(SonotypeError, LookupError):
-    """No run of the project has the id asked for."""
-
-
-class RunNotRunningError(SonotypeError):
-    """A run that has ended was asked to stop."""
 
 
 def runs(
@@ -330,6 +332,8 @@ def _runs_still(run: Mapping[str, Any]) -> bool:
 
 
 def _alive(pid: int) -> bool:
+    if os.name != "posix":  # os.kill(pid, 0) would end the process on Windows: trust the id
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
