@@ -24,6 +24,9 @@ def plural(n: int, noun: str, nouns: str | None = None) -> str:
 # Exit codes, as docs/cli.md lists them (2, a command line that cannot be parsed, is click's).
 EXIT_ERROR = 1
 EXIT_PARTIAL = 3  # some inputs failed (each reported), the others were done
+# Stopped on request (`sonotype runs cancel`, SIGTERM, Ctrl-C), what finished kept: 128 + 2,
+# the shell's code for Ctrl-C, which typer gives an interrupted command too.
+EXIT_CANCELLED = 130
 
 # When stderr is not a terminal (a log file, a batch job), progress is one line this often.
 LOG_INTERVAL_S = 10.0

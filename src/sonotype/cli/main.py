@@ -6,9 +6,11 @@ Each command lives in its own module and imports what it needs when it runs, so
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
+import typer.core
 
 from sonotype._version import __version__
 from sonotype.cli import (
@@ -21,15 +23,46 @@ from sonotype.cli import (
     formats,
     info,
     init,
+    runs,
     scan,
     spectrogram,
     supervised,
     tune,
 )
 from sonotype.cli.helptext import tidy_help
-from sonotype.errors import SonotypeError
+from sonotype.errors import RunCancelled, SonotypeError
+from sonotype.invocation import Invocation, Terminated, current_invocation
+
+
+class SonotypeGroup(typer.core.TyperGroup):
+    """The root command: it records each command line, so every run knows how it was started
+    (``sonotype retry`` runs it again), and ends a command stopped on request with
+    :data:`~sonotype.cli.console.EXIT_CANCELLED`."""
+
+    def parse_args(self, ctx, args):
+        if ctx.parent is None:  # the whole command line, before any of it is parsed
+            ctx.meta["sonotype.invocation"] = Invocation(tuple(args), os.getcwd())
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        # Set for the command only, and always reset: one process may run several commands
+        # (`sonotype retry` runs another; tests run many).
+        token = current_invocation.set(ctx.meta.get("sonotype.invocation"))
+        try:
+            return super().invoke(ctx)
+        except (RunCancelled, KeyboardInterrupt) as error:
+            # `sonotype runs cancel`, SIGTERM or Ctrl-C: the run is already recorded
+            # cancelled; say so, and exit with the code that means it.
+            from sonotype.cli.console import EXIT_CANCELLED
+
+            _stopped(str(error) or "interrupted (Ctrl-C); what finished is kept")
+            raise typer.Exit(EXIT_CANCELLED) from error
+        finally:
+            current_invocation.reset(token)
+
 
 app = typer.Typer(
+    cls=SonotypeGroup,
     name="sonotype",
     help="Bioacoustics from raw recordings to answers: find sounds, label them, measure how "
     "good the labels are. Run `sonotype demo` for a first tour.",
@@ -78,6 +111,8 @@ app.command("classify")(supervised.classify)
 app.command("ethogram")(supervised.ethogram)
 app.command("misses")(supervised.misses)
 app.command("export-model")(supervised.export_model)
+app.add_typer(runs.app, name="runs")
+app.command("retry")(runs.retry)
 tidy_help(app)
 
 
@@ -86,10 +121,12 @@ def run() -> None:
 
     Exit codes (docs/cli.md): 0 success; 1 an error (a sonotype error, or the system refusing
     a file: permissions, a full disk); 2 a command line that cannot be parsed (click's own);
-    3 partial success (some inputs failed, each reported). Ctrl-C is click's "Aborted!", 1.
+    3 partial success (some inputs failed, each reported); 130 cancelled (`sonotype runs
+    cancel`, SIGTERM, Ctrl-C), what finished kept.
     """
     from sonotype.cli.console import EXIT_ERROR
 
+    stop_on_sigterm()
     try:
         app()
     except SonotypeError as error:
@@ -101,6 +138,31 @@ def run() -> None:
         where = f"{error.filename}: " if error.filename else ""
         _fail(f"{where}{error.strerror or error}")
         sys.exit(EXIT_ERROR)
+
+
+def stop_on_sigterm() -> None:
+    """Make SIGTERM (``sonotype runs cancel``, ``kill``, a cluster's scheduler ending a job)
+    stop the command as Ctrl-C does: :class:`~sonotype.invocation.Terminated` is raised in the
+    main thread, so the run is recorded ``cancelled``, atomic writes remove their temporary
+    files, and the exit code is 130. A second SIGTERM ends the process at once."""
+    import signal
+
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise Terminated(
+            "stopped by SIGTERM (`sonotype runs cancel`, or kill); what finished is kept: "
+            "run the same command to finish"
+        )
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _stopped(message: str) -> None:
+    from rich.markup import escape
+
+    from sonotype.cli.console import err
+
+    err.print(f"[yellow]cancelled:[/] {escape(message)}", markup=True, highlight=False)
 
 
 def _fail(message: str) -> None:
