@@ -195,3 +195,12 @@ def test_the_catalog_shows_the_settings_that_vary(project):
     assert "2 spectrogram settings x 1 UMAP embeddings x 2 HDBSCAN" in catalog
     assert "<th>time_mode</th>" in catalog
     assert f"Spectrograms: {result.best.settings.time_mode} 24x24" in catalog
+
+
+def test_docstring_examples():
+    import doctest
+
+    from sonotype.pipeline import discover_config
+
+    results = doctest.testmod(discover_config, optionflags=doctest.ELLIPSIS)
+    assert results.attempted > 0 and results.failed == 0
