@@ -47,6 +47,7 @@ from sonotype.pipeline.discover_config import (
     OPTIONS,
     SEARCH_KEYS,
     DiscoverConfig,
+    FeatureGrid,
     FeatureSettings,
     check_feature_setting,
     check_run_name,
@@ -89,6 +90,7 @@ __all__ = [
     "Candidate",
     "DiscoverConfig",
     "DiscoverResult",
+    "FeatureGrid",
     "FeatureSettings",
     "Selection",
     "check_feature_setting",
@@ -258,7 +260,8 @@ def discover(
             f"no sample rate is known for the recordings of the syllables ({names[0]}, ...); "
             "run `sonotype scan` to index them"
         )
-    settings, notes = feature_settings(config, nyquist_hz=float(rates.min()) / 2)
+    grid_of_settings = feature_settings(config, nyquist_hz=float(rates.min()) / 2)
+    settings, notes = grid_of_settings.candidates, list(grid_of_settings.notes)
     hashes = index["content_hash"].to_dict()
 
     with contextlib.ExitStack() as stack:

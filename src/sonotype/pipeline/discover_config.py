@@ -12,6 +12,7 @@ import itertools
 import re
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -374,9 +375,16 @@ def _validation_message(error: ValidationError, where: str) -> str:
     return f"{field}={first.get('input')!r}: {first['msg'].lower()} ({where})"
 
 
-def feature_settings(
-    config: DiscoverConfig, *, nyquist_hz: float
-) -> tuple[list[FeatureSettings], list[str]]:
+@dataclass(frozen=True)
+class FeatureGrid:
+    """What :func:`feature_settings` found: every combination of feature settings a run
+    tries (``candidates``), and ``notes`` on the values adapted to the recordings."""
+
+    candidates: list[FeatureSettings]
+    notes: list[str]
+
+
+def feature_settings(config: DiscoverConfig, *, nyquist_hz: float) -> FeatureGrid:
     """Every combination of feature settings a run tries, and notes on adapted values.
 
     Each of :data:`FEATURE_KEYS` takes the grid's values when the grid has the key, else the
@@ -386,10 +394,10 @@ def feature_settings(
     Examples
     --------
     >>> grid = {**GRIDS["small"], "time_mode": ("pad", "stretch")}
-    >>> combos, notes = feature_settings(
+    >>> found = feature_settings(
     ...     DiscoverConfig(grid=grid, freq_range_hz=(500, 10000)), nyquist_hz=8000
     ... )
-    >>> [(c.time_mode, c.freq_range_hz) for c in combos], notes
+    >>> [(c.time_mode, c.freq_range_hz) for c in found.candidates], found.notes
     ([('pad', (500.0, 8000.0)), ('stretch', (500.0, 8000.0))], ['freq_range_hz (500, 10000): \
 the high end is above the Nyquist frequency 8000 Hz of the recordings; lowered to 8000 Hz'])
     """
@@ -408,7 +416,7 @@ the high end is above the Nyquist frequency 8000 Hz of the recordings; lowered t
         FeatureSettings(**dict(zip(FEATURE_KEYS, combo, strict=True)))
         for combo in itertools.product(*(values[key] for key in FEATURE_KEYS))
     ]
-    return combos, notes
+    return FeatureGrid(combos, notes)
 
 
 def _unique(items: list) -> list:
