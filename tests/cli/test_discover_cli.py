@@ -108,3 +108,28 @@ def test_named_runs_write_their_own_catalog_and_events(project):
         latest = p.runs()[0]["id"]
         assert p.run_steps(latest, status="computed") == []
         assert len(p.run_steps(latest, status="cached")) == 8
+
+
+@pytest.mark.slow
+def test_a_corrupt_recording_is_reported_and_the_exit_status_says_partial(tmp_path):
+    rng = np.random.default_rng(3)
+    types = syllable_types(3, sr=SR, rng=rng)
+    tables = []
+    for name in ("a.wav", "b.wav"):
+        y, events = birdsong(20.0, sr=SR, types=types, recording=name, random_state=rng)
+        write_audio(tmp_path / "audio" / name, y, SR)
+        tables.append(events)
+    with Project.init(tmp_path) as p:
+        p.scan()
+        for events in tables:
+            p.add_events(events, command="test", description="truth")
+    broken = tmp_path / "audio" / "b.wav"
+    broken.write_bytes(broken.read_bytes()[:200])  # truncated after the scan
+    result = invoke("discover", "-p", tmp_path, "--n-freq", "8", "--n-time", "8")
+    assert result.exit_code == 3, result.output
+    assert "failed: b.wav" in result.output
+    assert "left out 1 recording that failed" in result.output
+    with Project.open(tmp_path) as p:
+        (run,) = p.runs()[:1]
+        assert run["status"] == "partial" and "b.wav" in run["error"]
+        assert set(p.events(kinds=["clustered"])["recording"]) == {"a.wav"}

@@ -126,7 +126,7 @@ def _run(
     features,
     project_dir,
 ):
-    from sonotype.cli.console import EXIT_PARTIAL, err, out
+    from sonotype.cli.console import EXIT_PARTIAL, err, out, plural
     from sonotype.cli.options import open_project
     from sonotype.embed import EMBEDDERS
     from sonotype.errors import ParameterError
@@ -210,7 +210,7 @@ def _run(
         for recording, why in result.failures.items():
             err.print(f"failed: {recording}: {why}", markup=False, highlight=False)
         err.print(
-            f"{len(result.failures)} recordings failed and were left out; "
+            f"left out {plural(len(result.failures), 'recording')} that failed; "
             f"see `sonotype runs show {result.run_id}`",
             markup=False,
             highlight=False,
