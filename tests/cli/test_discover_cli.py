@@ -81,3 +81,55 @@ def test_an_option_replaces_the_grid_files_values(project, tmp_path):
 def test_bad_options_name_the_option(project, option, value, message):
     with pytest.raises(ParameterError, match=message):
         invoke("features", "-p", project, option, value)
+
+
+def test_bad_name_names_the_option(project):
+    with pytest.raises(ParameterError, match=r"--name='a b' must start with a letter or digit"):
+        invoke("discover", "-p", project, "--name", "a b")
+
+
+@pytest.mark.slow
+def test_named_runs_write_their_own_catalog_and_events(project):
+    small = ["--grid", "small", "--n-freq", "8", "--n-time", "8"]
+    first = invoke("discover", "-p", project, "--name", "first", *small)
+    assert first.exit_code == 0, first.output
+    assert "reports/discover/first/index.html" in first.output.replace("\n", "")
+    second = invoke("discover", "-p", project, "--name", "second", *small, "--seed", "1")
+    assert second.exit_code == 0, second.output
+    with Project.open(project) as p:
+        for name in ("first", "second"):
+            assert (p.reports_dir / "discover" / name / "index.html").is_file()
+        assert set(p.events(kinds=["clustered"])["source"]) >= {"first", "second"}
+        runs = [r for r in p.runs() if r["command"] == "discover"]
+        assert [r["name"] for r in runs[:2]] == ["second", "first"]
+        # Again with nothing changed: every stage is found, none computed.
+        again = invoke("discover", "-p", project, "--name", "first", *small)
+        assert again.exit_code == 0, again.output
+        latest = p.runs()[0]["id"]
+        assert p.run_steps(latest, status="computed") == []
+        assert len(p.run_steps(latest, status="cached")) == 8
+
+
+@pytest.mark.slow
+def test_a_corrupt_recording_is_reported_and_the_exit_status_says_partial(tmp_path):
+    rng = np.random.default_rng(3)
+    types = syllable_types(3, sr=SR, rng=rng)
+    tables = []
+    for name in ("a.wav", "b.wav"):
+        y, events = birdsong(20.0, sr=SR, types=types, recording=name, random_state=rng)
+        write_audio(tmp_path / "audio" / name, y, SR)
+        tables.append(events)
+    with Project.init(tmp_path) as p:
+        p.scan()
+        for events in tables:
+            p.add_events(events, command="test", description="truth")
+    broken = tmp_path / "audio" / "b.wav"
+    broken.write_bytes(broken.read_bytes()[:200])  # truncated after the scan
+    result = invoke("discover", "-p", tmp_path, "--n-freq", "8", "--n-time", "8")
+    assert result.exit_code == 3, result.output
+    assert "failed: b.wav" in result.output
+    assert "left out 1 recording that failed" in result.output
+    with Project.open(tmp_path) as p:
+        (run,) = p.runs()[:1]
+        assert run["status"] == "partial" and "b.wav" in run["error"]
+        assert set(p.events(kinds=["clustered"])["recording"]) == {"a.wav"}

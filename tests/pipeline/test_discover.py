@@ -1,14 +1,20 @@
-"""Repertoire discovery on a synthetic project: known types are found, stages are cached."""
+"""Repertoire discovery on a synthetic project: known types are found, settings reach the
+stages. (What is cached and what a change reruns: test_discover_cache.py.)"""
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from sonotype.audio import write_audio
 from sonotype.cluster.scores import COMPOSITE_DECIMALS
 from sonotype.errors import ParameterError
 from sonotype.pipeline.discover import DiscoverConfig, discover, load_grid
+from sonotype.pipeline.executors import LocalExecutor
 from sonotype.store import Project
 from sonotype.synth import birdsong, syllable_types
 
@@ -16,7 +22,7 @@ SR = 16000
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory):
+def audio(tmp_path_factory):
     """Two birds with four distinct syllable types each (types a-d and e-h), two songs each."""
     folder = tmp_path_factory.mktemp("discover")
     rng = np.random.default_rng(1)
@@ -28,44 +34,40 @@ def project(tmp_path_factory):
             y, events = birdsong(25.0, sr=SR, types=types, recording=name, random_state=rng)
             write_audio(folder / "audio" / name, y, SR)
             tables.append(events)
-    with Project.init(folder) as project:
-        project.scan()
-        from sonotype.annotations import concat_events
+    return folder, pd.concat(tables, ignore_index=True)
 
-        project.add_events(concat_events(tables), command="test", description="truth")
+
+@pytest.fixture
+def project(audio, tmp_path):
+    """A project of its own for each test (on a copy of the audio), with the true syllables."""
+    source, events = audio
+    folder = tmp_path / "project"
+    shutil.copytree(source / "audio", folder / "audio")
+    with Project.init(folder) as p:
+        p.scan()
+        p.add_events(events, command="test", description="truth")
     return folder
 
 
+@pytest.mark.slow
 def test_discover_finds_the_known_types(project):
     with Project.open(project) as p:
         result = discover(p, DiscoverConfig(grid=load_grid("small")))
         best = result.summary.iloc[0]
         assert best["ami"] >= 0.9
-        assert result.best["clustering"].n_clusters in range(6, 11)  # 8 true types
+        assert result.best.clustering.n_clusters in range(6, 11)  # 8 true types
         animals = set(result.phenotypes.summary["animal"])
         assert animals == {"bird1", "bird2"}
-        folder = p.reports_dir / "discover"
+        folder = p.reports_dir / "discover" / "default"
+        assert result.report == folder / "index.html"
         assert (folder / "index.html").is_file() and (folder / "summary.csv").is_file()
         assert len(list((folder / "phenotypes").glob("*.csv"))) >= 3
+        assert json.loads((folder / "config.json").read_text())["name"] == "default"
         clustered = p.events(kinds=["clustered"])
         assert len(clustered) == len(result.events)
-        runs = p.db.execute("SELECT COUNT(*) FROM runs WHERE command='discover'").fetchone()[0]
-        assert runs == 1
-
-
-def test_stages_are_cached(project, monkeypatch):
-    import sonotype.features as features
-
-    calls = []
-    original = features.syllable_spectrograms
-    monkeypatch.setattr(
-        features, "syllable_spectrograms", lambda *a, **k: calls.append(1) or original(*a, **k)
-    )
-    with Project.open(project) as p:
-        discover(p, DiscoverConfig(), until="embed")
-        assert calls == []  # computed by the first test, found in the artifact cache
-        discover(p, DiscoverConfig(n_freq=32, n_time=32), until="features")
-        assert calls == [1]  # new parameters, new artifact
+        assert set(clustered["source"]) == {"default"}
+        (run,) = [r for r in p.runs() if r["command"] == "discover"]
+        assert (run["name"], run["status"]) == ("default", "ok")
 
 
 def test_errors(project, tmp_path):
@@ -81,7 +83,8 @@ def test_errors(project, tmp_path):
 
 
 def _spying(monkeypatch) -> list:
-    """Record the SpectrogramParams of every spectrogram computation."""
+    """Record the SpectrogramParams of every spectrogram computation (one per recording;
+    run with ``LocalExecutor(1)``, in this process)."""
     import sonotype.features as features
 
     seen = []
@@ -102,10 +105,11 @@ def test_settings_from_a_grid_file_reach_the_spectrograms(project, tmp_path, mon
         "freq_range_hz = [300, 7000]\nn_components = 5\n"
     )
     with Project.open(project) as p:
-        result = discover(
-            p, DiscoverConfig(grid=load_grid(str(tmp_path / "g.toml"))), until="embed"
-        )
-    (params,) = seen
+        config = DiscoverConfig(grid=load_grid(str(tmp_path / "g.toml")))
+        result = discover(p, config, until="embed", executor=LocalExecutor(1))
+    assert len(seen) == 4  # one per recording, all alike
+    params = seen[0]
+    assert all(other == params for other in seen)
     assert (params.time_mode, params.n_freq, params.n_time) == ("stretch", 12, 20)
     assert (params.freq_scale, params.freq_range_hz) == ("mel", (300.0, 7000.0))
     assert result.spectrograms.shape[1:] == (12, 20)
@@ -117,17 +121,18 @@ def test_the_band_adapts_to_the_sample_rate(project, monkeypatch):
     with Project.open(project) as p:
         # 16 kHz recordings: the high end is lowered to the Nyquist frequency, with a note.
         config = DiscoverConfig(n_freq=8, n_time=8, freq_range_hz=(500, 12000))
-        result = discover(p, config, until="features")
+        result = discover(p, config, until="features", executor=LocalExecutor(1))
         assert seen[-1].freq_range_hz == (500.0, SR / 2)
         assert "lowered to 8000 Hz" in result.notes[0]
         # The whole band is explicit, so recordings of other rates would share rows.
-        discover(p, DiscoverConfig(n_freq=8, n_time=8), until="features")
+        config = DiscoverConfig(n_freq=8, n_time=8)
+        discover(p, config, until="features", executor=LocalExecutor(1))
         assert seen[-1].freq_range_hz == (0.0, SR / 2)
         with pytest.raises(ParameterError, match=r"lies above the Nyquist frequency 8000 Hz"):
             discover(p, DiscoverConfig(freq_range_hz=(9000, 12000)), until="features")
 
 
-def test_bad_feature_settings_name_the_setting(project, tmp_path):
+def test_bad_feature_settings_name_the_setting(tmp_path):
     bad = {
         "time_mode": ('"strech"', "time_mode='strech' must be one of 'pad', 'stretch'"),
         "n_freq": ("[64, 1]", r"n_freq=1 must be a whole number >= 2 \(rows\)"),
@@ -145,8 +150,12 @@ def test_bad_feature_settings_name_the_setting(project, tmp_path):
     (tmp_path / "g.toml").write_text('min_dist = ["a"]\n')
     with pytest.raises(ParameterError, match="min_dist holds 'a'; it must list numbers"):
         load_grid(str(tmp_path / "g.toml"))
-    with Project.open(project) as p, pytest.raises(ParameterError, match=r"n_time=1\.5 must"):
-        discover(p, DiscoverConfig(n_time=1.5), until="features")
+    with pytest.raises(ParameterError, match=r"n_time=1\.5 must"):
+        DiscoverConfig(n_time=1.5)
+    with pytest.raises(ParameterError, match=r"name='a/b' must start with a letter"):
+        DiscoverConfig(name="a/b")
+    with pytest.raises(ParameterError, match="grid has missing keys min_samples"):
+        DiscoverConfig(grid={"n_neighbors": (5,), "min_dist": (0.1,), "min_cluster_size": (5,)})
 
 
 TIME_MODE_GRID = {
@@ -172,7 +181,8 @@ def test_a_grid_over_the_time_mode_is_scored_like_umap_and_hdbscan(project):
     assert summary["composite"].round(COMPOSITE_DECIMALS).is_monotonic_decreasing
     # The selection is the top row's settings, found without labels.
     best = summary.iloc[0]
-    assert result.best["settings"]["time_mode"] == best["time_mode"]
+    assert result.best.settings.time_mode == best["time_mode"]
+    assert result.selected.settings == result.best.settings
     assert result.spectrograms.shape == (len(result.events), 24, 24)
     assert best["ami"] >= 0.8
 
@@ -184,4 +194,13 @@ def test_the_catalog_shows_the_settings_that_vary(project):
     catalog = result.report.read_text()
     assert "2 spectrogram settings x 1 UMAP embeddings x 2 HDBSCAN" in catalog
     assert "<th>time_mode</th>" in catalog
-    assert f"Spectrograms: {result.best['settings']['time_mode']} 24x24" in catalog
+    assert f"Spectrograms: {result.best.settings.time_mode} 24x24" in catalog
+
+
+def test_docstring_examples():
+    import doctest
+
+    from sonotype.pipeline import discover_config
+
+    results = doctest.testmod(discover_config, optionflags=doctest.ELLIPSIS)
+    assert results.attempted > 0 and results.failed == 0

@@ -2,7 +2,9 @@
 
 ``discover`` runs every stage; ``features``, ``embed``, ``reduce``, ``cluster``,
 ``phenotype`` and ``report`` run the stages up to and including that one. Every stage's
-output is cached, so running them one after the other, or again, recomputes nothing.
+output is cached, so running them one after the other, or again, recomputes nothing;
+changing a setting reruns the stage it belongs to and those after it. ``--name`` keeps runs
+apart: each has its own catalog folder and its own ``clustered`` events.
 """
 
 from __future__ import annotations
@@ -13,6 +15,12 @@ import typer
 
 from sonotype.cli.options import PROJECT_OPTION
 
+NAME = typer.Option(
+    "default",
+    "--name",
+    help="Name of the run: its catalog is reports/discover/NAME/ and its clusters are stored "
+    "as 'clustered' events with source NAME, so runs of other names are kept.",
+)
 KIND = typer.Option("annotated", "--events", help="Kind of the stored events to use as syllables.")
 SOURCE = typer.Option(None, "--source", help="Only syllables from this source.")
 RECORDINGS = typer.Option(
@@ -52,8 +60,9 @@ N_COMPONENTS = typer.Option(
 )
 
 
-def _stage(name: str, doc: str):
+def _stage(stage: str, doc: str):
     def command(
+        name: str = NAME,
         kind: str = KIND,
         source: str = SOURCE,
         recordings: str = RECORDINGS,
@@ -78,32 +87,34 @@ def _stage(name: str, doc: str):
             "freq_range_hz": freq_range_hz,
             "n_components": n_components,
         }
-        _run(name, kind, source, recordings, labels_from, grid, embedder, animal_level, seed,
-             features, project_dir)  # fmt: skip
+        _run(stage, name, kind, source, recordings, labels_from, grid, embedder, animal_level,
+             seed, features, project_dir)  # fmt: skip
 
     command.__doc__ = doc
-    command.__name__ = name
+    command.__name__ = stage
     return command
 
 
 STAGE_COMMANDS = {
     "features": _stage("features", "Discovery up to the syllable spectrograms (cached)."),
     "embed": _stage("embed", "Discovery up to the embedding of the syllables (cached)."),
-    "reduce": _stage("reduce", "Discovery up to the UMAP grid."),
-    "cluster": _stage("cluster", "Discovery up to the clustering grid and its scores."),
-    "phenotype": _stage("phenotype", "Discovery up to the phenotypes per animal."),
+    "reduce": _stage("reduce", "Discovery up to the UMAP grid (cached)."),
+    "cluster": _stage("cluster", "Discovery up to the clustering grid, scored and ranked."),
+    "phenotype": _stage("phenotype", "Discovery up to the phenotypes per animal (cached)."),
     "report": _stage("report", "Discovery with the catalog (the same as discover)."),
 }
 
 discover = _stage(
     "report",
     """Find the syllable types: spectrograms, embedding, UMAP grid, HDBSCAN grid, scores,
-    phenotypes per animal and a catalog (reports/discover/index.html).""",
+    phenotypes per animal and a catalog (reports/discover/NAME/index.html). A re-run with
+    nothing changed recomputes nothing.""",
 )
 
 
 def _run(
     until,
+    name,
     kind,
     source,
     recordings,
@@ -115,19 +126,20 @@ def _run(
     features,
     project_dir,
 ):
-    from sonotype.cli.console import err, out
+    from sonotype.cli.console import EXIT_PARTIAL, err, out, plural
     from sonotype.cli.options import open_project
     from sonotype.embed import EMBEDDERS
     from sonotype.errors import ParameterError
     from sonotype.pipeline.discover import (
         OPTIONS,
-        Candidate,
         DiscoverConfig,
         check_feature_setting,
+        check_run_name,
         discover,
         load_grid,
     )
 
+    name = check_run_name(name, option="--name")
     grid = load_grid(grid)
     given = {}
     for key, value in features.items():
@@ -140,6 +152,7 @@ def _run(
         valid = ", ".join(EMBEDDERS.names())
         raise ParameterError(f"--embedder {embedder!r} is not an embedder; use one of {valid}")
     config = DiscoverConfig(
+        name=name,
         kind=kind,
         source=source,
         recordings=recordings,
@@ -153,7 +166,8 @@ def _run(
     with open_project(project_dir) as project, err.status("starting") as status:
         result = discover(project, config, until=until, step=lambda s: status.update(s + "..."))
     out.print(
-        f"{len(result.events)} syllables from {result.events['recording'].nunique()} recordings"
+        f"run {result.name!r} (run {result.run_id}): {len(result.events)} syllables from "
+        f"{result.events['recording'].nunique()} recordings"
     )
     for note in result.notes:
         out.print(f"note: {note}")
@@ -161,8 +175,8 @@ def _run(
         out.print(f"{len(result.candidates)} spectrogram settings:")
         for candidate in result.candidates:
             out.print(f"  {candidate.label}")
-    if result.spectrograms is not None:
-        out.print(f"spectrograms: {result.spectrograms.shape[1]} x {result.spectrograms.shape[2]}")
+    settings = result.selected.settings
+    out.print(f"spectrograms: {settings.n_freq} x {settings.n_time}")
     if result.embedding is not None:
         out.print(f"embedding: {result.embedding.shape[1]} dimensions ({embedder})")
     if result.reductions is not None:
@@ -170,13 +184,13 @@ def _run(
         out.print(
             f"UMAP grid: {len(trust)} embeddings, trustworthiness {min(trust):.3f}-{max(trust):.3f}"
         )
-    if result.summary is not None:
+    if result.best is not None:
         best = result.summary.iloc[0]
         scores = f"composite {best['composite']:.3f}"
         if "ami" in best and best["ami"] == best["ami"]:
             scores += f", AMI {best['ami']:.3f}, ARI {best['ari']:.3f} against the labels"
         out.print(
-            f"best: spectrograms {Candidate(result.best['settings']).label}; "
+            f"best: spectrograms {result.best.settings.label}; "
             f"UMAP n_neighbors={best['n_neighbors']} min_dist={best['min_dist']}, "
             f"HDBSCAN min_cluster_size={best['param_min_cluster_size']} "
             f"min_samples={best['param_min_samples']}: {int(best['n_clusters'])} clusters, "
@@ -191,3 +205,14 @@ def _run(
             )
     if result.report is not None:
         out.print(f"catalog: {result.report}")
+        out.print(f"clusters stored as events of kind 'clustered', source {result.name!r}")
+    if result.failures:
+        for recording, why in result.failures.items():
+            err.print(f"failed: {recording}: {why}", markup=False, highlight=False)
+        err.print(
+            f"left out {plural(len(result.failures), 'recording')} that failed; "
+            f"see `sonotype runs show {result.run_id}`",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(EXIT_PARTIAL)

@@ -67,7 +67,8 @@ def run_demo(
         step("discovering the birds' syllable types")
         from sonotype.pipeline.discover import DiscoverConfig, discover
 
-        found = discover(project, DiscoverConfig(recordings="birds/*"), step=step)
+        # A named run: its catalog is reports/discover/birds/, its clusters source "birds".
+        found = discover(project, DiscoverConfig(name="birds", recordings="birds/*"), step=step)
         best = found.summary.iloc[0]
         classifier = None
         if _torch_installed():
