@@ -5,14 +5,13 @@ that streams recordings of any length block by block, in parallel across recordi
 from sonotype.detect import amplitude, time_freq  # noqa: F401
 from sonotype.detect.base import DETECTORS, Detector, make_detector, register_detector
 from sonotype.detect.presets import PRESETS, Preset, get_preset, preset_detector
-from sonotype.detect.runner import detect_many, detect_recording
+from sonotype.detect.runner import detect_recording
 
 __all__ = [
     "DETECTORS",
     "PRESETS",
     "Detector",
     "Preset",
-    "detect_many",
     "detect_recording",
     "get_preset",
     "make_detector",

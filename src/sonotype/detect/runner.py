@@ -1,11 +1,10 @@
-"""Running a detector over recordings: block by block, in parallel across recordings."""
+"""Running a detector over a recording, block by block (the pipeline runs recordings in
+parallel: :mod:`sonotype.pipeline.detect`)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from pathlib import Path
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,7 +12,7 @@ import pandas as pd
 from sonotype.annotations.events import concat_events, empty_events, make_events
 from sonotype.audio import Recording
 from sonotype.detect.base import Detector, Intervals, close_gaps, runs
-from sonotype.errors import FileProblem, ParameterError, SonotypeError
+from sonotype.errors import ParameterError
 
 #: Default block length: long enough that per-block overhead is negligible, short enough
 #: that a block of a many-channel, high-rate recording stays small.
@@ -73,73 +72,9 @@ def detect_recording(
     return events.sort_values(["channel", "start_s", "label"], kind="stable", ignore_index=True)
 
 
-def detect_many(
-    detector: Detector,
-    recordings: Sequence[tuple[str, Path]],
-    *,
-    block_s: float = BLOCK_S,
-    workers: int | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """Detect on ``(name, path)`` recordings in parallel, one process per core.
-
-    Returns the events of every recording that could be read, and ``(name, problem)`` for
-    those that could not (a bad file does not stop the others; ``problem`` does not repeat
-    the file's name). ``progress`` is called with each recording's name as it finishes.
-    ``block_s`` must be above 0 and ``workers`` (default: one per core) 1 or more.
-    """
-    _check_block(block_s)
-    if workers is not None and workers < 1:
-        raise ParameterError(f"workers={workers!r} must be 1 or more, or None for one per core")
-    workers = workers or os.cpu_count() or 1
-    tables, failures = [], []
-
-    def collect(name: str, found: pd.DataFrame | None, problem: str | None) -> None:
-        if problem is None:
-            tables.append(found)
-        else:
-            failures.append((name, problem))
-        if progress:
-            progress(name)
-
-    if workers == 1 or len(recordings) == 1:
-        for name, path in recordings:
-            collect(name, *_detect_or_problem(detector, path, name=name, block_s=block_s))
-    else:
-        with ProcessPoolExecutor(max_workers=min(workers, len(recordings))) as pool:
-            futures = {
-                pool.submit(_detect_or_problem, detector, path, name=name, block_s=block_s): name
-                for name, path in recordings
-            }
-            for future in as_completed(futures):
-                collect(futures[future], *future.result())
-    events = concat_events(tables) if tables else empty_events()
-    if len(events):
-        events = events.sort_values(
-            ["recording", "channel", "start_s", "label"], kind="stable", ignore_index=True
-        )
-    return events, failures
-
-
 def _check_block(block_s: float) -> None:
     if not block_s > 0:  # also NaN
         raise ParameterError(f"block_s={block_s!r} must be a number of seconds above 0 (or inf)")
-
-
-def _detect_or_problem(
-    detector: Detector, path: Path, *, name: str, block_s: float
-) -> tuple[pd.DataFrame | None, str | None]:
-    """``(events, None)``, or ``(None, problem)`` when the recording cannot be used.
-
-    The problem travels as text: it crosses process boundaries, and the caller names the
-    recording itself, so a problem with the file is given without the file's path.
-    """
-    try:
-        return detect_recording(detector, path, name=name, block_s=block_s), None
-    except FileProblem as error:
-        return None, error.problem
-    except SonotypeError as error:
-        return None, str(error)
 
 
 def _detect_channel(

@@ -175,20 +175,15 @@ def _detect_and_score(project: Project, truth: pd.DataFrame) -> pd.DataFrame:
     tolerance, whatever the type). Fly song: the centres of the ``time`` events that overlap
     no ``frequency`` event (loud but not tonal, unlike sine song) against the true pulses.
     """
-    from sonotype.detect import detect_many, make_detector
+    from sonotype.detect import make_detector
     from sonotype.evaluate import ALL_LABELS, event_scores
+    from sonotype.pipeline.detect import detect_project
 
     rows = []
     for prefix, (method, params, target) in DETECTION.items():
         names = [n for n in project.recordings()["path"] if n.startswith(prefix)]
         detector = make_detector(method, **params)
-        found, _ = detect_many(detector, [(n, project.recording_path(n)) for n in names], workers=1)
-        project.add_events(
-            found,
-            command="detect",
-            description=f"demo: {method} on {prefix}",
-            replace={"kinds": ["detected"], "sources": [method], "recordings": names},
-        )
+        found = detect_project(project, detector, recordings=names).events
         reference = truth[truth["recording"].isin(names)]
         if target == "pulses":
             reference = reference[reference["label"] == "pulse"]
