@@ -229,13 +229,13 @@ def test_smallest_data_still_embeds():
 @pytest.mark.parametrize(
     ("params", "match"),
     [
-        ({"n_neighbors": (1, 5)}, "n_neighbors=1 must be an integer >= 2"),
-        ({"n_neighbors": ()}, "n_neighbors is empty"),
-        ({"min_dist": (0.1, 2.0)}, r"min_dist=2.0 must be a number in \[0, 1\]"),
-        ({"metric": "manhattan"}, "metric='manhattan' is not supported; choose one of"),
+        ({"n_neighbors": (1, 5)}, r"n_neighbors=\(1, 5\) must hold integers >= 2"),
+        ({"n_neighbors": ()}, r"n_neighbors=\(\) must be non-empty"),
+        ({"min_dist": (0.1, 2.0)}, r"min_dist=\(0.1, 2.0\) must hold numbers in \[0, 1\]"),
+        ({"metric": "manhattan"}, "metric='manhattan' must be one of"),
         ({"n_components": 0}, "n_components=0 must be an integer >= 1"),
         ({"n_epochs": 5}, "n_epochs=5 must be an integer >= 11"),
-        ({"neighbors": "annoy"}, "neighbors='annoy' is not supported"),
+        ({"neighbors": "annoy"}, "neighbors='annoy' must be one of"),
         ({"random_state": "seed"}, "random_state='seed'"),
         ({"n_jobs": 0}, "n_jobs=0 must be an integer >= 1"),
         ({"memory_budget_mb": -5}, "memory_budget_mb=-5 must be a positive"),

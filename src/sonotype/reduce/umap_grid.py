@@ -58,16 +58,21 @@ from typing import Any
 
 import numpy as np
 
+from sonotype.checks import (
+    check_choice,
+    check_int,
+    check_int_grid,
+    check_matrix,
+    check_number,
+    check_number_grid,
+    check_random_state,
+)
 from sonotype.errors import ParameterError
 from sonotype.reduce.base import (
     Embedding,
     Progress,
     Reducer,
     TrustworthinessScorer,
-    check_choice,
-    check_int,
-    check_random_state,
-    check_rows,
     register_reducer,
 )
 from sonotype.reduce.memory import (
@@ -209,7 +214,7 @@ def import_umap():
 
 def _resolve_neighbors(neighbors: str, n_samples: int, n_features: int) -> str:
     """``"exact"`` or ``"nndescent"`` for ``neighbors="auto"`` (see :data:`EXACT_MAX_WORK`)."""
-    check_choice("neighbors", neighbors, NEIGHBORS)
+    check_choice(neighbors, name="neighbors", choices=NEIGHBORS)
     if neighbors != "auto":
         return neighbors
     exact = n_samples <= 4096 or n_samples * n_samples * n_features <= EXACT_MAX_WORK
@@ -458,32 +463,10 @@ def _exact_neighbor_input(model, Z: np.ndarray):
 # -- validation ------------------------------------------------------------------------------
 
 
-def _check_n_neighbors(values, *, name: str = "n_neighbors") -> tuple[int, ...]:
-    values = (values,) if isinstance(values, (int, np.integer)) else tuple(values)
-    if not values:
-        raise ParameterError(f"{name} is empty; pass at least one value, e.g. (10, 20)")
-    for v in values:
-        check_int(name, v, minimum=2, default=DEFAULT_N_NEIGHBORS)
-    return tuple(int(v) for v in values)
-
-
-def _check_min_dist(values) -> tuple[float, ...]:
-    values = (values,) if isinstance(values, Real) else tuple(values)
-    if not values:
-        raise ParameterError("min_dist is empty; pass at least one value, e.g. (0.1,)")
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, Real) or not 0 <= v <= 1:
-            raise ParameterError(
-                f"min_dist={v!r} must be a number in [0, 1] (and at most spread=1); the "
-                f"defaults are {DEFAULT_MIN_DIST}"
-            )
-    return tuple(float(v) for v in values)
-
-
 def _check_n_epochs(n_epochs) -> int | None:
     if n_epochs is None:
         return None
-    return check_int("n_epochs", n_epochs, minimum=11, default="None (200 or 500)")
+    return check_int(n_epochs, name="n_epochs", minimum=11, default="None (200 or 500)")
 
 
 def _clamp(n_neighbors: int, n_samples: int) -> int:
@@ -570,11 +553,11 @@ class UMAPReducer(Reducer):
         self.random_state = random_state
 
     def _check_params(self, X: np.ndarray) -> None:
-        check_int("n_components", self.n_components, minimum=1, default=2)
-        _check_n_neighbors((self.n_neighbors,))
-        _check_min_dist((self.min_dist,))
-        check_choice("metric", self.metric, METRICS)
-        check_choice("neighbors", self.neighbors, NEIGHBORS)
+        check_int(self.n_components, name="n_components", minimum=1, default=2)
+        check_int(self.n_neighbors, name="n_neighbors", minimum=2, default=15)
+        check_number(self.min_dist, name="min_dist", minimum=0, maximum=1, default=0.1)
+        check_choice(self.metric, name="metric", choices=METRICS)
+        check_choice(self.neighbors, name="neighbors", choices=NEIGHBORS)
         _check_n_epochs(self.n_epochs)
         check_random_state(self.random_state)
         _check_enough_rows(len(X))
@@ -701,18 +684,22 @@ def umap_grid(
         ``coords`` are float32; ``trustworthiness`` uses 5 neighbours. Requested values
         that clamp to the same ``n_neighbors`` share one computation.
     """
-    X = check_rows(X)
-    n_neighbors = _check_n_neighbors(n_neighbors)
-    min_dists = _check_min_dist(min_dist)
-    check_choice("metric", metric, METRICS)
-    n_components = check_int("n_components", n_components, minimum=1, default=2)
+    X = check_matrix(X, dtype=np.float32, flatten=True)
+    n_neighbors = check_int_grid(
+        n_neighbors, name="n_neighbors", minimum=2, default=DEFAULT_N_NEIGHBORS
+    )
+    min_dists = check_number_grid(
+        min_dist, name="min_dist", minimum=0, maximum=1, default=DEFAULT_MIN_DIST
+    )
+    check_choice(metric, name="metric", choices=METRICS)
+    n_components = check_int(n_components, name="n_components", minimum=1, default=2)
     n_epochs = _check_n_epochs(n_epochs)
     random_state = check_random_state(random_state)
-    check_choice("neighbors", neighbors, NEIGHBORS)
+    check_choice(neighbors, name="neighbors", choices=NEIGHBORS)
     if pca_components is not None:
-        check_int("pca_components", pca_components, minimum=1, default=None)
+        check_int(pca_components, name="pca_components", minimum=1, default=None)
     if n_jobs is not None and n_jobs != -1:
-        check_int("n_jobs", n_jobs, minimum=1, default="None (automatic)")
+        check_int(n_jobs, name="n_jobs", minimum=1, default="None (automatic)")
     if memory_budget_mb is not None and not (
         isinstance(memory_budget_mb, Real) and memory_budget_mb > 0
     ):
