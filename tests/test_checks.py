@@ -102,7 +102,7 @@ def test_unknown_inclusive_is_refused():
         (np.zeros((2, 3, 4)), {}, "2-D"),
         (np.array([["a", "b"]]), {}, "dtype"),
         (np.zeros((1, 2)), {"min_rows": 2}, "at least 2 rows"),
-        (np.zeros((3, 2)), {"n_rows": 4}, r"one row per row of the table \(4\)"),
+        (np.zeros((3, 2)), {"n_rows": 4}, r"row-aligned with the table, one row per row \(4\)"),
         (
             np.array([[0.0, np.inf], [1.0, 2.0]]),
             {},

@@ -314,7 +314,8 @@ def check_matrix(
         )
     if n_rows is not None and array.shape[0] != n_rows:
         raise ParameterError(
-            f"{name} has shape {array.shape}; it needs one row per row of the table ({n_rows})",
+            f"{name} has shape {array.shape}; it must be row-aligned with the table, one "
+            f"row per row ({n_rows})",
             parameter=name,
         )
     if array.shape[0] < min_rows or (array.shape[0] and array.size == 0):
