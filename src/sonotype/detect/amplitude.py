@@ -51,7 +51,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from sonotype.audio import Recording
-from sonotype.detect.base import Detector, Intervals, close_gaps, drop_short, register_detector
+from sonotype.detect.base import Detector, register_detector
 from sonotype.detect.filters import (
     aligned_context,
     aligned_convolve,
@@ -62,6 +62,7 @@ from sonotype.detect.filters import (
 )
 from sonotype.detect.statistics import exact_quantiles
 from sonotype.errors import ParameterError
+from sonotype.intervals import Intervals, close_gaps, drop_short
 
 #: Samples per read when streaming the envelope for the noise floor: fixed, so that the
 #: statistics are computed the same way whatever block length the detection runs with.

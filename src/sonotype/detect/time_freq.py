@@ -32,17 +32,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from sonotype.audio import Recording
-from sonotype.detect.base import (
-    Detector,
-    close_gaps,
-    complement,
-    drop_short,
-    parse_pair,
-    register_detector,
-    union,
-)
+from sonotype.detect.base import Detector, parse_pair, register_detector
 from sonotype.detect.statistics import exact_quantiles
 from sonotype.errors import ParameterError
+from sonotype.intervals import close_gaps, complement, drop_short, union
 from sonotype.spectral import multitaper
 
 #: Samples per read when computing whole-recording statistics: fixed, so the statistics do

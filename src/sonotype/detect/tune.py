@@ -40,6 +40,7 @@ from sonotype.detect.base import make_detector
 from sonotype.detect.runner import detect_recording
 from sonotype.detect.spaces import AnnotationSummary, SearchSpace, search_space
 from sonotype.errors import ParameterError
+from sonotype.intervals import merge
 
 #: The label every segment carries once labels are ignored.
 SEGMENT = "segment"
@@ -149,16 +150,11 @@ def segments_of(
     names = events["recording"].to_numpy()
     channels = events["channel"].to_numpy()
     starts, stops = events["start_s"].to_numpy(), events["stop_s"].to_numpy()
-    # A new segment begins where the group changes or the event starts after every
-    # earlier event of the group has stopped.
-    group_change = np.r_[True, (names[1:] != names[:-1]) | (channels[1:] != channels[:-1])]
-    group = np.cumsum(group_change)
-    reach = pd.Series(stops).groupby(group).cummax().to_numpy()
-    new = group_change | np.r_[True, starts[1:] > reach[:-1]]
-    segment = np.cumsum(new) - 1
-    seg_starts = starts[new]
-    seg_stops = np.zeros(len(seg_starts))
-    np.maximum.at(seg_stops, segment, stops)
+    group = np.cumsum(np.r_[True, (names[1:] != names[:-1]) | (channels[1:] != channels[:-1])])
+    merged, member = merge(np.stack([starts, stops], axis=1), groups=group)
+    # The events come sorted, so each segment's first member is its first event.
+    new = np.unique(member, return_index=True)[1]
+    seg_starts, seg_stops = merged[:, 0], merged[:, 1]
     if points:
         seg_starts = seg_stops = (seg_starts + seg_stops) / 2
     return make_events(

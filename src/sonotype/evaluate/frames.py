@@ -33,6 +33,7 @@ from sonotype.evaluate._checks import (
 )
 from sonotype.evaluate.coverage import covered
 from sonotype.evaluate.matching import match_events
+from sonotype.intervals import elementary_segments
 
 #: Columns of the table :func:`segment_accuracy` returns, in order.
 SEGMENT_COLUMNS = ("recording", "start_s", "stop_s", "label", "predicted", "correct")
@@ -413,18 +414,8 @@ def _sparse_durations(ref: pd.DataFrame, pred: pd.DataFrame, negative: pd.DataFr
     channels, by one sweep over the sorted interval boundaries of the three sets."""
     tables = (ref, pred, negative)
     groups, _ = group_codes(tables, ("recording", "channel"))
-    t = np.concatenate([np.concatenate([x["start_s"], x["stop_s"]]) for x in tables])
-    g = np.concatenate([np.concatenate([code, code]) for code in groups])
-    steps = []
-    for which in range(3):
-        step = [np.zeros(2 * len(x), np.int64) for x in tables]
-        step[which] = np.repeat(np.array([1, -1], np.int64), len(tables[which]))
-        steps.append(np.concatenate(step))
-    order = np.lexsort((t, g))
-    t, g = t[order], g[order]
-    # Each group's steps sum to zero, so the running counts restart at 0 in every group.
-    in_r, in_p, in_n = (np.cumsum(step[order])[:-1] > 0 for step in steps)
-    length = np.where(g[1:] == g[:-1], np.diff(t), 0.0)
+    spans = [x[["start_s", "stop_s"]].to_numpy(np.float64) for x in tables]
+    length, _, (in_r, in_p, in_n) = elementary_segments(spans, groups)
     tp = float(length[in_r & in_p].sum())
     fn = float(length[in_r & ~in_p].sum())
     fp = float(length[in_p & in_n & ~in_r].sum())

@@ -54,6 +54,7 @@ from sonotype.evaluate._checks import (
     group_codes,
     select_labels,
 )
+from sonotype.intervals import pair_iou
 
 #: Columns of the table :func:`match_events` returns, in order.
 MATCH_COLUMNS = (
@@ -211,10 +212,7 @@ def match_validated(
     onset_error = ps[p] - rs[r]
     offset_error = pe[p] - re[r]
     both_points = (rs[r] == re[r]) & (ps[p] == pe[p])
-    overlap = np.minimum(re[r], pe[p]) - np.maximum(rs[r], ps[p])
-    union = np.maximum(re[r], pe[p]) - np.minimum(rs[r], ps[p])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        iou = np.where(both_points, np.nan, np.clip(overlap, 0, None) / union)
+    iou = np.where(both_points, np.nan, pair_iou(rs[r], re[r], ps[p], pe[p]))
     onset_ok = np.abs(onset_error) <= tolerance_s + TIME_EPSILON_S
     if min_iou is None:
         offset_ok = np.abs(offset_error) <= offset_tolerance_s + TIME_EPSILON_S
