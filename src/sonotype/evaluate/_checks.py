@@ -49,14 +49,17 @@ def select_labels(labels: str | Iterable[str] | None, *tables: pd.DataFrame) -> 
     asked = [labels] if isinstance(labels, str) else [str(label) for label in labels]
     asked = list(dict.fromkeys(asked))
     if not asked and present:
-        raise ParameterError("labels=[] names no label; pass None to evaluate every label")
+        raise ParameterError(
+            "labels=[] names no label; pass None to evaluate every label", parameter="labels"
+        )
     unknown = [label for label in asked if label not in set(present)]
     if unknown:
         shown = ", ".join(present) if present else "none (the tables are empty)"
         raise ParameterError(
             f"labels={asked!r}: {', '.join(map(repr, unknown))} "
             f"{'occurs' if len(unknown) == 1 else 'occur'} in neither table; "
-            f"the labels present are {shown}"
+            f"the labels present are {shown}",
+            parameter="labels",
         )
     return asked
 
