@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from sonotype.annotations.events import empty_events, make_events
+from sonotype.checks import check_int, check_number
 from sonotype.detect.base import make_detector
 from sonotype.detect.runner import detect_recording
 from sonotype.detect.spaces import AnnotationSummary, SearchSpace, search_space
@@ -290,12 +291,9 @@ def tune_detector(
     recordings = list(recordings)
     if not recordings:
         raise ParameterError("no annotated recordings to tune on")
-    if not (math.isfinite(tolerance_s) and tolerance_s >= 0):
-        raise ParameterError(f"tolerance_s={tolerance_s!r} must be a finite number >= 0")
-    if n_trials < 1:
-        raise ParameterError(f"n_trials={n_trials!r} must be at least 1; 50 is usual")
-    if n_folds < 2:
-        raise ParameterError(f"n_folds={n_folds!r} must be at least 2; 3 is usual")
+    check_number(tolerance_s, name="tolerance_s", minimum=0, unit="seconds")
+    check_int(n_trials, name="n_trials", minimum=1, hint="50 is usual")
+    check_int(n_folds, name="n_folds", minimum=2, hint="3 is usual")
     names = [r.name for r in recordings]
     annotations = annotations[annotations["recording"].isin(names)]
     if annotations.empty:
