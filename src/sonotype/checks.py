@@ -288,7 +288,8 @@ def check_matrix(
     """``X`` as a C-contiguous finite array of shape ``(n, d)`` and type ``dtype``.
 
     ``flatten`` accepts ``(n, ...)`` and flattens each row; ``n_rows`` requires exactly
-    that many rows (row-aligned with a table). Rows holding NaN or infinite values are
+    that many rows (row-aligned with a table); ``dtype=None`` keeps a floating-point type
+    and makes others float32. Rows holding NaN or infinite values are
     refused with their count and the first one.
 
     Examples
@@ -320,9 +321,12 @@ def check_matrix(
         )
     if array.shape[0] < min_rows or (array.shape[0] and array.size == 0):
         raise ParameterError(
-            f"{name} has shape {array.shape}; at least {min_rows} rows and 1 column are needed",
+            f"{name} has shape {array.shape}; at least {min_rows} "
+            f"row{'' if min_rows == 1 else 's'} and 1 column are needed",
             parameter=name,
         )
+    if dtype is None:
+        dtype = array.dtype if array.dtype.kind == "f" else np.float32
     array = np.ascontiguousarray(array.reshape(len(array), -1), dtype=dtype)
     bad = ~np.isfinite(array).all(axis=1)
     if bad.any():
