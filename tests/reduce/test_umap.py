@@ -239,7 +239,7 @@ def test_smallest_data_still_embeds():
         ({"neighbors": "annoy"}, "neighbors='annoy' must be one of"),
         ({"random_state": "seed"}, "random_state='seed'"),
         ({"n_jobs": 0}, "n_jobs=0 must be an integer >= 1"),
-        ({"memory_budget_mb": -5}, "memory_budget_mb=-5 must be a positive"),
+        ({"memory_budget_mb": -5}, "memory_budget_mb=-5 must be a number of MB > 0"),
         ({"memory_budget_mb": 1}, "memory_budget_mb=1 is too small"),
         ({"groups": np.zeros(7)}, "groups has 7 entries for 300 rows"),
         ({"pca_components": 11}, "pca_components=11 is more than"),

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from numbers import Real
 
 import numpy as np
 
@@ -45,6 +44,7 @@ from sonotype.checks import (
     check_int,
     check_int_grid,
     check_matrix,
+    check_number,
     check_number_grid,
     check_random_state,
 )
@@ -179,13 +179,11 @@ def umap_grid(
         check_int(pca_components, name="pca_components", minimum=1, default=None)
     if n_jobs is not None and n_jobs != -1:
         check_int(n_jobs, name="n_jobs", minimum=1, default="None (automatic)")
-    if memory_budget_mb is not None and not (
-        isinstance(memory_budget_mb, Real) and memory_budget_mb > 0
-    ):
-        raise ParameterError(
-            f"memory_budget_mb={memory_budget_mb!r} must be a positive number of MB, or None "
-            "for 80% of the available memory"
-        )
+    if memory_budget_mb is not None:
+        check_number(
+            memory_budget_mb, name="memory_budget_mb", minimum=0, inclusive="neither",
+            unit="MB", hint="or None for 80% of the available memory",
+        )  # fmt: skip
     n, d = X.shape
     if groups is not None and len(groups) != n:
         raise ParameterError(
