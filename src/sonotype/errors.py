@@ -14,7 +14,18 @@ class SonotypeError(Exception):
 
 
 class ParameterError(SonotypeError, ValueError):
-    """A function or command received an invalid parameter value."""
+    """A function or command received an invalid parameter value.
+
+    ``parameter``, when set, is the name of the parameter at fault as the function spells it
+    (``"min_dist"``), and the message starts with it (``"min_dist=-1 must be ..."``), so that
+    an interface can show the name as its users spell it (the CLI's ``--min-dist``).
+    """
+
+    def __init__(self, *args: object, parameter: str | None = None) -> None:
+        super().__init__(*args)
+        # An attribute, not an argument of args: pickling keeps it (Exception.__reduce__
+        # carries __dict__), so the name survives a worker of a process pool.
+        self.parameter = parameter
 
 
 class RunCancelled(SonotypeError):

@@ -14,21 +14,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from sonotype.errors import ParameterError
+from sonotype.checks import check_sample_rate
 
 # A half, plus the float error of decimal times that lie on half samples.
 _HALF = 0.5 + 1e-6
-
-
-def check_sample_rate(sr: float, *, name: str = "sr") -> float:
-    """Return ``sr`` as a float after checking that it is a positive, finite rate in Hz."""
-    try:
-        value = float(sr)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name}={sr!r} must be a number of samples per second") from None
-    if not np.isfinite(value) or value <= 0:
-        raise ParameterError(f"{name}={sr!r} must be a positive sample rate in Hz, e.g. 32000")
-    return value
 
 
 def seconds_to_samples(t_s: ArrayLike, sr: float) -> NDArray[np.int64] | int:

@@ -29,8 +29,11 @@ def test_resample_one_dimensional_and_identity():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"orig_sr": 0, "target_sr": 100}, "orig_sr=0 must be a positive"),
-        ({"orig_sr": 100, "target_sr": -5}, "target_sr=-5 must be a positive"),
+        ({"orig_sr": 0, "target_sr": 100}, "orig_sr=0 must be a number of samples per second > 0"),
+        (
+            {"orig_sr": 100, "target_sr": -5},
+            "target_sr=-5 must be a number of samples per second",
+        ),
         ({"orig_sr": 100, "target_sr": 50, "quality": "best"}, "quality='best'"),
     ],
 )

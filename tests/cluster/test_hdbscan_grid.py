@@ -115,7 +115,7 @@ def test_scored_deterministic_and_registered(rng):
     ("kwargs", "message"),
     [
         ({"min_cluster_size": (1, 5)}, r"min_cluster_size=\(1, 5\) must hold integers >= 2"),
-        ({"min_cluster_size": ()}, "must hold integers >= 2; the default is"),
+        ({"min_cluster_size": ()}, r"min_cluster_size=\(\) must be non-empty; the default is"),
         ({"min_samples": 0}, "min_samples=0 must hold integers >= 1"),
         ({"min_samples": 2.5}, "min_samples=2.5 must hold integers"),
         ({"min_samples": (5, 500)}, r"min_samples=500 must be at most the number of points \(60\)"),

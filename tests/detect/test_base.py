@@ -1,4 +1,5 @@
-"""Interval arithmetic, exact streaming quantiles, the registry and parameter errors."""
+"""Exact streaming quantiles, the registry and parameter errors (interval arithmetic:
+tests/test_intervals.py)."""
 
 import numpy as np
 import pytest
@@ -6,34 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sonotype.detect import DETECTORS, make_detector
-from sonotype.detect.base import close_gaps, complement, drop_short, parse_pair, runs, union
+from sonotype.detect.base import parse_pair
 from sonotype.detect.statistics import exact_quantiles
 from sonotype.errors import ParameterError
-
-
-def test_runs_and_complement():
-    mask = np.array([1, 1, 0, 0, 1, 0, 1, 1, 1], bool)
-    found = runs(mask)
-    assert found.tolist() == [[0, 2], [4, 5], [6, 9]]
-    assert complement(found, 9).tolist() == [[2, 4], [5, 6]]
-    assert runs(np.zeros(5, bool)).shape == (0, 2)
-    assert complement(np.zeros((0, 2), np.int64), 4).tolist() == [[0, 4]]
-
-
-@given(st.lists(st.booleans(), max_size=60), st.integers(0, 6))
-def test_close_gaps_equals_filling_short_gaps_of_the_mask(bits, min_gap):
-    mask = np.array(bits, bool)
-    expected = mask.copy()
-    for start, stop in complement(runs(mask), len(mask)):
-        if start > 0 and stop < len(mask) and stop - start < min_gap:
-            expected[start:stop] = True
-    assert close_gaps(runs(mask), min_gap).tolist() == runs(expected).tolist()
-
-
-def test_drop_short_and_union():
-    a = np.array([[0, 2], [5, 9]])
-    assert drop_short(a, 3).tolist() == [[5, 9]]
-    assert union(a, np.array([[1, 3], [9, 10], [20, 21]])).tolist() == [[0, 3], [5, 10], [20, 21]]
 
 
 @given(

@@ -78,9 +78,9 @@ def test_freq_n_must_be_a_power_of_two_when_checked_directly():
         ({"time_sigma": "9"}, "time_sigma='9' must be two numbers"),
         ({"time_sigma": "-1,4"}, "must be positive"),
         ({"freq_rho": "2,1"}, "two rates in"),
-        ({"time_robust": "mode"}, "'median' or 'mean'"),
+        ({"time_robust": "mode"}, "time_robust='mode' must be one of 'median', 'mean'"),
         ({"freq_range_hz": (1300, 2000)}, r"high <= 1250 Hz"),
-        ({"time_smooth_ms": 0}, "time_smooth_ms=0 must be positive"),
+        ({"time_smooth_ms": 0}, "time_smooth_ms=0 must be a number > 0"),
     ],
 )
 def test_bad_parameters(fly, params, match):

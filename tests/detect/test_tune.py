@@ -142,9 +142,9 @@ def test_bad_inputs_are_refused(tmp_path):
         tune_detector("amplitude", [], truth)
     with pytest.raises(ParameterError, match="none of the 1 recordings has annotated events"):
         tune_detector("amplitude", recordings, truth.assign(recording="other.wav"))
-    with pytest.raises(ParameterError, match="n_trials=0 must be at least 1"):
+    with pytest.raises(ParameterError, match="n_trials=0 must be an integer >= 1"):
         tune_detector("amplitude", recordings, truth, n_trials=0)
-    with pytest.raises(ParameterError, match="n_folds=1 must be at least 2"):
+    with pytest.raises(ParameterError, match="n_folds=1 must be an integer >= 2"):
         tune_detector("amplitude", recordings, truth, n_folds=1)
     with pytest.raises(ParameterError, match="unknown detector 'loud'"):
         tune_detector("loud", recordings, truth)

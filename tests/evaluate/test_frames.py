@@ -92,7 +92,7 @@ def test_frame_labels_errors():
     ev = joined(spans([(0.0, 1.0)]), spans([(0.0, 1.0)], channel=1))
     with pytest.raises(ParameterError, match=r"events holds 2 channels"):
         frame_labels(ev, duration_s=1.0, step_s=0.1)
-    with pytest.raises(ParameterError, match=r"step_s=0 must be a finite number > 0"):
+    with pytest.raises(ParameterError, match=r"step_s=0 must be a number of seconds > 0"):
         frame_labels(spans([(0.0, 1.0)]), duration_s=1.0, step_s=0)
     with pytest.raises(ParameterError, match=r"duration_s=nan must be"):
         frame_labels(spans([(0.0, 1.0)]), duration_s=math.nan, step_s=0.1)

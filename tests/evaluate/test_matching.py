@@ -159,13 +159,13 @@ def test_empty_tables():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"tolerance_s": -0.01}, r"tolerance_s=-0.01 must be a finite number >= 0"),
+        ({"tolerance_s": -0.01}, r"tolerance_s=-0.01 must be a number of seconds >= 0"),
         ({"tolerance_s": math.nan}, r"tolerance_s=nan must be"),
         ({"tolerance_s": math.inf}, r"tolerance_s=inf must be a finite"),
         ({"tolerance_s": "soon"}, r"tolerance_s='soon' must be a number of seconds"),
-        ({"offset_tolerance_s": -1}, r"offset_tolerance_s=-1 must be a number >= 0"),
-        ({"min_iou": 0}, r"min_iou=0 must be in \(0, 1\]"),
-        ({"min_iou": 1.5}, r"min_iou=1.5 must be in \(0, 1\]"),
+        ({"offset_tolerance_s": -1}, r"offset_tolerance_s=-1 must be a number of seconds >= 0"),
+        ({"min_iou": 0}, r"min_iou=0 must be a number in \(0, 1\]"),
+        ({"min_iou": 1.5}, r"min_iou=1.5 must be a number in \(0, 1\]"),
         ({"labels": []}, r"labels=\[\] names no label"),
     ],
 )

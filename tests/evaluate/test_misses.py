@@ -69,7 +69,7 @@ def test_empty_tables():
 
 
 def test_parameter_errors():
-    with pytest.raises(ParameterError, match=r"tolerance_s=-1 must be a finite number >= 0"):
+    with pytest.raises(ParameterError, match=r"tolerance_s=-1 must be a number of seconds >= 0"):
         misses(points([1.0]), points([1.0]), tolerance_s=-1)
     with pytest.raises(ParameterError, match=r"detected must be an Events table"):
         misses([1.0], points([1.0]))

@@ -17,7 +17,6 @@ from sonotype.reduce import (
     make_reducer,
     reducer_parameters,
 )
-from sonotype.reduce.base import check_rows
 
 
 def test_registry_holds_the_three_reducers():
@@ -57,26 +56,6 @@ def test_importing_reduce_imports_no_heavy_libraries():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     ).stdout
     assert out.strip() == "[]"
-
-
-@pytest.mark.parametrize(
-    ("X", "match"),
-    [
-        (np.zeros(5), "shape"),
-        (np.array([["a", "b"]]), "dtype"),
-        (np.array([[0.0, np.inf], [1.0, 2.0]]), "row 0 holds NaN"),
-    ],
-)
-def test_check_rows_refuses_bad_input(X, match):
-    with pytest.raises(ParameterError, match=match):
-        check_rows(X)
-
-
-def test_check_rows_flattens_and_converts():
-    X = check_rows(np.ones((4, 3, 2), dtype=np.float64))
-    assert X.shape == (4, 6)
-    assert X.dtype == np.float32
-    assert X.flags.c_contiguous
 
 
 def test_transform_before_fit_is_a_clear_error():

@@ -95,7 +95,7 @@ def test_a_major_third_shows_both_classes():
 
 
 def test_cens_errors():
-    with pytest.raises(ParameterError, match="win_len_smooth=0 must be a positive integer"):
+    with pytest.raises(ParameterError, match="win_len_smooth=0 must be an integer >= 1"):
         cens_from_chroma(np.ones((12, 5)), win_len_smooth=0)
     with pytest.raises(ParameterError, match=r"shape \(12,\)"):
         cens_from_chroma(np.ones(12))

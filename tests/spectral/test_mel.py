@@ -59,9 +59,9 @@ def test_mel_filterbank_warns_on_empty_bands():
     [
         ({"fmin_hz": 5000.0, "fmax_hz": 1000.0}, "fmin_hz=5000 and fmax_hz=1000"),
         ({"fmax_hz": 9000.0}, "fmax_hz=9000 exceeds the Nyquist frequency"),
-        ({"n_mels": 0}, "n_mels=0 must be a positive integer"),
+        ({"n_mels": 0}, "n_mels=0 must be an integer >= 1"),
         ({"norm": "area"}, "norm='area'"),
-        ({"sr": -1}, "sr=-1 must be a positive sample rate"),
+        ({"sr": -1}, "sr=-1 must be a number of samples per second > 0"),
     ],
 )
 def test_mel_filterbank_errors(options, message):

@@ -112,7 +112,7 @@ def test_silence_has_no_line():
         ({"nw": 200.0}, r"nw=200 must satisfy"),
         ({"k": 8}, r"k=8 must be an integer with 2 <= k <= 2 \* nw - 1 = 7"),
         ({"k": 1}, r"k=1 must be an integer"),
-        ({"n_fft": -4}, "n_fft=-4 must be a positive integer"),
+        ({"n_fft": -4}, "n_fft=-4 must be an integer >= 1"),
         ({"hop_length": 0}, "hop_length=0"),
     ],
 )

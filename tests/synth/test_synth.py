@@ -70,7 +70,7 @@ def test_flysong_pulses_lie_at_the_annotated_times():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda: birdsong(0), "duration_s=0 must be positive"),
+        (lambda: birdsong(0), "duration_s=0 must be a number of seconds > 0"),
         (lambda: birdsong(1, motif_probability=2), "motif_probability=2"),
         (lambda: flysong(1, sr=400), "sr=400 must exceed twice"),
         (lambda: flysong(1, ipi_ms=5), "ipi_ms=5"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import soxr
 
+from sonotype.checks import check_sample_rate
 from sonotype.errors import ParameterError
-from sonotype.units import check_sample_rate
 
 QUALITIES = ("QQ", "LQ", "MQ", "HQ", "VHQ")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 
 import typer
 import typer.core
@@ -130,7 +131,7 @@ def run() -> None:
     try:
         app()
     except SonotypeError as error:
-        _fail(str(error))
+        _fail(cli_message(error, sys.argv[1:]))
         sys.exit(EXIT_ERROR)
     except OSError as error:
         # The system refused a file (permission, full disk, missing folder): name the file
@@ -163,6 +164,57 @@ def _stopped(message: str) -> None:
     from sonotype.cli.console import err
 
     err.print(f"[yellow]cancelled:[/] {escape(message)}", markup=True, highlight=False)
+
+
+def cli_message(error: SonotypeError, args: Sequence[str]) -> str:
+    """The message of ``error`` as the command line's user reads it.
+
+    A :class:`~sonotype.errors.ParameterError` from the library names the parameter as the
+    Python function spells it (``min_dist=-1 must be ...``); when the command that ``args``
+    run has an option for that parameter (click's ``name`` of the option equals the
+    ``parameter`` of the error), the message names the option instead:
+    ``--min-dist -1 must be ...``. Other messages come back unchanged.
+
+    Examples
+    --------
+    >>> from sonotype.errors import ParameterError
+    >>> error = ParameterError("labels=['zz'] names no label", parameter="labels")
+    >>> cli_message(error, ["evaluate", "events", "--labels", "zz"])
+    "--labels ['zz'] names no label"
+    >>> cli_message(error, ["detect", "song.wav"])  # detect has no --labels
+    "labels=['zz'] names no label"
+    """
+    message = str(error)
+    parameter = getattr(error, "parameter", None)
+    if not parameter:
+        return message
+    for separator in ("=", " "):
+        if message.startswith(parameter + separator):
+            flag = _option_of(parameter, args)
+            if flag is not None:
+                return f"{flag} {message[len(parameter) + 1 :]}"
+    return message
+
+
+def _option_of(parameter: str, args: Sequence[str]) -> str | None:
+    """The long flag of the option named ``parameter`` of the (sub)command that ``args``
+    run, or of the groups above it; None when there is none."""
+    # Duck-typed: typer builds its commands with its own copy of click (typer._click).
+    command = typer.main.get_command(app)
+    chain = [command]
+    for arg in args:
+        commands = getattr(command, "commands", None)
+        if commands is None:  # a command, not a group: the rest are its arguments
+            break
+        if arg in commands:
+            command = commands[arg]
+            chain.append(command)
+    for candidate in reversed(chain):
+        for param in candidate.params:
+            if getattr(param, "param_type_name", "") == "option" and param.name == parameter:
+                long_flags = [flag for flag in param.opts if flag.startswith("--")]
+                return max(long_flags or param.opts, key=len)
+    return None
 
 
 def _fail(message: str) -> None:

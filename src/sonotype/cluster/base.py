@@ -10,9 +10,8 @@ arguments, ``fit`` validates them and sets ``clusterings_``, and ``fit`` returns
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
@@ -136,92 +135,13 @@ def make_clusterer(name: str, **params: Any) -> ClustererGrid:
 # -- input checks ----------------------------------------------------------------------------
 
 
-def check_points(X: Any, *, name: str = "X", min_rows: int = 2) -> np.ndarray:
-    """``X`` as a C-contiguous float64 array of shape ``(n, d)``, or a :class:`ParameterError`.
-
-    Rows holding NaN or infinite values are refused with their count and the first one,
-    because no clustering method here can place them.
-
-    Examples
-    --------
-    >>> check_points([[0.0, 1.0], [float("nan"), 2.0], [3.0, 4.0]])
-    Traceback (most recent call last):
-    ...
-    sonotype.errors.ParameterError: X has NaN or infinite values in 1 of 3 rows (first: row 1); drop or impute those rows before clustering
-    """  # noqa: E501
-    try:
-        array = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ParameterError(
-            f"{name} must be a numeric array of shape (n_points, n_dims); got {error}"
-        ) from None
-    if array.ndim != 2:
-        raise ParameterError(
-            f"{name} must be 2-D, shape (n_points, n_dims); got shape {array.shape}; "
-            "reshape a single feature with X.reshape(-1, 1)"
-        )
-    if array.shape[0] < min_rows or array.shape[1] < 1:
-        raise ParameterError(
-            f"{name} has shape {array.shape}; clustering needs at least {min_rows} rows "
-            "and 1 column"
-        )
-    bad = ~np.isfinite(array).all(axis=1)
-    if bad.any():
-        raise ParameterError(
-            f"{name} has NaN or infinite values in {int(bad.sum())} of {array.shape[0]} rows "
-            f"(first: row {int(np.flatnonzero(bad)[0])}); drop or impute those rows before "
-            "clustering"
-        )
-    return np.ascontiguousarray(array)
-
-
-def check_int_grid(values: Any, name: str, *, minimum: int, default: Any) -> tuple[int, ...]:
-    """A grid of integers ``>= minimum`` (one int or an iterable), duplicates dropped.
-
-    Examples
-    --------
-    >>> check_int_grid(range(2, 5), "n_clusters", minimum=2, default=(2, 3))
-    (2, 3, 4)
-    >>> check_int_grid((1, 5), "min_cluster_size", minimum=2, default=(5, 10))
-    Traceback (most recent call last):
-    ...
-    sonotype.errors.ParameterError: min_cluster_size=(1, 5) must hold integers >= 2; the default is (5, 10)
-    """  # noqa: E501
-    items = [values] if isinstance(values, Integral) else values
-    try:
-        items = list(items)
-    except TypeError:
-        items = [values]
-    valid = (
-        bool(items)
-        and all(isinstance(v, Integral) and not isinstance(v, bool) for v in items)
-        and all(v >= minimum for v in items)
-    )
-    if not valid:
-        shown = tuple(items) if isinstance(values, (list, tuple, range)) else values
-        raise ParameterError(
-            f"{name}={shown!r} must hold integers >= {minimum}; the default is {default}"
-        )
-    return tuple(dict.fromkeys(int(v) for v in items))
-
-
-def check_choice(value: Any, name: str, choices: Iterable[str], *, default: str) -> str:
-    """``value`` if it is one of ``choices``, else a :class:`ParameterError` listing them."""
-    choices = tuple(choices)
-    if value not in choices:
-        raise ParameterError(
-            f"{name}={value!r} must be one of {', '.join(map(repr, choices))}; "
-            f"the default is {default!r}"
-        )
-    return value
-
-
-def check_labels(labels: Any, n: int, *, name: str = "labels") -> np.ndarray:
+def check_labels(labels: Any, *, n: int, name: str = "labels") -> np.ndarray:
     """Cluster labels as int64 of length ``n``, ``-1`` for noise and no other negative."""
     array = np.asarray(labels)
     if array.ndim != 1 or array.shape[0] != n:
         raise ParameterError(
-            f"{name} has shape {array.shape}; it must hold one label per row of X ({n})"
+            f"{name} has shape {array.shape}; it must hold one label per row of X ({n})",
+            parameter=name,
         )
     if (
         array.size
@@ -229,12 +149,14 @@ def check_labels(labels: Any, n: int, *, name: str = "labels") -> np.ndarray:
         and (not np.issubdtype(array.dtype, np.floating) or not np.all(array == np.round(array)))
     ):
         raise ParameterError(
-            f"{name} must be integer cluster indices (-1 for noise); got dtype {array.dtype}"
+            f"{name} must be integer cluster indices (-1 for noise); got dtype {array.dtype}",
+            parameter=name,
         )
     array = array.astype(np.int64)
     if array.size and array.min() < NOISE:
         raise ParameterError(
-            f"{name} holds {int(array.min())}; cluster labels must be >= 0, or -1 for noise"
+            f"{name} holds {int(array.min())}; cluster labels must be >= 0, or -1 for noise",
+            parameter=name,
         )
     return array
 

@@ -15,13 +15,11 @@ from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 from sklearn.cluster import KMeans
 
+from sonotype.checks import check_choice, check_int_grid, check_matrix
 from sonotype.cluster.base import (
     ClustererGrid,
     Clustering,
     Progress,
-    check_choice,
-    check_int_grid,
-    check_points,
     register_clusterer,
     relabel,
 )
@@ -33,7 +31,7 @@ _LINKAGES = ("ward", "complete", "average", "single")
 
 
 def _check_n_clusters(values, n: int) -> tuple[int, ...]:
-    ks = check_int_grid(values, "n_clusters", minimum=2, default="range(2, 21)")
+    ks = check_int_grid(values, name="n_clusters", minimum=2, default="range(2, 21)")
     if max(ks) > n:
         raise ParameterError(
             f"n_clusters={max(ks)} must be at most the number of points ({n}); "
@@ -81,10 +79,10 @@ class KMeansGrid(ClustererGrid):
 
     def fit(self, X, y=None, *, progress: Progress | None = None) -> KMeansGrid:
         """Fit one k-means per ``n_clusters`` on ``X``, shape ``(n, d)``; returns ``self``."""
-        X = check_points(X)
+        X = check_matrix(X, min_rows=2)
         ks = _check_n_clusters(self.n_clusters, X.shape[0])
-        (n_init,) = check_int_grid(self.n_init, "n_init", minimum=1, default=(4,))
-        (max_iter,) = check_int_grid(self.max_iter, "max_iter", minimum=1, default=(300,))
+        (n_init,) = check_int_grid(self.n_init, name="n_init", minimum=1, default=(4,))
+        (max_iter,) = check_int_grid(self.max_iter, name="max_iter", minimum=1, default=(300,))
         self.clusterings_ = []
         for done, k in enumerate(ks, start=1):
             fitted = KMeans(
@@ -150,12 +148,12 @@ class AgglomerativeGrid(ClustererGrid):
 
     def fit(self, X, y=None, *, progress: Progress | None = None) -> AgglomerativeGrid:
         """Build the merge tree of ``X``, shape ``(n, d)``, and cut it; returns ``self``."""
-        X = check_points(X)
+        X = check_matrix(X, min_rows=2)
         n = X.shape[0]
         ks = _check_n_clusters(self.n_clusters, n)
-        method = check_choice(self.linkage, "linkage", _LINKAGES, default="ward")
+        method = check_choice(self.linkage, name="linkage", choices=_LINKAGES, default="ward")
         (max_samples,) = check_int_grid(
-            self.max_samples, "max_samples", minimum=2, default=(20_000,)
+            self.max_samples, name="max_samples", minimum=2, default=(20_000,)
         )
         if n > max_samples:
             raise ParameterError(

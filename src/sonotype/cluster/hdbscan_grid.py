@@ -34,13 +34,11 @@ from typing import Any
 import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
+from sonotype.checks import check_choice, check_int_grid, check_matrix
 from sonotype.cluster.base import (
     ClustererGrid,
     Clustering,
     Progress,
-    check_choice,
-    check_int_grid,
-    check_points,
     register_clusterer,
 )
 from sonotype.cluster.scores import score_clusterings
@@ -175,20 +173,20 @@ class HDBSCANGrid(ClustererGrid):
 
     def fit(self, X, y=None, *, progress: Progress | None = None) -> HDBSCANGrid:
         """Run every combination on ``X``, shape ``(n, d)``; returns ``self``."""
-        X = check_points(X)
+        X = check_matrix(X, min_rows=2)
         sizes = check_int_grid(
             self.min_cluster_size,
-            "min_cluster_size",
+            name="min_cluster_size",
             minimum=2,
             default=DEFAULT_MIN_CLUSTER_SIZE,
         )
         samples = check_int_grid(
-            self.min_samples, "min_samples", minimum=1, default=DEFAULT_MIN_SAMPLES
+            self.min_samples, name="min_samples", minimum=1, default=DEFAULT_MIN_SAMPLES
         )
         method = check_choice(
             self.cluster_selection_method,
-            "cluster_selection_method",
-            _SELECTION_METHODS,
+            name="cluster_selection_method",
+            choices=_SELECTION_METHODS,
             default="eom",
         )
         if not isinstance(self.allow_single_cluster, (bool, np.bool_)):

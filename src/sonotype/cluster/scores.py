@@ -37,7 +37,8 @@ from scipy.sparse import csr_array
 from scipy.spatial.distance import cdist
 from sklearn import metrics
 
-from sonotype.cluster.base import NOISE, Clustering, check_labels, check_points
+from sonotype.checks import check_matrix
+from sonotype.cluster.base import NOISE, Clustering, check_labels
 from sonotype.errors import ParameterError
 
 INTERNAL_SCORES = ("silhouette", "davies_bouldin", "calinski_harabasz")
@@ -90,9 +91,9 @@ def score_clustering(
     >>> score_clustering(X, [0, 0, 0, 0, -1])["internal_reason"]
     'only 1 cluster; internal scores need at least 2'
     """
-    X = check_points(X, min_rows=1)
+    X = check_matrix(X)
     n = X.shape[0]
-    labels = check_labels(labels, n)
+    labels = check_labels(labels, n=n)
     if isinstance(silhouette_sample_size, bool) or not isinstance(
         silhouette_sample_size, (int, np.integer)
     ):
@@ -272,7 +273,7 @@ def score_clusterings(
     random_state: int = 0,
 ) -> list[Clustering]:
     """Copies of ``clusterings`` with ``scores`` filled by :func:`score_clustering`."""
-    X = check_points(X, min_rows=1)
+    X = check_matrix(X)
     return [
         replace(
             c,

@@ -51,7 +51,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from sonotype.audio import Recording
-from sonotype.detect.base import Detector, Intervals, close_gaps, drop_short, register_detector
+from sonotype.checks import check_choice, check_number
+from sonotype.detect.base import Detector, register_detector
 from sonotype.detect.filters import (
     aligned_context,
     aligned_convolve,
@@ -62,6 +63,7 @@ from sonotype.detect.filters import (
 )
 from sonotype.detect.statistics import exact_quantiles
 from sonotype.errors import ParameterError
+from sonotype.intervals import Intervals, close_gaps, drop_short
 
 #: Samples per read when streaming the envelope for the noise floor: fixed, so that the
 #: statistics are computed the same way whatever block length the detection runs with.
@@ -200,11 +202,12 @@ class Amplitude(Detector):
         nyquist = sr / 2
         for name in ("low_hz", "high_hz"):
             value = getattr(self, name)
-            if value is not None and not (_finite(value) and value > 0):
-                raise ParameterError(
-                    f"{name}={value!r} must be a positive frequency in Hz, or None for no "
-                    f"{'high-pass' if name == 'low_hz' else 'low-pass'} edge"
-                )
+            if value is not None:
+                edge = "high-pass" if name == "low_hz" else "low-pass"
+                check_number(
+                    value, name=name, minimum=0, inclusive="neither", unit="Hz",
+                    hint=f"or None for no {edge} edge",
+                )  # fmt: skip
         if self.high_hz is not None and self.high_hz >= nyquist:
             raise ParameterError(
                 f"high_hz={self.high_hz:g} must be below half the sample rate, {nyquist:g} Hz "
@@ -221,47 +224,41 @@ class Amplitude(Detector):
                 f"low_hz={self.low_hz:g} must be below high_hz={self.high_hz:g}; the defaults "
                 "are 500 and 10000"
             )
-        if not (_finite(self.filter_ms) and self.filter_ms > 0):
-            raise ParameterError(
-                f"filter_ms={self.filter_ms!r} must be positive; the default is 16 (512 "
-                "samples at 32 kHz, as evsonganaly)"
-            )
-        if not (_finite(self.smooth_ms) and self.smooth_ms > 0):
-            raise ParameterError(f"smooth_ms={self.smooth_ms!r} must be positive; the default is 2")
+        check_number(
+            self.filter_ms, name="filter_ms", minimum=0, inclusive="neither", unit="ms",
+            default="16 (512 samples at 32 kHz, as evsonganaly)",
+        )  # fmt: skip
+        check_number(
+            self.smooth_ms, name="smooth_ms", minimum=0, inclusive="neither", unit="ms", default=2
+        )
         if _round_half_up(sr * self.smooth_ms / 1000) < 1:
             raise ParameterError(
                 f"smooth_ms={self.smooth_ms:g} is less than one sample at sr={sr}; use at "
                 f"least {1000 / sr:.3g} ms"
             )
         for name, default in (("min_silence_ms", 5), ("min_duration_ms", 20)):
-            value = getattr(self, name)
-            if not (_finite(value) and value >= 0):
-                raise ParameterError(
-                    f"{name}={value!r} must be zero or positive; the default is {default}"
-                )
+            check_number(getattr(self, name), name=name, minimum=0, unit="ms", default=default)
         for name in ("onset_db", "offset_db"):
             value = getattr(self, name)
-            if value is not None and not (_finite(value) and value > 0):
-                raise ParameterError(
-                    f"{name}={value!r} must be a positive number of dB below each syllable's "
-                    "peak, or None to keep the threshold's boundary"
-                )
-        if not (_finite(self.amplitude_scale) and self.amplitude_scale > 0):
-            raise ParameterError(
-                f"amplitude_scale={self.amplitude_scale!r} must be positive; the default, "
-                "32768, puts 16-bit audio in raw integer units"
-            )
+            if value is not None:
+                check_number(
+                    value, name=name, minimum=0, inclusive="neither", unit="dB",
+                    hint="it is how far below each syllable's peak its edges lie, or None to "
+                    "keep the threshold's boundary",
+                )  # fmt: skip
+        check_number(
+            self.amplitude_scale, name="amplitude_scale", minimum=0, inclusive="neither",
+            default="32768, which puts 16-bit audio in raw integer units",
+        )  # fmt: skip
 
     def _check_thresholds(self) -> None:
-        if self.threshold_mode not in THRESHOLD_MODES:
-            raise ParameterError(
-                f"threshold_mode={self.threshold_mode!r} must be 'noise' (a multiple of the "
-                "noise floor) or 'absolute' (an envelope value)"
-            )
+        check_choice(
+            self.threshold_mode, name="threshold_mode", choices=THRESHOLD_MODES,
+            hint="'noise' is a multiple of the noise floor, 'absolute' an envelope value",
+        )  # fmt: skip
         for name in ("threshold", "onset_threshold", "offset_threshold"):
-            value = getattr(self, name)
-            if value is not None and not (_finite(value) and value >= 0):
-                raise ParameterError(f"{name}={value!r} must be a number >= 0")
+            if getattr(self, name) is not None:
+                check_number(getattr(self, name), name=name, minimum=0)
         if self.threshold_mode == "noise":
             if self.threshold is not None:
                 raise ParameterError(
@@ -269,14 +266,12 @@ class Amplitude(Detector):
                     "threshold_mode='absolute'; pass threshold_mode='absolute', or set "
                     "noise_factor for a threshold relative to the noise floor"
                 )
-            if not (_finite(self.noise_factor) and self.noise_factor > 0):
-                raise ParameterError(
-                    f"noise_factor={self.noise_factor!r} must be positive; the default is 20"
-                )
-            if not (_finite(self.noise_quantile) and 0 <= self.noise_quantile <= 1):
-                raise ParameterError(
-                    f"noise_quantile={self.noise_quantile!r} must lie in [0, 1]; the default is 0.2"
-                )
+            check_number(
+                self.noise_factor, name="noise_factor", minimum=0, inclusive="neither", default=20
+            )
+            check_number(
+                self.noise_quantile, name="noise_quantile", minimum=0, maximum=1, default=0.2
+            )
         elif self.threshold is None and None in (self.onset_threshold, self.offset_threshold):
             raise ParameterError(
                 "threshold_mode='absolute' needs threshold=VALUE (an envelope value: 1500 in "

@@ -28,9 +28,11 @@ import numpy as np
 
 from sonotype.audio import Recording
 from sonotype.errors import ParameterError
-from sonotype.registry import Registry
 
-Intervals = np.ndarray  # (n, 2) int64: [start, stop) in samples, sorted, disjoint
+# detect/runner.py imports these three from here (their home is sonotype.intervals);
+# intervals here are int64 [start, stop) in samples, sorted and disjoint.
+from sonotype.intervals import Intervals
+from sonotype.registry import Registry
 
 
 class Detector(ABC):
@@ -131,67 +133,6 @@ def make_detector(name: str, **params: Any) -> Detector:
             f"{', '.join(sorted(valid))}"
         )
     return cls(**params)
-
-
-# -- interval arithmetic --------------------------------------------------------------------
-
-
-def runs(mask: np.ndarray) -> Intervals:
-    """The ``[start, stop)`` runs of True in a boolean array.
-
-    Examples
-    --------
-    >>> runs(np.array([0, 1, 1, 0, 1], bool)).tolist()
-    [[1, 3], [4, 5]]
-    """
-    padded = np.concatenate(([False], np.asarray(mask, bool), [False]))
-    edges = np.flatnonzero(np.diff(padded.view(np.int8)))
-    return edges.reshape(-1, 2).astype(np.int64)
-
-
-def close_gaps(intervals: Intervals, min_gap: int) -> Intervals:
-    """Merge intervals separated by fewer than ``min_gap`` samples (a morphological closing).
-
-    Examples
-    --------
-    >>> close_gaps(np.array([[0, 2], [3, 5], [9, 10]]), 2).tolist()
-    [[0, 5], [9, 10]]
-    """
-    if len(intervals) < 2 or min_gap <= 0:
-        return intervals
-    gaps = intervals[1:, 0] - intervals[:-1, 1]
-    keep = np.concatenate(([True], gaps >= min_gap))
-    starts = intervals[keep, 0]
-    stops = intervals[np.concatenate((keep[1:], [True])), 1]
-    return np.stack([starts, stops], axis=1)
-
-
-def drop_short(intervals: Intervals, min_length: int) -> Intervals:
-    """Drop intervals shorter than ``min_length`` samples (a morphological opening)."""
-    if min_length <= 0:
-        return intervals
-    return intervals[(intervals[:, 1] - intervals[:, 0]) >= min_length]
-
-
-def complement(intervals: Intervals, n_samples: int) -> Intervals:
-    """The gaps between ``intervals`` within ``[0, n_samples)``."""
-    edges = np.concatenate(([0], intervals.ravel(), [n_samples])).reshape(-1, 2)
-    return edges[edges[:, 1] > edges[:, 0]]
-
-
-def union(*interval_sets: Intervals) -> Intervals:
-    """Sorted, disjoint union of interval sets (touching intervals merge)."""
-    both = np.concatenate([s.reshape(-1, 2) for s in interval_sets])
-    if not len(both):
-        return both.astype(np.int64)
-    both = both[np.argsort(both[:, 0], kind="stable")]
-    reach = np.maximum.accumulate(both[:, 1])
-    new = np.concatenate(([True], both[1:, 0] > reach[:-1]))
-    group = np.cumsum(new) - 1
-    starts = both[new, 0]
-    stops = np.zeros(len(starts), np.int64)
-    np.maximum.at(stops, group, both[:, 1])
-    return np.stack([starts, stops], axis=1)
 
 
 @dataclass(frozen=True)

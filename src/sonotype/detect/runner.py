@@ -11,8 +11,9 @@ import pandas as pd
 
 from sonotype.annotations.events import concat_events, empty_events, make_events
 from sonotype.audio import Recording
-from sonotype.detect.base import Detector, Intervals, close_gaps, runs
-from sonotype.errors import ParameterError
+from sonotype.checks import check_number
+from sonotype.detect.base import Detector
+from sonotype.intervals import Intervals, close_gaps, runs
 
 #: Default block length: long enough that per-block overhead is negligible, short enough
 #: that a block of a many-channel, high-rate recording stays small.
@@ -73,8 +74,8 @@ def detect_recording(
 
 
 def _check_block(block_s: float) -> None:
-    if not block_s > 0:  # also NaN
-        raise ParameterError(f"block_s={block_s!r} must be a number of seconds above 0 (or inf)")
+    check_number(block_s, name="block_s", minimum=0, inclusive="neither", allow_inf=True,
+                 unit="seconds", hint="inf reads each recording whole")  # fmt: skip
 
 
 def _detect_channel(

@@ -32,17 +32,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from sonotype.audio import Recording
-from sonotype.detect.base import (
-    Detector,
-    close_gaps,
-    complement,
-    drop_short,
-    parse_pair,
-    register_detector,
-    union,
-)
+from sonotype.checks import check_choice, check_number
+from sonotype.detect.base import Detector, parse_pair, register_detector
 from sonotype.detect.statistics import exact_quantiles
 from sonotype.errors import ParameterError
+from sonotype.intervals import close_gaps, complement, drop_short, union
 from sonotype.spectral import multitaper
 
 #: Samples per read when computing whole-recording statistics: fixed, so the statistics do
@@ -113,11 +107,9 @@ class TimeFreq(Detector):
             raise ParameterError(
                 f"freq_rho={self.freq_rho!r} must be two rates in (0, 1]; the default is 0.1,1.0"
             )
-        if self.time_robust not in ("median", "mean"):
-            raise ParameterError(f"time_robust={self.time_robust!r} must be 'median' or 'mean'")
+        check_choice(self.time_robust, name="time_robust", choices=("median", "mean"))
         for name in ("time_smooth_ms", "freq_smooth_ms", "freq_n_ms", "freq_nw"):
-            if not getattr(self, name) > 0:
-                raise ParameterError(f"{name}={getattr(self, name)!r} must be positive")
+            check_number(getattr(self, name), name=name, minimum=0, inclusive="neither")
         n = round(self.freq_n_ms / 1000 * sr)
         if not _power_of_two(n):
             lower = 2 ** max(3, math.floor(math.log2(max(n, 1))))

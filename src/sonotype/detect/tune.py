@@ -36,10 +36,12 @@ import numpy as np
 import pandas as pd
 
 from sonotype.annotations.events import empty_events, make_events
+from sonotype.checks import check_int, check_number
 from sonotype.detect.base import make_detector
 from sonotype.detect.runner import detect_recording
 from sonotype.detect.spaces import AnnotationSummary, SearchSpace, search_space
 from sonotype.errors import ParameterError
+from sonotype.intervals import merge
 
 #: The label every segment carries once labels are ignored.
 SEGMENT = "segment"
@@ -149,16 +151,11 @@ def segments_of(
     names = events["recording"].to_numpy()
     channels = events["channel"].to_numpy()
     starts, stops = events["start_s"].to_numpy(), events["stop_s"].to_numpy()
-    # A new segment begins where the group changes or the event starts after every
-    # earlier event of the group has stopped.
-    group_change = np.r_[True, (names[1:] != names[:-1]) | (channels[1:] != channels[:-1])]
-    group = np.cumsum(group_change)
-    reach = pd.Series(stops).groupby(group).cummax().to_numpy()
-    new = group_change | np.r_[True, starts[1:] > reach[:-1]]
-    segment = np.cumsum(new) - 1
-    seg_starts = starts[new]
-    seg_stops = np.zeros(len(seg_starts))
-    np.maximum.at(seg_stops, segment, stops)
+    group = np.cumsum(np.r_[True, (names[1:] != names[:-1]) | (channels[1:] != channels[:-1])])
+    merged, member = merge(np.stack([starts, stops], axis=1), groups=group)
+    # The events come sorted, so each segment's first member is its first event.
+    new = np.unique(member, return_index=True)[1]
+    seg_starts, seg_stops = merged[:, 0], merged[:, 1]
     if points:
         seg_starts = seg_stops = (seg_starts + seg_stops) / 2
     return make_events(
@@ -294,12 +291,9 @@ def tune_detector(
     recordings = list(recordings)
     if not recordings:
         raise ParameterError("no annotated recordings to tune on")
-    if not (math.isfinite(tolerance_s) and tolerance_s >= 0):
-        raise ParameterError(f"tolerance_s={tolerance_s!r} must be a finite number >= 0")
-    if n_trials < 1:
-        raise ParameterError(f"n_trials={n_trials!r} must be at least 1; 50 is usual")
-    if n_folds < 2:
-        raise ParameterError(f"n_folds={n_folds!r} must be at least 2; 3 is usual")
+    check_number(tolerance_s, name="tolerance_s", minimum=0, unit="seconds")
+    check_int(n_trials, name="n_trials", minimum=1, hint="50 is usual")
+    check_int(n_folds, name="n_folds", minimum=2, hint="3 is usual")
     names = [r.name for r in recordings]
     annotations = annotations[annotations["recording"].isin(names)]
     if annotations.empty:

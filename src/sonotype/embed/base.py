@@ -104,30 +104,3 @@ class Embedder(BaseEstimator, ABC):
             raise NotFittedError(
                 f"this {type(self).__name__} is not fitted yet; call fit(X) first"
             ) from None
-
-
-def as_rows(X, *, what: str = "X") -> np.ndarray:
-    """``X`` as a float array of rows: ``(n, d)`` as is, ``(n, ...)`` flattened per row.
-
-    Raises :class:`ParameterError` for fewer than 2 dimensions, no rows, or non-finite
-    values.
-    """
-    X = np.asarray(X)
-    if X.dtype.kind not in "fiub":
-        raise ParameterError(f"{what} has dtype {X.dtype}; pass a numeric array")
-    if X.ndim < 2:
-        raise ParameterError(
-            f"{what} has shape {X.shape}; pass one row per syllable, e.g. (n, n_freq, n_time) "
-            "spectrograms or an (n, d) matrix"
-        )
-    if len(X) == 0:
-        raise ParameterError(f"{what} has no rows; there is nothing to embed")
-    X = X.reshape(len(X), -1)
-    if X.dtype.kind != "f":
-        X = X.astype(np.float32)
-    if not np.all(np.isfinite(X)):
-        bad = int(np.flatnonzero(~np.all(np.isfinite(X), axis=1))[0])
-        raise ParameterError(
-            f"{what} row {bad} holds NaN or infinite values; fix or drop that syllable"
-        )
-    return X

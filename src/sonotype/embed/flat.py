@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sonotype.embed.base import Embedder, as_rows, register_embedder
+from sonotype.checks import check_matrix
+from sonotype.embed.base import Embedder, register_embedder
 from sonotype.errors import ParameterError
 
 
@@ -41,7 +42,7 @@ class FlatEmbedder(Embedder):
     def fit(self, X, y=None) -> FlatEmbedder:
         """Check ``X`` (shape ``(n, ...)``) and the block size; returns ``self``."""
         X = np.asarray(X)
-        as_rows(X)
+        check_matrix(X, flatten=True, dtype=None)
         shape = X.shape[1:]
         factors = self._factors(len(shape))
         if any(f > s for f, s in zip(factors, shape, strict=True)):
@@ -59,7 +60,7 @@ class FlatEmbedder(Embedder):
         ``(n, n_components_)``."""
         self._check_fitted()
         X = np.asarray(X)
-        rows = as_rows(X)
+        rows = check_matrix(X, flatten=True, dtype=None)
         if X.shape[1:] != self.input_shape_:
             raise ParameterError(
                 f"X rows have shape {X.shape[1:]}, but this embedder was fitted on rows of "

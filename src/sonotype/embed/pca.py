@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.decomposition import PCA
 
-from sonotype.embed.base import Embedder, as_rows, register_embedder
+from sonotype.checks import check_choice, check_int, check_matrix
+from sonotype.embed.base import Embedder, register_embedder
 from sonotype.errors import ParameterError
 
 _SOLVERS = ("auto", "full", "covariance_eigh", "arpack", "randomized")
@@ -64,16 +65,9 @@ class PCAEmbedder(Embedder):
 
     def fit(self, X, y=None) -> PCAEmbedder:
         """Fit the components to ``X``, shape ``(n, ...)`` with ``n >= 2``; returns ``self``."""
-        n = self.n_components
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ParameterError(
-                f"n_components={n!r} must be a positive integer; the default is 32"
-            )
-        if self.svd_solver not in _SOLVERS:
-            raise ParameterError(
-                f"svd_solver={self.svd_solver!r} must be one of {', '.join(_SOLVERS)}"
-            )
-        rows = as_rows(X)
+        n = check_int(self.n_components, name="n_components", minimum=1, default=32)
+        check_choice(self.svd_solver, name="svd_solver", choices=_SOLVERS)
+        rows = check_matrix(X, flatten=True, dtype=None)
         if len(rows) < 2:
             raise ParameterError(
                 f"X has {len(rows)} row; PCA needs at least 2 syllables to find components"
@@ -92,7 +86,7 @@ class PCAEmbedder(Embedder):
     def transform(self, X) -> np.ndarray:
         """Project ``X`` onto the components: float32, shape ``(n, n_components_)``."""
         self._check_fitted()
-        rows = as_rows(X)
+        rows = check_matrix(X, flatten=True, dtype=None)
         if rows.shape[1] != self.n_features_in_:
             raise ParameterError(
                 f"X rows hold {rows.shape[1]} values, but this embedder was fitted on rows "

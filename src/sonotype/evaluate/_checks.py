@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -39,32 +38,6 @@ def as_events(table: object, *, name: str) -> pd.DataFrame:
         ) from None
 
 
-def check_tolerance(value: object, *, name: str, default: str, allow_inf: bool = False) -> float:
-    """``value`` as a float >= 0 (finite unless ``allow_inf``)."""
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name}={value!r} must be a number of seconds; {default}") from None
-    if math.isnan(number) or number < 0 or (math.isinf(number) and not allow_inf):
-        what = "a number >= 0 (math.inf to ignore it)" if allow_inf else "a finite number >= 0"
-        raise ParameterError(f"{name}={value!r} must be {what}; {default}")
-    return number
-
-
-def check_min_iou(value: object) -> float:
-    """``value`` as an intersection-over-union threshold in (0, 1]."""
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        number = math.nan
-    if not 0 < number <= 1:
-        raise ParameterError(
-            f"min_iou={value!r} must be in (0, 1]; 0.5 is usual, or None to match intervals "
-            "by onset and offset tolerance"
-        )
-    return number
-
-
 def select_labels(labels: str | Iterable[str] | None, *tables: pd.DataFrame) -> list[str]:
     """The labels to evaluate: all labels of ``tables`` (sorted) or the ones asked for.
 
@@ -76,14 +49,17 @@ def select_labels(labels: str | Iterable[str] | None, *tables: pd.DataFrame) -> 
     asked = [labels] if isinstance(labels, str) else [str(label) for label in labels]
     asked = list(dict.fromkeys(asked))
     if not asked and present:
-        raise ParameterError("labels=[] names no label; pass None to evaluate every label")
+        raise ParameterError(
+            "labels=[] names no label; pass None to evaluate every label", parameter="labels"
+        )
     unknown = [label for label in asked if label not in set(present)]
     if unknown:
         shown = ", ".join(present) if present else "none (the tables are empty)"
         raise ParameterError(
             f"labels={asked!r}: {', '.join(map(repr, unknown))} "
             f"{'occurs' if len(unknown) == 1 else 'occur'} in neither table; "
-            f"the labels present are {shown}"
+            f"the labels present are {shown}",
+            parameter="labels",
         )
     return asked
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sonotype.evaluate._checks import TIME_EPSILON_S, as_events, check_tolerance, group_codes
+from sonotype.checks import check_number
+from sonotype.evaluate._checks import TIME_EPSILON_S, as_events, group_codes
 
 
 def misses(
@@ -64,7 +65,9 @@ def misses(
     """
     detected = as_events(detected, name="detected")
     predicted = as_events(predicted, name="predicted")
-    tolerance_s = check_tolerance(tolerance_s, name="tolerance_s", default="the default is 0")
+    tolerance_s = check_number(
+        tolerance_s, name="tolerance_s", minimum=0, unit="seconds", default=0
+    )
     keep = ~covered(detected, predicted, tolerance_s=tolerance_s)
     missed = detected[keep].assign(kind="missed", source="misses")
     return missed.reset_index(drop=True)

@@ -23,16 +23,17 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from sonotype.checks import check_number, check_text
 from sonotype.errors import ParameterError
 from sonotype.evaluate._checks import (
     TIME_EPSILON_S,
     as_events,
-    check_tolerance,
     group_codes,
     ratio,
 )
 from sonotype.evaluate.coverage import covered
 from sonotype.evaluate.matching import match_events
+from sonotype.intervals import elementary_segments
 
 #: Columns of the table :func:`segment_accuracy` returns, in order.
 SEGMENT_COLUMNS = ("recording", "start_s", "stop_s", "label", "predicted", "correct")
@@ -84,9 +85,23 @@ def frame_labels(
     ['-', 'a', 'b', '-', '-']
     """
     events = as_events(events, name="events")
-    duration_s = _check_positive(duration_s, "duration_s", default="the recording's length")
-    step_s = _check_positive(step_s, "step_s", default="e.g. 0.001")
-    background = _check_background(background)
+    duration_s = check_number(
+        duration_s,
+        name="duration_s",
+        minimum=0,
+        inclusive="neither",
+        unit="seconds",
+        hint="pass the recording's length",
+    )
+    step_s = check_number(
+        step_s, name="step_s", minimum=0, inclusive="neither", unit="seconds", hint="e.g. 0.001"
+    )
+    background = check_text(
+        background,
+        name="background",
+        default="background",
+        hint="it is the label of frames no event covers",
+    )
     for column, what in (("recording", "recordings"), ("channel", "channels")):
         values = events[column].unique()
         if len(values) > 1:
@@ -149,8 +164,15 @@ def frame_error_rate(
     0.2
     """
     ref, pred = as_events(ref, name="ref"), as_events(pred, name="pred")
-    step_s = _check_positive(step_s, "step_s", default="the default is 0.001")
-    background = _check_background(background)
+    step_s = check_number(
+        step_s, name="step_s", minimum=0, inclusive="neither", unit="seconds", default=0.001
+    )
+    background = check_text(
+        background,
+        name="background",
+        default="background",
+        hint="it is the label of frames no event covers",
+    )
     durations = _check_durations(durations_s, ref, pred)
     ref, pred = _intervals(ref), _intervals(pred)
     vocabulary = pd.Index([background, *sorted(set(ref["label"]) | set(pred["label"]))])
@@ -213,8 +235,15 @@ def segment_accuracy(
     (['b', 'b'], 0.5)
     """
     ref, pred = as_events(ref, name="ref"), as_events(pred, name="pred")
-    step_s = _check_positive(step_s, "step_s", default="the default is 0.001")
-    background = _check_background(background)
+    step_s = check_number(
+        step_s, name="step_s", minimum=0, inclusive="neither", unit="seconds", default=0.001
+    )
+    background = check_text(
+        background,
+        name="background",
+        default="background",
+        hint="it is the label of frames no event covers",
+    )
     ref, pred = _intervals(ref), _intervals(pred)
     vocabulary = pd.Index([background, *sorted(set(ref["label"]) | set(pred["label"]))])
     vocabulary = vocabulary.drop_duplicates()
@@ -325,7 +354,9 @@ def sparse_scores(
     {'tp': 1, 'fp': 1, 'fn': 1, 'precision': 0.5, 'recall': 0.5}
     """
     ref, pred = as_events(ref, name="ref"), as_events(pred, name="pred")
-    tolerance_s = check_tolerance(tolerance_s, name="tolerance_s", default="the default is 0.005")
+    tolerance_s = check_number(
+        tolerance_s, name="tolerance_s", minimum=0, unit="seconds", default=0.005
+    )
     label = str(label)
     negatives = [negatives] if isinstance(negatives, str) else [str(n) for n in negatives]
     present = sorted(set(ref["label"]))
@@ -383,18 +414,8 @@ def _sparse_durations(ref: pd.DataFrame, pred: pd.DataFrame, negative: pd.DataFr
     channels, by one sweep over the sorted interval boundaries of the three sets."""
     tables = (ref, pred, negative)
     groups, _ = group_codes(tables, ("recording", "channel"))
-    t = np.concatenate([np.concatenate([x["start_s"], x["stop_s"]]) for x in tables])
-    g = np.concatenate([np.concatenate([code, code]) for code in groups])
-    steps = []
-    for which in range(3):
-        step = [np.zeros(2 * len(x), np.int64) for x in tables]
-        step[which] = np.repeat(np.array([1, -1], np.int64), len(tables[which]))
-        steps.append(np.concatenate(step))
-    order = np.lexsort((t, g))
-    t, g = t[order], g[order]
-    # Each group's steps sum to zero, so the running counts restart at 0 in every group.
-    in_r, in_p, in_n = (np.cumsum(step[order])[:-1] > 0 for step in steps)
-    length = np.where(g[1:] == g[:-1], np.diff(t), 0.0)
+    spans = [x[["start_s", "stop_s"]].to_numpy(np.float64) for x in tables]
+    length, _, (in_r, in_p, in_n) = elementary_segments(spans, groups)
     tp = float(length[in_r & in_p].sum())
     fn = float(length[in_r & ~in_p].sum())
     fp = float(length[in_p & in_n & ~in_r].sum())
@@ -485,25 +506,6 @@ def _concatenated_ranges(first: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     total = int(lengths.sum())
     offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
     return np.repeat(first, lengths) + np.arange(total, dtype=np.int64) - offsets
-
-
-def _check_positive(value: object, name: str, *, default: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name}={value!r} must be a number of seconds; {default}") from None
-    if not math.isfinite(number) or number <= 0:
-        raise ParameterError(f"{name}={value!r} must be a finite number > 0 seconds; {default}")
-    return number
-
-
-def _check_background(background: object) -> str:
-    if not isinstance(background, str) or not background:
-        raise ParameterError(
-            f"background={background!r} must be a non-empty str, the label of frames no "
-            "event covers; the default is 'background'"
-        )
-    return background
 
 
 def _check_durations(

@@ -46,15 +46,15 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from sonotype.checks import check_number
 from sonotype.evaluate._checks import (
     IOU_EPSILON,
     TIME_EPSILON_S,
     as_events,
-    check_min_iou,
-    check_tolerance,
     group_codes,
     select_labels,
 )
+from sonotype.intervals import pair_iou
 
 #: Columns of the table :func:`match_events` returns, in order.
 MATCH_COLUMNS = (
@@ -163,18 +163,27 @@ class Criterion(NamedTuple):
         min_iou: float | None,
     ) -> Criterion:
         """Validate the parameters (ParameterError naming the one at fault)."""
-        tolerance_s = check_tolerance(
-            tolerance_s, name="tolerance_s", default="the default is 0.01"
+        tolerance_s = check_number(
+            tolerance_s, name="tolerance_s", minimum=0, unit="seconds", default=0.01
         )
-        offset_tolerance_s = check_tolerance(
+        offset_tolerance_s = check_number(
             tolerance_s if offset_tolerance_s is None else offset_tolerance_s,
             name="offset_tolerance_s",
-            default="None uses tolerance_s",
+            minimum=0,
+            unit="seconds",
             allow_inf=True,
+            hint="None uses tolerance_s; math.inf ignores offsets",
         )
-        return cls(
-            tolerance_s, offset_tolerance_s, None if min_iou is None else check_min_iou(min_iou)
-        )
+        if min_iou is not None:
+            min_iou = check_number(
+                min_iou,
+                name="min_iou",
+                minimum=0,
+                maximum=1,
+                inclusive="right",
+                hint="0.5 is usual, or None to match intervals by onset and offset tolerance",
+            )
+        return cls(tolerance_s, offset_tolerance_s, min_iou)
 
 
 def match_validated(
@@ -203,10 +212,7 @@ def match_validated(
     onset_error = ps[p] - rs[r]
     offset_error = pe[p] - re[r]
     both_points = (rs[r] == re[r]) & (ps[p] == pe[p])
-    overlap = np.minimum(re[r], pe[p]) - np.maximum(rs[r], ps[p])
-    union = np.maximum(re[r], pe[p]) - np.minimum(rs[r], ps[p])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        iou = np.where(both_points, np.nan, np.clip(overlap, 0, None) / union)
+    iou = np.where(both_points, np.nan, pair_iou(rs[r], re[r], ps[p], pe[p]))
     onset_ok = np.abs(onset_error) <= tolerance_s + TIME_EPSILON_S
     if min_iou is None:
         offset_ok = np.abs(offset_error) <= offset_tolerance_s + TIME_EPSILON_S

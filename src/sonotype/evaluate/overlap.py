@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sonotype.evaluate._checks import ALL_LABELS, as_events, group_codes, ratio, select_labels
+from sonotype.intervals import elementary_segments
 
 #: Columns of the table :func:`overlap_scores` returns, in order.
 OVERLAP_COLUMNS = (
@@ -114,20 +115,12 @@ def coverage_durations(a: pd.DataFrame, b: pd.DataFrame, *, keys: tuple[str, ...
     groups = groups.reset_index(drop=True)
     if na + nb == 0:
         return groups.assign(both_s=0.0, only_a_s=0.0, only_b_s=0.0)
-    t = np.concatenate([a["start_s"], a["stop_s"], b["start_s"], b["stop_s"]]).astype(np.float64)
-    g = np.concatenate([ga, ga, gb, gb])
-    step_a = np.concatenate([np.ones(na), -np.ones(na), np.zeros(2 * nb)]).astype(np.int64)
-    step_b = np.concatenate([np.zeros(2 * na), np.ones(nb), -np.ones(nb)]).astype(np.int64)
-    order = np.lexsort((t, g))
-    t, g = t[order], g[order]
-    # Every group's steps sum to zero, so running counts restart at 0 in each group.
-    in_a = np.cumsum(step_a[order])[:-1] > 0
-    in_b = np.cumsum(step_b[order])[:-1] > 0
-    length = np.where(g[1:] == g[:-1], np.diff(t), 0.0)
+    spans = [x[["start_s", "stop_s"]].to_numpy(np.float64) for x in (a, b)]
+    length, g, (in_a, in_b) = elementary_segments(spans, (ga, gb))
     n_groups = len(groups)
 
     def total(mask: np.ndarray) -> np.ndarray:
-        return np.bincount(g[:-1], weights=length * mask, minlength=n_groups)
+        return np.bincount(g, weights=length * mask, minlength=n_groups)
 
     return groups.assign(
         both_s=total(in_a & in_b), only_a_s=total(in_a & ~in_b), only_b_s=total(~in_a & in_b)

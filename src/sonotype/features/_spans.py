@@ -22,6 +22,7 @@ import pandas as pd
 from sonotype.annotations.events import validate_events
 from sonotype.audio import Recording
 from sonotype.errors import AnnotationError, ParameterError, SpanError
+from sonotype.intervals import merge
 
 #: Needed ranges closer than this are read as one segment (the gap is cheap to transform).
 MERGE_GAP_S = 0.1
@@ -139,21 +140,13 @@ def merge_ranges(lo: np.ndarray, hi: np.ndarray, *, sr: float) -> list[tuple[int
     Returns ``(start, stop, members)`` per segment, where ``members`` are indices into
     ``lo``; each member's range lies inside its segment.
     """
-    gap = MERGE_GAP_S * sr
-    longest = MAX_SEGMENT_S * sr
-    order = np.argsort(lo, kind="stable")
-    segments: list[tuple[int, int, np.ndarray]] = []
-    first, seg_lo, seg_hi = 0, lo[order[0]], hi[order[0]]
-    for k in range(1, len(order)):
-        i = order[k]
-        new_hi = max(seg_hi, hi[i])
-        if lo[i] <= seg_hi + gap and new_hi - seg_lo <= longest:
-            seg_hi = new_hi
-            continue
-        segments.append((int(seg_lo), int(seg_hi), order[first:k]))
-        first, seg_lo, seg_hi = k, lo[i], hi[i]
-    segments.append((int(seg_lo), int(seg_hi), order[first:]))
-    return segments
+    merged, member = merge(
+        np.stack([lo, hi], axis=1), gap=MERGE_GAP_S * sr, max_length=MAX_SEGMENT_S * sr
+    )
+    # Members of each segment, in order of their start (as they were merged).
+    order = np.lexsort((lo, member))
+    members = np.split(order, np.cumsum(np.bincount(member, minlength=len(merged)))[:-1])
+    return [(int(a), int(b), m) for (a, b), m in zip(merged, members, strict=True)]
 
 
 def read_padded(recording: Recording, start: int, stop: int, *, channel: int) -> np.ndarray:

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse
 
+from sonotype.checks import check_choice, check_int
 from sonotype.errors import ParameterError
 from sonotype.features import _spans
 from sonotype.features._spans import Recordings
@@ -128,14 +129,16 @@ class SpectrogramParams:
             if value is not None:
                 object.__setattr__(self, name, _pair(value, name))
         for name in ("n_freq", "n_time"):
-            _positive_int(getattr(self, name), name, "the default is 128", minimum=2)
+            check_int(getattr(self, name), name=name, minimum=2, default=128)
         for name in ("n_fft", "hop_length"):
             value = getattr(self, name)
             if value is not None:
-                _positive_int(value, name, "or None to choose it from the sample rate")
-        _choice(self.freq_scale, "freq_scale", FREQ_SCALES)
-        _choice(self.time_mode, "time_mode", TIME_MODES)
-        _choice(self.normalize, "normalize", NORMALIZATIONS)
+                check_int(
+                    value, name=name, minimum=1, hint="or None to choose it from the sample rate"
+                )
+        check_choice(self.freq_scale, name="freq_scale", choices=FREQ_SCALES)
+        check_choice(self.time_mode, name="time_mode", choices=TIME_MODES)
+        check_choice(self.normalize, name="normalize", choices=NORMALIZATIONS)
         if self.freq_range_hz is not None:
             low, high = _pair(self.freq_range_hz, "freq_range_hz")
             if not 0 <= low < high:
@@ -465,13 +468,3 @@ def _triangles(centres: np.ndarray, bins: np.ndarray, half_width: float) -> np.n
     """Triangular weights of half-width ``half_width`` Hz at ``centres``, over ``bins``."""
     weights = 1.0 - np.abs(centres[:, None] - bins[None, :]) / half_width
     return np.maximum(weights, 0.0)
-
-
-def _positive_int(value, name: str, hint: str, *, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError(f"{name}={value!r} must be an integer >= {minimum}; {hint}")
-
-
-def _choice(value, name: str, choices: tuple[str, ...]) -> None:
-    if value not in choices:
-        raise ParameterError(f"{name}={value!r} must be one of {', '.join(map(repr, choices))}")

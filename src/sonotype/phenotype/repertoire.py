@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from sonotype.checks import check_int
 from sonotype.errors import ParameterError
 
 #: Default least number of syllables for a type to count in the repertoire size.
@@ -118,18 +119,14 @@ def repertoire_size(
     >>> repertoire_size(list("aaabbc"), min_count=1)
     3
     """
-    min_count = check_min_count(min_count)
+    min_count = check_int(
+        min_count,
+        name="min_count",
+        minimum=1,
+        default=MIN_COUNT,
+        hint="it is the least number of syllables for a type to count in the repertoire",
+    )
     return int((type_counts(labels, noise_label=noise_label) >= min_count).sum())
-
-
-def check_min_count(min_count: object) -> int:
-    """``min_count`` as a whole number >= 1, or a ParameterError."""
-    if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
-        raise ParameterError(
-            f"min_count={min_count!r} must be a whole number >= 1 (the least number of "
-            f"syllables for a type to count in the repertoire); the default is {MIN_COUNT}"
-        )
-    return int(min_count)
 
 
 def median_iqr(values: np.ndarray) -> tuple[float, float]:

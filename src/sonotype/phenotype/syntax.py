@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from sonotype.checks import check_number
 from sonotype.errors import ParameterError
 from sonotype.phenotype.repertoire import encode_types
 
@@ -43,20 +44,6 @@ START = "<start>"
 END = "<end>"
 
 Labels = Sequence[str] | np.ndarray | pd.Series
-
-
-def check_bout_gap(bout_gap_s: object) -> float:
-    """``bout_gap_s`` as a number of seconds > 0 (``math.inf``: one bout per recording)."""
-    try:
-        value = float(bout_gap_s)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        value = math.nan
-    if not value > 0:
-        raise ParameterError(
-            f"bout_gap_s={bout_gap_s!r} must be a number of seconds > 0 (math.inf makes each "
-            f"recording one bout); the default is {BOUT_GAP_S}"
-        )
-    return value
 
 
 def event_order(events: pd.DataFrame) -> np.ndarray:
@@ -95,7 +82,16 @@ def bout_ids(events: pd.DataFrame, *, bout_gap_s: float = BOUT_GAP_S) -> np.ndar
     >>> bout_ids(ev).tolist()
     [0, 0, 1, 1]
     """
-    gap_limit = check_bout_gap(bout_gap_s)
+    gap_limit = check_number(
+        bout_gap_s,
+        name="bout_gap_s",
+        minimum=0,
+        inclusive="neither",
+        allow_inf=True,
+        unit="seconds",
+        default=BOUT_GAP_S,
+        hint="math.inf makes each recording one bout",
+    )
     order = event_order(events)
     n = len(order)
     ids = np.zeros(n, np.int64)

@@ -20,11 +20,11 @@ import pandas as pd
 
 from sonotype.annotations.events import validate_events
 from sonotype.atomic import atomic_paths
+from sonotype.checks import check_int, check_matrix, check_number
 from sonotype.errors import AnnotationError, ParameterError
 from sonotype.phenotype.grouping import Animals, animals_of_events
 from sonotype.phenotype.repertoire import (
     MIN_COUNT,
-    check_min_count,
     encode_types,
     grouped_median_iqr,
     median_iqr,
@@ -37,7 +37,6 @@ from sonotype.phenotype.syntax import (
     END,
     START,
     bout_ids,
-    check_bout_gap,
     consistency,
     event_order,
     linearity,
@@ -245,11 +244,28 @@ def phenotype(
     (3, 1.0, 1.0)
     """
     events = _as_events(events)
-    min_count = check_min_count(min_count)
-    gap_limit = check_bout_gap(bout_gap_s)
+    min_count = check_int(
+        min_count,
+        name="min_count",
+        minimum=1,
+        default=MIN_COUNT,
+        hint="it is the least number of syllables for a type to count in the repertoire",
+    )
+    gap_limit = check_number(
+        bout_gap_s,
+        name="bout_gap_s",
+        minimum=0,
+        inclusive="neither",
+        allow_inf=True,
+        unit="seconds",
+        default=BOUT_GAP_S,
+        hint="math.inf makes each recording one bout",
+    )
     noise = noise_labels(noise_label)
     who = animals_of_events(events, animals)
-    vectors = _check_embeddings(embeddings, len(events))
+    vectors = None
+    if embeddings is not None:
+        vectors = check_matrix(embeddings, name="embeddings", n_rows=len(events), min_rows=0)
 
     per_animal: dict[str, pd.DataFrame] = {}
     transitions: dict[str, pd.DataFrame] = {}
@@ -407,20 +423,6 @@ def _as_events(events: object) -> pd.DataFrame:
             f"events is not an Events table: {error.problem}; see "
             "sonotype.annotations.events for the columns it needs"
         ) from None
-
-
-def _check_embeddings(embeddings: object, n: int) -> np.ndarray | None:
-    if embeddings is None:
-        return None
-    vectors = np.asarray(embeddings, dtype=np.float64)
-    if vectors.ndim != 2 or len(vectors) != n:
-        raise ParameterError(
-            f"embeddings has shape {vectors.shape} but the events have {n} rows; pass an "
-            "(n_events, d) array row-aligned with the events, or None"
-        )
-    if not np.isfinite(vectors).all():
-        raise ParameterError("embeddings holds NaN or infinite values; drop those events")
-    return vectors
 
 
 def _file_stems(animals: list[str]) -> dict[str, str]:

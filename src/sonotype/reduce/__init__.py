@@ -9,7 +9,7 @@ graph and per-``n_neighbors`` fuzzy graph between combinations, subsamples whole
 when memory is short, and scores each result's trustworthiness.
 
 umap-learn and openTSNE are imported only when a UMAP or t-SNE is fitted, never by
-``import sonotype.reduce``; see :mod:`sonotype.reduce.umap_grid` for the numba cache.
+``import sonotype.reduce``; see :mod:`sonotype.reduce.umap_numba` for the numba cache.
 
 Examples
 --------

@@ -16,7 +16,6 @@ import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from numbers import Integral
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -24,6 +23,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from sonotype.checks import check_int, check_matrix
 from sonotype.errors import ParameterError
 from sonotype.registry import Registry
 
@@ -86,64 +86,6 @@ def make_reducer(name: str, **params: Any):
     return cls(**params)
 
 
-# -- input and parameter checks --------------------------------------------------------------
-
-
-def check_rows(X: Any, *, what: str = "X", min_rows: int = 1) -> np.ndarray:
-    """``X`` as a C-contiguous float32 array of rows ``(n, d)``; ``(n, ...)`` is flattened
-    per row. Raises :class:`ParameterError` for non-numeric input, fewer than ``min_rows``
-    rows, or NaN / infinite values (naming the first bad row).
-
-    Examples
-    --------
-    >>> check_rows(np.zeros((3, 4, 5))).shape
-    (3, 20)
-    >>> check_rows([[0.0, np.nan]])
-    Traceback (most recent call last):
-    ...
-    sonotype.errors.ParameterError: X row 0 holds NaN or infinite values; fix or drop that row
-    """
-    X = np.asarray(X)
-    if X.dtype.kind not in "fiub":
-        raise ParameterError(f"{what} has dtype {X.dtype}; pass a numeric array")
-    if X.ndim < 2:
-        raise ParameterError(
-            f"{what} has shape {X.shape}; pass one row per syllable, an (n, d) matrix"
-        )
-    if len(X) < min_rows:
-        raise ParameterError(f"{what} has {len(X)} rows; at least {min_rows} are needed")
-    X = np.ascontiguousarray(X.reshape(len(X), -1), dtype=np.float32)
-    finite = np.isfinite(X).all(axis=1)
-    if not finite.all():
-        bad = int(np.flatnonzero(~finite)[0])
-        raise ParameterError(f"{what} row {bad} holds NaN or infinite values; fix or drop that row")
-    return X
-
-
-def check_int(name: str, value: Any, *, minimum: int, default: Any = None) -> int:
-    """``value`` as an int ``>= minimum``, or a :class:`ParameterError` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < minimum:
-        hint = f"; the default is {default}" if default is not None else ""
-        raise ParameterError(f"{name}={value!r} must be an integer >= {minimum}{hint}")
-    return int(value)
-
-
-def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    """``value`` if it is one of ``choices``, else a :class:`ParameterError` listing them."""
-    if value not in choices:
-        raise ParameterError(
-            f"{name}={value!r} is not supported; choose one of {', '.join(map(repr, choices))}"
-        )
-    return value
-
-
-def check_random_state(random_state: Any) -> int | None:
-    """``random_state`` if it is ``None`` or a non-negative int, else a ParameterError."""
-    if random_state is None:
-        return None
-    return check_int("random_state", random_state, minimum=0, default=0)
-
-
 # -- the estimator base class ----------------------------------------------------------------
 
 
@@ -164,7 +106,7 @@ class Reducer(BaseEstimator, ABC):
 
     def fit(self, X, y=None):
         """Fit to ``X`` (shape ``(n, d)``); returns ``self``."""
-        X = check_rows(X, min_rows=2)
+        X = check_matrix(X, min_rows=2, dtype=np.float32, flatten=True)
         self._check_params(X)
         self.pca_ = self._fit_pca(X)
         Z = X if self.pca_ is None else self._apply_pca(X)
@@ -175,7 +117,7 @@ class Reducer(BaseEstimator, ABC):
     def transform(self, X) -> np.ndarray:
         """Coordinates of new rows in the fitted space, float32, ``(m, n_components)``."""
         self._check_fitted()
-        X = check_rows(X)
+        X = check_matrix(X, dtype=np.float32, flatten=True)
         if X.shape[1] != self.n_features_in_:
             raise ParameterError(
                 f"X has {X.shape[1]} features per row but {type(self).__name__} was fitted "
@@ -205,7 +147,7 @@ class Reducer(BaseEstimator, ABC):
         n_pca = getattr(self, "pca_components", None)
         if n_pca is None:
             return None
-        n_pca = check_int("pca_components", n_pca, minimum=1, default=None)
+        n_pca = check_int(n_pca, name="pca_components", minimum=1, default=None)
         limit = min(X.shape)
         if n_pca > limit:
             raise ParameterError(
@@ -349,7 +291,7 @@ class TrustworthinessScorer:
 
         X = np.asarray(X)
         n = len(X)
-        n_samples = check_int("trustworthiness_samples", n_samples, minimum=2, default=2000)
+        n_samples = check_int(n_samples, name="trustworthiness_samples", minimum=2, default=2000)
         if n > n_samples:
             rng = np.random.default_rng(0 if random_state is None else random_state)
             self.indices = np.sort(rng.choice(n, size=n_samples, replace=False))

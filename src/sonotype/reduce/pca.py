@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from sonotype.reduce.base import Reducer, check_int, check_random_state, register_reducer
+from sonotype.checks import (
+    check_int,
+    check_random_state,
+)
+from sonotype.reduce.base import Reducer, register_reducer
 
 
 @register_reducer("pca")
@@ -52,7 +56,7 @@ class PCAReducer(Reducer):
     def _check_params(self, X: np.ndarray) -> None:
         from sonotype.errors import ParameterError
 
-        n = check_int("n_components", self.n_components, minimum=1, default=2)
+        n = check_int(self.n_components, name="n_components", minimum=1, default=2)
         check_random_state(self.random_state)
         if n > min(X.shape):
             raise ParameterError(

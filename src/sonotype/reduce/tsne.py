@@ -6,12 +6,14 @@ from numbers import Real
 
 import numpy as np
 
-from sonotype.errors import ParameterError
-from sonotype.reduce.base import (
-    Reducer,
+from sonotype.checks import (
     check_choice,
     check_int,
     check_random_state,
+)
+from sonotype.errors import ParameterError
+from sonotype.reduce.base import (
+    Reducer,
     register_reducer,
 )
 
@@ -92,11 +94,15 @@ class TSNEReducer(Reducer):
         self.random_state = random_state
 
     def _check_params(self, X: np.ndarray) -> None:
-        check_int("n_components", self.n_components, minimum=1, default=2)
-        check_choice("metric", self.metric, METRICS)
-        check_choice("initialization", self.initialization, ("pca", "spectral", "random"))
-        check_int("n_iter", self.n_iter, minimum=1, default=500)
-        check_int("early_exaggeration_iter", self.early_exaggeration_iter, minimum=0, default=250)
+        check_int(self.n_components, name="n_components", minimum=1, default=2)
+        check_choice(self.metric, name="metric", choices=METRICS)
+        check_choice(
+            self.initialization, name="initialization", choices=("pca", "spectral", "random")
+        )
+        check_int(self.n_iter, name="n_iter", minimum=1, default=500)
+        check_int(
+            self.early_exaggeration_iter, name="early_exaggeration_iter", minimum=0, default=250
+        )
         check_random_state(self.random_state)
         if not isinstance(self.n_jobs, int) or self.n_jobs == 0:
             raise ParameterError(

@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 import scipy.signal
 
+from sonotype.checks import check_int
 from sonotype.errors import ParameterError
 
 #: ``numpy.pad`` modes that pad from the samples near each edge only, so that a block read
@@ -15,34 +16,21 @@ from sonotype.errors import ParameterError
 PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric")
 
 
-def positive_int(value, name: str, hint: str) -> int:
-    """``value`` as an int, or ParameterError when it is not a positive integer."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ParameterError(f"{name}={value!r} must be a positive integer; {hint}")
-    return int(value)
-
-
-def positive_float(value, name: str, hint: str) -> float:
-    """``value`` as a float, or ParameterError when it is not positive and finite."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name}={value!r} must be a positive number; {hint}") from None
-    if not np.isfinite(number) or number <= 0:
-        raise ParameterError(f"{name}={value!r} must be a positive number; {hint}")
-    return number
-
-
 def frame_parameters(
     n_fft: int, hop_length: int | None, win_length: int | None
 ) -> tuple[int, int, int]:
     """Checked ``(n_fft, hop_length, win_length)`` with librosa's defaults filled in:
     ``win_length = n_fft`` and ``hop_length = win_length // 4``."""
-    n_fft = positive_int(n_fft, "n_fft", "it is the frame length in samples, e.g. 512")
+    n_fft = check_int(
+        n_fft, name="n_fft", minimum=1, hint="it is the frame length in samples, e.g. 512"
+    )
     if win_length is None:
         win_length = n_fft
-    win_length = positive_int(
-        win_length, "win_length", f"it is the window length in samples, at most n_fft={n_fft}"
+    win_length = check_int(
+        win_length,
+        name="win_length",
+        minimum=1,
+        hint=f"it is the window length in samples, at most n_fft={n_fft}",
     )
     if win_length > n_fft:
         raise ParameterError(
@@ -51,18 +39,13 @@ def frame_parameters(
         )
     if hop_length is None:
         hop_length = max(1, win_length // 4)
-    hop_length = positive_int(
-        hop_length, "hop_length", f"it is the step between frames in samples, e.g. {n_fft // 4}"
+    hop_length = check_int(
+        hop_length,
+        name="hop_length",
+        minimum=1,
+        hint=f"it is the step between frames in samples, e.g. {n_fft // 4}",
     )
     return n_fft, hop_length, win_length
-
-
-def pad_mode_checked(pad_mode: str) -> str:
-    if pad_mode not in PAD_MODES:
-        raise ParameterError(
-            f"pad_mode={pad_mode!r} is not supported; use one of {', '.join(PAD_MODES)}"
-        )
-    return pad_mode
 
 
 def signal(y, name: str = "y") -> np.ndarray:

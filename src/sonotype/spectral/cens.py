@@ -14,10 +14,10 @@ import numpy as np
 import scipy.ndimage
 import scipy.signal
 
+from sonotype.checks import check_int, check_sample_rate
 from sonotype.errors import ParameterError
 from sonotype.spectral import _checks
 from sonotype.spectral.spectrogram import power_spectrogram
-from sonotype.units import check_sample_rate
 
 # Müller's quantisation: a value counts 0.25 for each threshold it exceeds.
 _QUANT_STEPS = (0.4, 0.2, 0.1, 0.05)
@@ -69,8 +69,10 @@ def chroma_filterbank(
     (12, 2049)
     """
     sr = check_sample_rate(sr)
-    n_fft = _checks.positive_int(n_fft, "n_fft", "it is the FFT length in samples, e.g. 2048")
-    n_chroma = _checks.positive_int(n_chroma, "n_chroma", "12 gives semitones")
+    n_fft = check_int(
+        n_fft, name="n_fft", minimum=1, hint="it is the FFT length in samples, e.g. 2048"
+    )
+    n_chroma = check_int(n_chroma, name="n_chroma", minimum=1, hint="12 gives semitones")
     # Pitch of every FFT bin but DC, in chroma bins above A0 - 4 octaves (A440 / 16).
     frequencies_hz = np.linspace(0, sr, n_fft, endpoint=False)[1:]
     a440_hz = 440.0 * 2.0 ** (tuning / n_chroma)
@@ -185,8 +187,11 @@ def cens_from_chroma(
     if chroma.dtype.kind != "f":
         chroma = chroma.astype(np.float64)
     if win_len_smooth is not None:
-        win_len_smooth = _checks.positive_int(
-            win_len_smooth, "win_len_smooth", "it is in frames (41 by default), or None"
+        win_len_smooth = check_int(
+            win_len_smooth,
+            name="win_len_smooth",
+            minimum=1,
+            hint="it is in frames (41 by default), or None",
         )
     chroma = _checks.normalize(chroma, norm=1, axis=-2)
     quantised = np.zeros_like(chroma)

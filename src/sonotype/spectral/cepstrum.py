@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
+from sonotype.checks import check_int
 from sonotype.errors import ParameterError
-from sonotype.spectral import _checks
 from sonotype.spectral.db import power_to_db
 from sonotype.spectral.mel import mel_spectrogram
 
@@ -66,7 +66,7 @@ def mfcc(
     >>> mfcc(y, sr=sr, n_mfcc=13).shape
     (13, 32)
     """
-    n_mfcc = _checks.positive_int(n_mfcc, "n_mfcc", "e.g. 13 or 20")
+    n_mfcc = check_int(n_mfcc, name="n_mfcc", minimum=1, hint="e.g. 13 or 20")
     if (y is None) == (S_db is None):
         raise ParameterError(
             "mfcc needs exactly one of y (audio, with sr) or S_db (a dB mel spectrogram)"

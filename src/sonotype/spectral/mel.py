@@ -10,10 +10,10 @@ import warnings
 
 import numpy as np
 
+from sonotype.checks import check_int, check_sample_rate
 from sonotype.errors import ParameterError
 from sonotype.spectral import _checks
 from sonotype.spectral.spectrogram import fft_frequencies, power_spectrogram
-from sonotype.units import check_sample_rate
 
 # Slaney's scale: linear below _MIN_LOG_HZ, logarithmic with _LOGSTEP per mel above.
 _F_SP = 200.0 / 3
@@ -125,8 +125,10 @@ def mel_filterbank(
     (40, 1025)
     """
     sr = check_sample_rate(sr)
-    n_fft = _checks.positive_int(n_fft, "n_fft", "it is the FFT length in samples, e.g. 2048")
-    n_mels = _checks.positive_int(n_mels, "n_mels", "e.g. 64 or 128")
+    n_fft = check_int(
+        n_fft, name="n_fft", minimum=1, hint="it is the FFT length in samples, e.g. 2048"
+    )
+    n_mels = check_int(n_mels, name="n_mels", minimum=1, hint="e.g. 64 or 128")
     fmin_hz, fmax_hz = _band(sr, fmin_hz, fmax_hz)
     mel_f = mel_frequencies(n_mels + 2, fmin_hz=fmin_hz, fmax_hz=fmax_hz, htk=htk)
     # Each filter rises from band edge i to centre i+1 and falls to edge i+2.

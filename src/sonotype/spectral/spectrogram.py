@@ -14,9 +14,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
+from sonotype.checks import check_choice, check_int, check_number, check_sample_rate
 from sonotype.errors import ParameterError
 from sonotype.spectral import _checks
-from sonotype.units import check_sample_rate
 
 # Windowed frames are FFT'd this many bytes at a time: large enough to amortise the call,
 # small enough to stay in cache (measured fastest between 1 and 4 MB).
@@ -152,7 +152,7 @@ def stft(
     """
     y = _checks.signal(y)
     n_fft, hop_length, win_length = _checks.frame_parameters(n_fft, hop_length, win_length)
-    pad_mode = _checks.pad_mode_checked(pad_mode)
+    pad_mode = check_choice(pad_mode, name="pad_mode", choices=_checks.PAD_MODES)
     window = _checks.fft_window(window, win_length=win_length, n_fft=n_fft).astype(y.dtype)
     frames = frame_signal(y, n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode)
     return np.swapaxes(rfft_frames(frames, window), -1, -2)
@@ -224,7 +224,13 @@ def power_spectrogram(
     >>> float(S[0, 4])        # DC of a constant: (sum of the Hann window)**2 = 128**2
     16384.0
     """
-    power = _checks.positive_float(power, "power", "use 2 for power or 1 for magnitude")
+    power = check_number(
+        power,
+        name="power",
+        minimum=0,
+        inclusive="neither",
+        hint="use 2 for power or 1 for magnitude",
+    )
     spectrum = stft(
         y,
         n_fft=n_fft,
@@ -255,7 +261,9 @@ def fft_frequencies(*, sr: float, n_fft: int) -> np.ndarray:
     array([   0., 1000., 2000., 3000., 4000.])
     """
     sr = check_sample_rate(sr)
-    n_fft = _checks.positive_int(n_fft, "n_fft", "it is the FFT length in samples, e.g. 512")
+    n_fft = check_int(
+        n_fft, name="n_fft", minimum=1, hint="it is the FFT length in samples, e.g. 512"
+    )
     return np.fft.rfftfreq(n_fft, d=1.0 / sr)
 
 
@@ -297,7 +305,7 @@ def frame_times(
     array([1.05, 1.3 ])
     """
     sr = check_sample_rate(sr)
-    hop_length = _checks.positive_int(hop_length, "hop_length", "e.g. 128")
+    hop_length = check_int(hop_length, name="hop_length", minimum=1, hint="e.g. 128")
     offset = 0
     if not center:
         if n_fft is None:

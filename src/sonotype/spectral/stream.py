@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sonotype.checks import check_choice, check_number
 from sonotype.errors import ParameterError, SpanError
 from sonotype.spectral import _checks
 from sonotype.spectral.mel import mel_filterbank
@@ -108,8 +109,14 @@ def stream_frames(
     >>> S = np.concatenate([part for _, part in blocks], axis=-1)  # doctest: +SKIP
     """
     n_fft, hop_length, _ = _checks.frame_parameters(n_fft, hop_length, None)
-    pad_mode = _checks.pad_mode_checked(pad_mode)
-    block_s = _checks.positive_float(block_s, "block_s", "blocks of 10-60 s suit most work")
+    pad_mode = check_choice(pad_mode, name="pad_mode", choices=_checks.PAD_MODES)
+    block_s = check_number(
+        block_s,
+        name="block_s",
+        minimum=0,
+        inclusive="neither",
+        hint="blocks of 10-60 s suit most work",
+    )
     n_frames = frame_count(recording.frames, n_fft=n_fft, hop_length=hop_length, center=center)
     if n_frames == 0:
         raise ParameterError(
@@ -219,7 +226,13 @@ def mel_recording(
         float32.
     """
     n_fft, hop_length, win_length = _checks.frame_parameters(n_fft, hop_length, win_length)
-    power = _checks.positive_float(power, "power", "use 2 for power or 1 for magnitude")
+    power = check_number(
+        power,
+        name="power",
+        minimum=0,
+        inclusive="neither",
+        hint="use 2 for power or 1 for magnitude",
+    )
     basis = mel_filterbank(
         sr=recording.sr,
         n_fft=n_fft,
@@ -351,8 +364,14 @@ def spectrogram_of(
         When the span lies outside the recording or is empty.
     """
     n_fft, hop_length, win_length = _checks.frame_parameters(n_fft, hop_length, win_length)
-    pad_mode = _checks.pad_mode_checked(pad_mode)
-    power = _checks.positive_float(power, "power", "use 2 for power or 1 for magnitude")
+    pad_mode = check_choice(pad_mode, name="pad_mode", choices=_checks.PAD_MODES)
+    power = check_number(
+        power,
+        name="power",
+        minimum=0,
+        inclusive="neither",
+        hint="use 2 for power or 1 for magnitude",
+    )
     sr = recording.sr
     start = seconds_to_samples(start_s, sr)
     stop = recording.frames if stop_s is None else seconds_to_samples(stop_s, sr)

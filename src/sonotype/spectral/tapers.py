@@ -26,10 +26,10 @@ import numpy as np
 import scipy.fft
 import scipy.signal
 
+from sonotype.checks import check_choice, check_int, check_sample_rate
 from sonotype.errors import ParameterError
 from sonotype.spectral import _checks
 from sonotype.spectral.spectrogram import fft_frequencies, frame_signal, frame_times
-from sonotype.units import check_sample_rate
 
 # Bytes of tapered frames processed at a time (k copies of each frame): bounds the
 # temporaries whatever the signal's length.
@@ -86,7 +86,9 @@ def dpss_tapers(n_fft: int, *, nw: float = 4.0, k: int | None = None) -> np.ndar
     >>> bool(np.allclose((tapers**2).sum(axis=1), 1.0))
     True
     """
-    n_fft = _checks.positive_int(n_fft, "n_fft", "it is the frame length in samples, e.g. 512")
+    n_fft = check_int(
+        n_fft, name="n_fft", minimum=1, hint="it is the frame length in samples, e.g. 512"
+    )
     nw, k = _taper_parameters(n_fft, nw, k)
     return scipy.signal.windows.dpss(n_fft, nw, Kmax=k, sym=True, norm=2)
 
@@ -162,7 +164,7 @@ def multitaper(
     sr = check_sample_rate(sr)
     y = _checks.signal(y)
     n_fft, hop_length, _ = _checks.frame_parameters(n_fft, hop_length, None)
-    pad_mode = _checks.pad_mode_checked(pad_mode)
+    pad_mode = check_choice(pad_mode, name="pad_mode", choices=_checks.PAD_MODES)
     tapers = dpss_tapers(n_fft, nw=nw, k=k).astype(y.dtype)
     frames = frame_signal(y, n_fft=n_fft, hop_length=hop_length, center=center, pad_mode=pad_mode)
     power, f_statistic = _multitaper_frames(frames, tapers)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sonotype.checks import check_number
 from sonotype.errors import ParameterError
 from sonotype.synth.noise import add_noise
 
@@ -141,10 +142,8 @@ def birdsong(
         Events table: one ``annotated`` event per syllable, labelled with its type name,
         with ``low_hz``/``high_hz`` bounds and ``label:shape``.
     """
-    if duration_s <= 0:
-        raise ParameterError(f"duration_s={duration_s!r} must be positive")
-    if not 0 <= motif_probability <= 1:
-        raise ParameterError(f"motif_probability={motif_probability!r} must be in [0, 1]")
+    check_number(duration_s, name="duration_s", minimum=0, inclusive="neither", unit="seconds")
+    check_number(motif_probability, name="motif_probability", minimum=0, maximum=1)
     rng = np.random.default_rng(random_state)
     types = types or syllable_types(n_types, sr=sr, rng=rng)
     k = len(types)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sonotype.checks import check_number
 from sonotype.errors import ParameterError
 from sonotype.synth.noise import add_noise
 
@@ -59,14 +60,12 @@ def flysong(
         ``pulse`` point events (start_s == stop_s, at each pulse's centre) and ``sine``
         interval events.
     """
-    if duration_s <= 0:
-        raise ParameterError(f"duration_s={duration_s!r} must be positive")
+    check_number(duration_s, name="duration_s", minimum=0, inclusive="neither", unit="seconds")
     if sr <= 2 * max(pulse_hz, sine_hz):
         raise ParameterError(
             f"sr={sr} must exceed twice the highest carrier ({max(pulse_hz, sine_hz)} Hz)"
         )
-    if clicks_per_s < 0:
-        raise ParameterError(f"clicks_per_s={clicks_per_s!r} must be zero or positive")
+    check_number(clicks_per_s, name="clicks_per_s", minimum=0)
     if ipi_ms <= 10:
         raise ParameterError(f"ipi_ms={ipi_ms!r} must exceed the 10 ms length of a pulse")
     rng = np.random.default_rng(random_state)

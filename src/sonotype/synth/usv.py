@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sonotype.checks import check_number
 from sonotype.errors import ParameterError
 from sonotype.synth.birdsong import ramp
 
@@ -75,8 +76,7 @@ def usv(
     >>> y.shape, set(events["label"])
     ((500000,), {'usv'})
     """
-    if duration_s <= 0:
-        raise ParameterError(f"duration_s={duration_s!r} must be positive")
+    check_number(duration_s, name="duration_s", minimum=0, inclusive="neither", unit="seconds")
     if not 0 < low_hz < high_hz < sr / 2:
         raise ParameterError(
             f"low_hz={low_hz:g} and high_hz={high_hz:g} must satisfy 0 < low_hz < high_hz < "
