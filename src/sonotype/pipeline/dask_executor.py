@@ -49,6 +49,8 @@ CLUSTER_CLASSES = {
 }
 #: The argument that charges the jobs to ``account`` (named ``project`` by LSF and SGE).
 ACCOUNT_ARGUMENTS = {"slurm": "account", "pbs": "account", "lsf": "project", "sge": "project"}
+#: How long to wait for the scheduler at ``scheduler_address`` to answer.
+CONNECT_TIMEOUT_S = 30
 
 
 class ResourceNotice(UserWarning):
@@ -103,7 +105,9 @@ class DaskExecutor(Executor):
         distributed = import_distributed()
         if compute.scheduler_address:
             try:
-                client = distributed.Client(compute.scheduler_address, timeout="30s")
+                client = distributed.Client(
+                    compute.scheduler_address, timeout=f"{CONNECT_TIMEOUT_S}s"
+                )
             except OSError as error:
                 raise SonotypeError(
                     f"[compute] scheduler_address = {compute.scheduler_address!r}: no Dask "
