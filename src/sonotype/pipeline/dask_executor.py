@@ -135,32 +135,34 @@ class DaskExecutor(Executor):
 
         request = self._request(resources)
         token = uuid.uuid4().hex[:8]  # keys stay unique across batches and clients
-        index_of = {}
-        futures = []
-        for index, task in enumerate(tasks):
-            name = names[index] if names is not None else "task"
-            future = self.client.submit(
-                _call,
-                fn,
-                _Args(task),
-                key=f"{name}-{token}-{index}",
-                resources=request or None,
-                pure=False,
-            )
-            index_of[future.key] = index
-            futures.append(future)
+        keys = [
+            f"{names[i] if names is not None else 'task'}-{token}-{i}" for i in range(len(tasks))
+        ]
+        # One message for the whole batch (submitting tasks one by one costs a round trip each).
+        futures = self.client.map(
+            _call,
+            [fn] * len(tasks),
+            [_Args(task) for task in tasks],
+            key=keys,
+            resources=request or None,
+            pure=False,
+        )
+        index_of = {future.key: i for i, future in enumerate(futures)}
         settled: set[int] = set()
-        completed = as_completed(futures)
+        # Results are fetched in the background as tasks finish, not one request per item.
+        completed = as_completed(futures, with_results=True, raise_errors=False)
         try:
-            for future in completed:
+            for future, result in completed:
                 index = index_of[future.key]
                 if index in settled:  # a rescheduled task is reported once
                     continue
                 settled.add(index)
-                try:
-                    value, error = future.result()
-                except Exception as problem:  # the task never ran to its end
-                    value, error = None, _failure(problem)
+                if future.status == "finished":
+                    value, error = result
+                elif future.status == "error":  # the task never ran to its end
+                    value, error = None, _failure(result[1])
+                else:
+                    value, error = None, _failure(result)
                 future.release()  # its value lives here now, not on the cluster
                 yield Outcome(index, value, error)
         finally:
