@@ -18,6 +18,7 @@ import contextlib
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -155,7 +156,8 @@ class LocalExecutor(Executor):
         queue = collections.deque(range(len(tasks)))
         try:
             while queue or pool.busy:
-                estimate = self.task_memory_mb or resources.memory_mb
+                measured = self.task_memory_mb
+                estimate = resources.memory_mb if measured is None else measured
                 at_once = tasks_that_fit(memory, estimate, workers=n)
                 while queue and len(pool.busy) < at_once:
                     index = queue.popleft()
@@ -276,6 +278,8 @@ def _work(conn, env: dict[str, str]) -> None:
     """A worker process: run tasks from ``conn`` until told to stop, sending back each
     task's value or failure and the peak memory it took."""
     os.environ.update(env)  # before anything imports CUDA
+    # Ctrl-C is the command's to handle: it stops the workers itself (``close``).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
         try:
             message = conn.recv()
