@@ -143,6 +143,25 @@ def test_workers_at_an_address_that_advertise_nothing_still_run_tasks():
             assert sorted(o.value for o in outcomes) == [9, 16]
 
 
+def _devices():
+    return os.environ.get("CUDA_VISIBLE_DEVICES")
+
+
+@pytest.mark.slow
+def test_each_local_cluster_worker_gets_its_own_gpu(monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setattr(dask_executor, "visible_gpus", lambda: ("7", "8"))
+    cluster, offered = dask_executor.make_local_cluster(n_workers=3, memory_limit="1GB")
+    with DaskExecutor(distributed.Client(cluster), cluster=cluster) as executor:
+        seen = executor.client.run(_devices)  # by worker address
+        workers = executor.client.scheduler_info(n_workers=-1)["workers"]
+    assert offered["GPU"] == 1
+    by_name = {
+        w["name"]: (seen[address], w["resources"].get("GPU")) for address, w in workers.items()
+    }
+    assert by_name == {0: ("7", 1), 1: ("8", 1), 2: (os.environ.get("CUDA_VISIBLE_DEVICES"), None)}
+
+
 def test_an_address_where_no_scheduler_answers_is_named(monkeypatch):
     monkeypatch.setattr(dask_executor, "CONNECT_TIMEOUT_S", 1)
     compute = ComputeSection(backend="dask", scheduler_address="tcp://127.0.0.1:9")
