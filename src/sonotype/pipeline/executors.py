@@ -301,7 +301,9 @@ def _work(conn, env: dict[str, str]) -> None:
 def open_executor(compute: Any = None, *, workers: int | None = None) -> Iterator[Executor]:
     """The executor that ``compute`` (the ``[compute]`` section of sonotype.toml) selects.
 
-    ``workers`` (e.g. a command's ``--workers``) overrides the local pool's size.
+    ``workers`` (e.g. a command's ``--workers``) overrides the local pool's size; a Dask
+    cluster is sized in ``[compute]`` alone (callers pass ``workers=1`` to keep a stage in
+    this process when local, which must not stop it running on a cluster).
     """
     backend = getattr(compute, "backend", "local")
     if backend == "local":
