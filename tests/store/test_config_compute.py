@@ -90,5 +90,6 @@ def test_memory_sizes():
     assert memory_bytes("16 GiB") == 16 * 2**30
     assert memory_bytes("1.5kB") == 1500
     assert memory_bytes("100") == 100
+    assert memory_bytes("2gb") == memory_bytes("2 GB") == 2 * 10**9  # as dask reads them
     with pytest.raises(ValueError, match="'16 parsecs' is not a memory size"):
         memory_bytes("16 parsecs")

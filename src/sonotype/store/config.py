@@ -202,7 +202,7 @@ class DetectSection(_Section):
 
 
 #: Sizes such as "16GB", "1.5 TiB" or "512MB" (decimal units, or binary ones with an "i").
-_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKMGTP]i?)?[bB]?\s*$")
+_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTP]i?)?B?\s*$", re.IGNORECASE)
 _MEMORY_EXAMPLES = "write it as a number and a unit, e.g. '16GB' or '64GiB'"
 
 
@@ -218,8 +218,8 @@ def memory_bytes(text: str) -> int:
     if match is None:
         raise ValueError(f"{text!r} is not a memory size; {_MEMORY_EXAMPLES}")
     number, unit = float(match.group(1)), (match.group(2) or "")
-    base = 1024 if unit.endswith("i") else 1000
-    power = "kMGTP".find(unit[:1].replace("K", "k")) + 1 if unit else 0
+    base = 1024 if unit.lower().endswith("i") else 1000
+    power = "KMGTP".find(unit[:1].upper()) + 1 if unit else 0
     return int(number * base**power)
 
 
