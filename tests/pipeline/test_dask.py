@@ -11,13 +11,16 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import soundfile as sf
 
 pytest.importorskip("distributed")
 
+from sonotype.detect import detect_recording, make_detector
 from sonotype.errors import FileProblem, ParameterError, SonotypeError
 from sonotype.pipeline import dask_executor
-from sonotype.pipeline.codecs import ArrayCodec
+from sonotype.pipeline.codecs import ArrayCodec, EventsCodec
 from sonotype.pipeline.dask_executor import (
     DaskExecutor,
     ResourceNotice,
@@ -25,9 +28,10 @@ from sonotype.pipeline.dask_executor import (
 )
 from sonotype.pipeline.executors import LocalExecutor, open_executor
 from sonotype.pipeline.resources import Resources
-from sonotype.pipeline.stage import Item, Pipeline, Stage, StageParams
+from sonotype.pipeline.stage import Item, NoParams, Pipeline, Result, Stage, StageParams
 from sonotype.store import Project
 from sonotype.store.config import ClusterSection, ComputeSection
+from sonotype.synth import birdsong
 
 
 class Noise(StageParams):
@@ -52,6 +56,31 @@ class SeededNoise(Stage[Noise, np.ndarray]):
                 marker.touch()
                 os.kill(os.getpid(), signal.SIGKILL)  # the worker dies mid-task, once
         return np.random.default_rng(item).standard_normal(params.n).astype(np.float32)
+
+
+class Offset(Stage[StageParams, np.ndarray]):
+    """A per-item stage with a shared input (sent to the cluster once, not per task)."""
+
+    name = "test-offset"
+    codec = ArrayCodec()
+
+    def compute(self, params, *, item, offsets):
+        return offsets + item
+
+
+class Detect(StageParams):
+    method: str = "amplitude"
+
+
+class DetectFile(Stage[Detect, pd.DataFrame]):
+    """One recording's detected events."""
+
+    name = "test-detect"
+    params_model = Detect
+    codec = EventsCodec()
+
+    def compute(self, params, *, item):
+        return detect_recording(make_detector(params.method), item)
 
 
 def _square(x):
@@ -89,6 +118,40 @@ def test_a_local_cluster_gives_the_local_pools_results(tmp_path, local_cluster):
         np.testing.assert_array_equal(on_dask[name], here[name])
     assert dask_batch.failures == local_batch.failures == {"seed-3": "negative seed"}
     assert dask_batch.computed == local_batch.computed == 5
+
+
+@pytest.mark.slow
+def test_detection_on_a_local_cluster_equals_the_local_pools(tmp_path, local_cluster):
+    items = []
+    for i in range(4):
+        path = tmp_path / f"song{i}.wav"
+        song, _ = birdsong(1.0, random_state=i)
+        sf.write(path, np.clip(song, -1, 1), 32000, subtype="PCM_16")
+        items.append(Item(path.name, f"song-{i}", str(path)))
+    tables = {}
+    for name, executor in (("dask", local_cluster), ("local", LocalExecutor(2))):
+        with Project.init(tmp_path / name) as project, project.run("test", {}) as run:
+            batch = Pipeline(project, run_id=run.id, executor=executor).map(
+                DetectFile(), Detect(), items
+            )
+            tables[name] = dict(batch.values())
+    assert list(tables["dask"]) == [item.name for item in items]
+    assert sum(len(t) for t in tables["local"].values()) > 4  # syllables were found
+    for name, table in tables["local"].items():
+        pd.testing.assert_frame_equal(tables["dask"][name], table)
+
+
+@pytest.mark.slow
+def test_a_shared_input_reaches_every_task(tmp_path, local_cluster):
+    offsets = Result.of(np.arange(1000.0), key="offsets-content")
+    items = [Item(f"item{i}", f"content-{i}", i) for i in range(5)]
+    with Project.init(tmp_path / "p") as project, project.run("test", {}) as run:
+        batch = Pipeline(project, run_id=run.id, executor=local_cluster).map(
+            Offset(), NoParams(), items, offsets=offsets
+        )
+        values = dict(batch.values())
+    for i in range(5):
+        np.testing.assert_array_equal(values[f"item{i}"], np.arange(1000.0) + i)
 
 
 @pytest.mark.slow

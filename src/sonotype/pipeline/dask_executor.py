@@ -138,14 +138,24 @@ class DaskExecutor(Executor):
         keys = [
             f"{names[i] if names is not None else 'task'}-{token}-{i}" for i in range(len(tasks))
         ]
+        # What every task shares (the stage, its parameters, shared inputs such as an events
+        # table) goes to the cluster once, not once per task: as a task of its own, which the
+        # scheduler recomputes if the worker holding it dies (scattered data would be lost),
+        # and which waits for workers where scattering would block (adaptive, none yet).
+        common = shared_positions(tasks)
+        shared = {
+            i: self.client.submit(_held, _Args(tasks[0][i]), key=f"shared-{token}-{i}", pure=False)
+            for i in sorted(common)
+        }
         # One message for the whole batch (submitting tasks one by one costs a round trip each).
         futures = self.client.map(
             _call,
             [fn] * len(tasks),
-            [_Args(task) for task in tasks],
+            [_Args(tuple(None if i in common else v for i, v in enumerate(t))) for t in tasks],
             key=keys,
             resources=request or None,
             pure=False,
+            shared=shared,
         )
         index_of = {future.key: i for i, future in enumerate(futures)}
         settled: set[int] = set()
@@ -232,8 +242,30 @@ class _Args:
         self.task = task
 
 
-def _call(fn, args: _Args):
-    return call_task(fn, args.task)
+def _held(value: _Args) -> _Args:
+    return value
+
+
+def _call(fn, args: _Args, shared: dict[int, _Args]):
+    task = list(args.task)
+    for i, value in shared.items():
+        task[i] = value.task
+    return call_task(fn, tuple(task))
+
+
+def shared_positions(tasks) -> set[int]:
+    """Positions at which every task holds the very same object (more than one task).
+
+    Examples
+    --------
+    >>> table = {"big": "table"}
+    >>> sorted(shared_positions([(1, table, "a"), (2, table, "a")]))  # "a" is one interned str
+    [1, 2]
+    """
+    if len(tasks) < 2 or len({len(t) for t in tasks}) != 1:
+        return set()
+    first = tasks[0]
+    return {i for i in range(len(first)) if all(t[i] is first[i] for t in tasks)}
 
 
 def _failure(problem: BaseException) -> str:
