@@ -93,6 +93,13 @@ def test_a_killed_worker_fails_only_its_task_and_the_others_go_on():
     assert sorted(o.value for o in outcomes if o.ok) == [0, 1, 2, 4, 5, 6, 7]
 
 
+def test_a_task_that_cannot_be_sent_to_a_worker_fails_alone():
+    tasks = [(2,), (lambda: 3,), (4,)]  # a lambda cannot be pickled
+    outcomes = {o.index: o for o in LocalExecutor(2).map_unordered(_square, tasks)}
+    assert (outcomes[0].value, outcomes[2].value) == (4, 16)
+    assert "cannot be sent to a worker process" in outcomes[1].error
+
+
 def test_closing_early_stops_the_workers():
     outcomes = LocalExecutor(2).map_unordered(_square, [(i,) for i in range(20)])
     first = next(outcomes)

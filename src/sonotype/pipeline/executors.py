@@ -22,6 +22,7 @@ import signal
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 from sonotype.errors import FileProblem, ParameterError, SonotypeError
@@ -161,7 +162,9 @@ class LocalExecutor(Executor):
                 at_once = tasks_that_fit(memory, estimate, workers=n)
                 while queue and len(pool.busy) < at_once:
                     index = queue.popleft()
-                    pool.start(index, fn, tasks[index])
+                    unsent = pool.start(index, fn, tasks[index])
+                    if unsent is not None:
+                        yield Outcome(index, None, unsent)
                 self.most_at_once = max(self.most_at_once, len(pool.busy))
                 for index, value, error, task_mb in pool.wait():
                     if task_mb is not None:
@@ -192,7 +195,13 @@ class _WorkerPool:
         self.workers: list[_Worker] = []
         self.busy: dict[int, _Worker] = {}  # by the index of the task each runs
 
-    def start(self, index: int, fn: Callable[..., Any], task: tuple) -> None:
+    def start(self, index: int, fn: Callable[..., Any], task: tuple) -> str | None:
+        """Send task ``index`` to an idle worker (started if need be); the reason it cannot
+        be sent (its arguments cannot be pickled), or None."""
+        try:
+            message = ForkingPickler.dumps((index, fn, task))
+        except Exception as error:  # the task fails, not the batch
+            return f"it cannot be sent to a worker process: {describe_failure(error)}"
         idle = [w for w in self.workers if w.index is None]
         if not idle:
             worker = self._spawn()
@@ -200,9 +209,10 @@ class _WorkerPool:
             worker = idle[0]
         else:  # killed while idle: nothing of ours was lost
             worker = self._replace(idle[0])
-        worker.conn.send((index, fn, task))
+        worker.conn.send_bytes(message)
         worker.index = index
         self.busy[index] = worker
+        return None
 
     def _spawn(self) -> _Worker:
         self.workers.append(_Worker(self.context, self._env(len(self.workers))))
