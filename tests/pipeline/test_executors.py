@@ -6,7 +6,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,6 +123,51 @@ def test_each_worker_sees_its_own_gpu(monkeypatch):
     # A stage that needs no GPU is not limited by them, and sees what this process sees.
     outcomes = list(LocalExecutor(3).map_unordered(_devices, [(i,) for i in range(3)]))
     assert {o.value for o in outcomes} == {os.environ.get("CUDA_VISIBLE_DEVICES")}
+
+
+KILLED_PARENT = """
+import sys, time
+from pathlib import Path
+from sonotype.pipeline.executors import LocalExecutor
+
+def task(i, folder):
+    (Path(folder) / f"pid-{i}").write_text(str(__import__("os").getpid()))
+    time.sleep(0.5)
+    return i
+
+if __name__ == "__main__":
+    for _ in LocalExecutor(2).map_unordered(task, [(i, sys.argv[1]) for i in range(50)]):
+        pass
+"""
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status")
+    return not (status.exists() and "zombie" in status.read_text())
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="reads /proc")
+def test_workers_of_a_killed_command_end_by_themselves(tmp_path):
+    script = tmp_path / "batch.py"
+    script.write_text(KILLED_PARENT)
+    parent = subprocess.Popen([sys.executable, str(script), str(tmp_path)])
+    try:
+        while len(list(tmp_path.glob("pid-*"))) < 2:
+            assert parent.poll() is None
+            time.sleep(0.05)
+    finally:
+        parent.kill()  # SIGKILL: no chance to stop its workers
+        parent.wait()
+    pids = {int(f.read_text()) for f in tmp_path.glob("pid-*") if f.read_text()}
+    deadline = time.monotonic() + 60  # a bound on waiting, not a measurement
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in pids)
+    assert len(list(tmp_path.glob("pid-*"))) < 50  # the batch did stop
 
 
 def test_one_worker_runs_in_this_process():

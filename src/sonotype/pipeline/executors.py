@@ -290,10 +290,16 @@ def _work(conn, env: dict[str, str]) -> None:
     os.environ.update(env)  # before anything imports CUDA
     # Ctrl-C is the command's to handle: it stops the workers itself (``close``).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
     while True:
         try:
+            # A killed command's pipe may never read as closed here (forked siblings hold
+            # copies of its end), so the worker also ends when it is orphaned.
+            while not conn.poll(1.0):
+                if os.getppid() != parent:
+                    return
             message = conn.recv()
-        except (EOFError, KeyboardInterrupt):
+        except (EOFError, OSError):  # the command ended, or was killed
             return
         if message is None:
             return
@@ -302,9 +308,14 @@ def _work(conn, env: dict[str, str]) -> None:
         value, error = call_task(fn, task)
         task_mb = measured_mb(before)
         try:
-            conn.send((index, value, error, task_mb))
-        except Exception as problem:  # e.g. a value that cannot be pickled
-            conn.send((index, None, f"its result cannot be sent back: {problem}", task_mb))
+            payload = ForkingPickler.dumps((index, value, error, task_mb))
+        except Exception as problem:  # a value that cannot be pickled
+            reason = f"its result cannot be sent back: {describe_failure(problem)}"
+            payload = ForkingPickler.dumps((index, None, reason, task_mb))
+        try:
+            conn.send_bytes(payload)
+        except OSError:  # the command was killed; what the task wrote on disk is kept
+            return
 
 
 @contextlib.contextmanager
