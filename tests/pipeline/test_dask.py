@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -173,6 +174,26 @@ def test_a_worker_killed_mid_run_loses_and_duplicates_no_item(tmp_path, local_cl
     assert sorted(o.value for o in outcomes) == [0, 1, 4, 9]
 
 
+def _slow_square(x):
+    time.sleep(0.2)
+    return x * x
+
+
+def _tasks_on(dask_scheduler):
+    return len(dask_scheduler.tasks)
+
+
+@pytest.mark.slow
+def test_closing_a_batch_early_cancels_what_is_left(local_cluster):
+    outcomes = local_cluster.map_unordered(_slow_square, [(i,) for i in range(40)])
+    assert next(outcomes).ok
+    outcomes.close()
+    deadline = time.monotonic() + 30  # a bound on waiting, not a measurement
+    while local_cluster.client.run_on_scheduler(_tasks_on) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert local_cluster.client.run_on_scheduler(_tasks_on) == 0
+
+
 @pytest.mark.slow
 def test_tasks_ask_for_their_resources_within_what_workers_have(local_cluster):
     assert local_cluster._request(Resources(cores=1, memory_mb=100)) == {
@@ -301,6 +322,37 @@ def test_an_lsf_job_script_carries_the_settings():
     assert any(line.startswith("#BSUB -M ") for line in lines)  # in the site's memory units
     assert "--resources CPU=4,MEMORY=16000000000" in lines[-1]
     assert "--preload" not in lines[-1]  # no GPUs to hand out
+
+
+class _Recorder:
+    """Stands in for a dask-jobqueue cluster: scaling one would submit jobs."""
+
+    def __init__(self):
+        self.calls = []
+
+    def scale(self, **kwargs):
+        self.calls.append(("scale", kwargs))
+
+    def adapt(self, **kwargs):
+        self.calls.append(("adapt", kwargs))
+
+
+@pytest.mark.parametrize(
+    ("settings", "call"),
+    [
+        ({}, ("scale", {"jobs": 1})),
+        ({"jobs": 4}, ("scale", {"jobs": 4})),
+        ({"maximum_jobs": 20}, ("adapt", {"minimum_jobs": 0, "maximum_jobs": 20})),
+        ({"minimum_jobs": 2}, ("adapt", {"minimum_jobs": 2})),
+    ],
+)
+def test_a_cluster_is_scaled_to_its_jobs_or_adapts(monkeypatch, settings, call):
+    recorder = _Recorder()
+    monkeypatch.setattr(dask_executor, "jobqueue_cluster", lambda section: recorder)
+    section = ClusterSection(kind="slurm", cores=8, memory="32GB", **settings)
+    cluster, resources = dask_executor.make_jobqueue_cluster(section)
+    assert cluster.calls == [call]
+    assert resources == {"CPU": 4, "MEMORY": 16 * 10**9}
 
 
 def test_resources_set_by_hand_are_refused():
