@@ -7,13 +7,21 @@ file, because a misspelt key silently ignored is a setting silently lost.
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 import typing
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from sonotype.audio.readers import AUDIO_EXTENSIONS
 from sonotype.errors import SonotypeError
@@ -193,6 +201,224 @@ class DetectSection(_Section):
         return None
 
 
+#: Sizes such as "16GB", "1.5 TiB" or "512MB" (decimal units, or binary ones with an "i").
+_MEMORY = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTP]i?)?B?\s*$", re.IGNORECASE)
+_MEMORY_EXAMPLES = "write it as a number and a unit, e.g. '16GB' or '64GiB'"
+
+
+def memory_bytes(text: str) -> int:
+    """Bytes in a memory size written as in dask and the batch systems ("16GB", "4 GiB").
+
+    Examples
+    --------
+    >>> memory_bytes("16GB"), memory_bytes("1.5 KiB"), memory_bytes("512")
+    (16000000000, 1536, 512)
+    """
+    match = _MEMORY.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a memory size; {_MEMORY_EXAMPLES}")
+    number, unit = float(match.group(1)), (match.group(2) or "")
+    base = 1024 if unit.lower().endswith("i") else 1000
+    power = "KMGTP".find(unit[:1].upper()) + 1 if unit else 0
+    return int(number * base**power)
+
+
+def _check_memory(value: str | None) -> str | None:
+    if value is not None:
+        memory_bytes(value)
+    return value
+
+
+class ClusterSection(_Section):
+    """A batch-system cluster that dask-jobqueue makes: each job starts ``processes`` Dask
+    workers sharing ``cores`` cores and ``memory``; ``jobs`` fixes how many jobs run, or
+    ``minimum_jobs``/``maximum_jobs`` let the cluster grow and shrink with the work."""
+
+    kind: Literal["slurm", "lsf", "pbs", "sge"] = Field(
+        description="The batch system: 'slurm', 'lsf', 'pbs' or 'sge'."
+    )
+    cores: int = Field(1, gt=0, description="Cores of one job.")
+    memory: str = Field("4GB", description="Memory of one job, e.g. '16GB'.")
+    processes: int | None = Field(
+        None,
+        gt=0,
+        description="Dask worker processes per job (default: about the square root of cores, "
+        "or one per GPU); the cores and memory are shared among them.",
+    )
+    gpus: int = Field(
+        0,
+        ge=0,
+        description="GPUs of one job; each worker process gets one of them. Request them with "
+        "job_extra_directives too (e.g. '--gres=gpu:2' for SLURM, '-gpu num=2' for LSF).",
+    )
+    walltime: str | None = Field(None, description="Time limit of one job, e.g. '02:00:00'.")
+    queue: str | None = Field(None, description="Queue (partition) the jobs are submitted to.")
+    account: str | None = Field(
+        None, description="Account (SLURM, PBS) or project (LSF, SGE) charged for the jobs."
+    )
+    job_extra_directives: list[str] = Field(
+        default_factory=list,
+        description="Extra lines for the job script's header, without the '#SBATCH' (or "
+        "'#BSUB', '#PBS', '#$') prefix, e.g. ['--gres=gpu:1'].",
+    )
+    worker_extra_args: list[str] = Field(
+        default_factory=list, description="Extra arguments of each job's dask worker command."
+    )
+    local_directory: str | None = Field(
+        None, description="Scratch folder on the compute nodes for workers' spilled data."
+    )
+    log_directory: str | None = Field(None, description="Folder for the jobs' log files.")
+    jobs: int | None = Field(
+        None, gt=0, description="A fixed number of jobs (default 1 unless adaptive)."
+    )
+    minimum_jobs: int | None = Field(
+        None, ge=0, description="Adaptive scaling: the fewest jobs kept running."
+    )
+    maximum_jobs: int | None = Field(
+        None, gt=0, description="Adaptive scaling: the most jobs submitted at once."
+    )
+    interface: str | None = Field(
+        None, description="Network interface the workers talk on, e.g. 'ib0'."
+    )
+    python: str | None = Field(
+        None, description="Python on the compute nodes (default: the one running sonotype)."
+    )
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        return _check_memory(value)
+
+    @model_validator(mode="after")
+    def _combinations(self) -> ClusterSection:
+        adaptive = self.minimum_jobs is not None or self.maximum_jobs is not None
+        if self.jobs is not None and adaptive:
+            raise ValueError(
+                f"[compute.cluster] jobs = {self.jobs} fixes the number of jobs, while "
+                "minimum_jobs/maximum_jobs scale it with the work; keep one or the other"
+            )
+        if (
+            self.minimum_jobs is not None
+            and self.maximum_jobs is not None
+            and self.minimum_jobs > self.maximum_jobs
+        ):
+            raise ValueError(
+                f"[compute.cluster] minimum_jobs = {self.minimum_jobs} is more than "
+                f"maximum_jobs = {self.maximum_jobs}"
+            )
+        processes = self.processes
+        if processes is not None and processes > self.cores:
+            raise ValueError(
+                f"[compute.cluster] processes = {processes} is more than cores = {self.cores}; "
+                "each worker process needs at least one core"
+            )
+        if self.gpus and processes is not None and processes != self.gpus:
+            raise ValueError(
+                f"[compute.cluster] gpus = {self.gpus} needs processes = {self.gpus} (one "
+                f"worker per GPU), not {processes}; leave processes out to get that"
+            )
+        if self.gpus > self.cores:
+            raise ValueError(
+                f"[compute.cluster] gpus = {self.gpus} is more than cores = {self.cores}; "
+                "each GPU's worker process needs at least one core"
+            )
+        return self
+
+    def worker_processes(self) -> int:
+        """Dask worker processes per job: ``processes``, one per GPU, or dask-jobqueue's
+        choice for this many cores (about their square root)."""
+        if self.processes is not None:
+            return self.processes
+        if self.gpus:
+            return self.gpus
+        root = max(1, round(self.cores**0.5))
+        while self.cores % root:  # the cores are shared evenly
+            root -= 1
+        return root
+
+
+class ComputeSection(_Section):
+    """Where per-recording and grid tasks run: ``local`` (a process pool on this machine) or
+    ``dask`` (a scheduler at ``scheduler_address``; a Dask LocalCluster on this machine when
+    there is none; or a batch-system cluster described in ``[compute.cluster]``)."""
+
+    backend: Literal["local", "dask"] = Field(
+        "local", description="'local' (a process pool here) or 'dask' (a Dask cluster)."
+    )
+    workers: int = Field(
+        0,
+        ge=0,
+        description="Local pool: worker processes (0: as many as the cores hold; tasks run "
+        "at once only as many as the memory holds, measured as they run).",
+    )
+    scheduler_address: str = Field(
+        "",
+        description="Dask: the address of a running scheduler, e.g. 'tcp://10.0.0.5:8786' "
+        "(empty: make a cluster here or from [compute.cluster]).",
+    )
+    n_workers: int = Field(
+        0, ge=0, description="Dask LocalCluster: worker processes (0: one per core)."
+    )
+    threads_per_worker: int = Field(
+        1, gt=0, description="Dask LocalCluster: threads (tasks at once) of each worker."
+    )
+    memory_limit: str = Field(
+        "auto",
+        description="Dask LocalCluster: memory of each worker, e.g. '4GB' ('auto': the "
+        "machine's memory shared among the workers).",
+    )
+    cluster: ClusterSection | None = Field(
+        None, description="A SLURM, LSF, PBS or SGE cluster made by dask-jobqueue."
+    )
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        return value if value == "auto" else _check_memory(value)
+
+    @model_validator(mode="after")
+    def _combinations(self) -> ComputeSection:
+        # Keys are compared with their defaults, not tested for presence: a rendered file
+        # holds every key, at its default where it does not apply.
+        defaults = {key: info.get_default() for key, info in type(self).model_fields.items()}
+        changed = [key for key in defaults if getattr(self, key) != defaults[key]]
+        local_cluster = [
+            k for k in ("n_workers", "threads_per_worker", "memory_limit") if k in changed
+        ]
+        if self.backend == "local":
+            dask_only = [
+                k for k in ("scheduler_address", "cluster", *local_cluster) if k in changed
+            ]
+            if dask_only:
+                name = (
+                    "[compute.cluster]"
+                    if dask_only[0] == "cluster"
+                    else f"[compute] {dask_only[0]}"
+                )
+                raise ValueError(
+                    f'[compute] {name} is used only with backend = "dask"; set '
+                    'backend = "dask" or remove it'
+                )
+            return self
+        if self.scheduler_address and self.cluster is not None:
+            raise ValueError(
+                "[compute] scheduler_address connects to a running scheduler, while "
+                "[compute.cluster] makes one; keep one or the other"
+            )
+        if (self.scheduler_address or self.cluster is not None) and local_cluster:
+            where = "scheduler_address" if self.scheduler_address else "[compute.cluster]"
+            raise ValueError(
+                f"[compute] {local_cluster[0]} sizes a LocalCluster on this machine, which is "
+                f"not made with {where}; remove it"
+            )
+        if "workers" in changed:
+            raise ValueError(
+                '[compute] workers sizes the local pool (backend = "local"); for Dask set '
+                "n_workers (a LocalCluster) or [compute.cluster]"
+            )
+        return self
+
+
 class ProjectConfig(_Section):
     """The whole of ``sonotype.toml``."""
 
@@ -201,6 +427,7 @@ class ProjectConfig(_Section):
     audio: AudioSection = Field(default_factory=AudioSection)
     scan: ScanSection = Field(default_factory=ScanSection)
     detect: DetectSection = Field(default_factory=DetectSection)
+    compute: ComputeSection = Field(default_factory=ComputeSection)
 
 
 def load_config(path: Path) -> ProjectConfig:
@@ -246,6 +473,9 @@ def render_config(config: ProjectConfig) -> str:
         if isinstance(section, DetectSection):
             lines += _render_detect(section)
             continue
+        if isinstance(section, ComputeSection):
+            lines += _render_compute(section)
+            continue
         if not isinstance(section, BaseModel):
             continue
         lines += ["", f"[{section_name}]"]
@@ -284,6 +514,27 @@ def _render_detect(section: DetectSection) -> list[str]:
     return lines
 
 
+def _render_compute(section: ComputeSection) -> list[str]:
+    """``[compute]`` with every key, and ``[compute.cluster]`` with the keys set."""
+    lines = ["", "[compute]"]
+    for key, info in ComputeSection.model_fields.items():
+        if key != "cluster":
+            lines += [f"# {line}" for line in textwrap.wrap(info.description, 96)]
+            lines.append(f"{key} = {_toml_value(getattr(section, key))}")
+    lines += [
+        "# A SLURM, LSF, PBS or SGE cluster made by dask-jobqueue goes in a [compute.cluster]",
+        '# table (backend = "dask"); see docs/scale.md.',
+    ]
+    if section.cluster is not None:
+        lines += ["", "[compute.cluster]"]
+        for key, info in ClusterSection.model_fields.items():
+            value = getattr(section.cluster, key)
+            if key in section.cluster.model_fields_set or key == "kind":
+                lines += [f"# {line}" for line in textwrap.wrap(info.description, 96)]
+                lines.append(f"{key} = {_toml_value(value)}")
+    return lines
+
+
 def _toml_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -306,6 +557,9 @@ def _describe(error: ValidationError, model: type[BaseModel] | None = None) -> s
             section = _model_of(_field(section, str(part)).annotation)
         valid = ", ".join(info.alias or name for name, info in section.model_fields.items())
         return f"unknown key {key!r}; valid keys here: {valid}"
+    if problem["type"] == "value_error":  # our own checks: the message names the keys
+        message = str(problem["ctx"]["error"])
+        return message if message.startswith("[") else f"{key}: {message}"
     return f"{key}: {problem['msg']} (got {problem.get('input')!r})"
 
 
