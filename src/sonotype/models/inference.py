@@ -23,6 +23,55 @@ from sonotype.models.windows import read_padded
 MODES = ("convolutional", "windows")
 
 
+@torch.no_grad()
+def predict_windows(
+    network: torch.nn.Module,
+    windows: torch.Tensor | np.ndarray,
+    *,
+    batch_size: int = 256,
+    output: str = "probabilities",
+) -> torch.Tensor:
+    """The network's output at the centre of each context window, batch by batch.
+
+    The one batched inference loop: training's validation, ``accuracy``'s window scores and
+    :func:`classify_recording`'s naive mode all go through it. The network is put in
+    evaluation mode; each batch moves to the network's device and its output back to the CPU.
+
+    Parameters
+    ----------
+    network : torch module
+        With ``probabilities(audio)`` and ``forward(audio)`` giving ``(batch, labels, 1)``
+        for windows of ``receptive_field`` samples.
+    windows : tensor or array, shape (n, 1, samples)
+        Context windows of audio at the network's rate.
+    batch_size : int
+        Windows per forward pass (bounds memory).
+    output : {"probabilities", "logits"}
+        Softmax/sigmoid outputs, or the raw logits (for a loss).
+
+    Returns
+    -------
+    tensor, shape (n, labels)
+        On the CPU.
+    """
+    if output not in ("probabilities", "logits"):
+        raise ParameterError(f"output={output!r} must be 'probabilities' or 'logits'")
+    if batch_size < 1:
+        raise ParameterError(f"batch_size={batch_size} must be at least 1")
+    if isinstance(windows, np.ndarray):
+        windows = torch.from_numpy(windows)
+    network.eval()
+    device = next(network.parameters()).device
+    run = network.probabilities if output == "probabilities" else network
+    # An empty set still gets one (empty) pass, so the result has the labels' width.
+    return torch.cat(
+        [
+            run(windows[i : i + batch_size].to(device))[:, :, 0].cpu()
+            for i in range(0, max(len(windows), 1), batch_size)
+        ]
+    )
+
+
 def n_output_frames(recording: Recording, *, sr: float, output_step: int) -> int:
     """Output frames for a recording: one every ``output_step`` samples (at ``sr``)."""
     samples = math.ceil(recording.frames * sr / recording.sr)
@@ -87,12 +136,8 @@ def classify_recording(
             probabilities = network.probabilities(x).transpose(1, 2)  # (blocks, frames, labels)
         else:
             windows = x.unfold(-1, window, step).reshape(-1, 1, window)
-            probabilities = torch.cat(
-                [
-                    network.probabilities(windows[i : i + window_batch])[:, :, 0]
-                    for i in range(0, len(windows), window_batch)
-                ]
-            ).reshape(len(group), block_frames, -1)
+            probabilities = predict_windows(network, windows, batch_size=window_batch)
+            probabilities = probabilities.reshape(len(group), block_frames, -1)
         for j0, block in zip(group, probabilities.cpu().numpy(), strict=True):
             j1 = min(j0 + block_frames, n_frames)
             out[j0:j1] = block[: j1 - j0]
