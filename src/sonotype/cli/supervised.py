@@ -264,7 +264,6 @@ def accuracy(
     point_tolerance_ms: float = typer.Option(
         5.0, "--point-tolerance-ms", help="Tolerance of point events (pulses) when scoring."
     ),
-    workers: int = WORKERS,
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
     """Score a model on its validation data, learn its post-processing and pick its best
@@ -288,7 +287,6 @@ def accuracy(
                 pr_ratios=ratios,
                 tolerance_ms=tolerance_ms,
                 point_tolerance_ms=point_tolerance_ms,
-                workers=_workers(workers),
                 progress=lambda i, n: advance(),
             )
     if outcome.up_to_date:

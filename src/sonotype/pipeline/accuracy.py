@@ -26,8 +26,10 @@ from sonotype.pipeline.model_store import (
     events_hash,
     file_hash,
     load_model,
+    record_table,
     recording_table,
     select_recordings,
+    table_record,
 )
 from sonotype.pipeline.stage import Pipeline, Result, Stage, StageParams
 from sonotype.store import Project
@@ -118,20 +120,12 @@ class AccuracyStage(Stage[AccuracyParams, dict]):
             "report": outcome.report.relative_to(project.folder).as_posix(),
             "weights": file_hash(model.weights_path()),
             "postprocessing": outcome.postprocessing is not None,
-            "per_label": _records(outcome.per_label),
+            "per_label": table_record(outcome.per_label),
             "macro_f1": outcome.macro_f1,
-            "checkpoints": _records(outcome.checkpoints),
+            "checkpoints": table_record(outcome.checkpoints),
             "best_step": outcome.best_step,
             "notes": list(outcome.notes),
         }
-
-
-def _records(table: pd.DataFrame) -> dict:
-    return table.astype(object).where(table.notna(), None).to_dict("split")
-
-
-def _table(split: dict) -> pd.DataFrame:
-    return pd.DataFrame(split["data"], columns=split["columns"]).infer_objects()
 
 
 def accuracy_inputs(project: Project, model: SavedModel) -> dict[str, Result]:
@@ -191,10 +185,11 @@ def accuracy(
     thresholds per precision/recall ratio (``thresholds.csv`` in the model), mistakes and an
     HTML page in ``reports/models/NAME/``.
 
-    Recordings are classified through the project's executor (``workers`` sizes a local
-    pool), each checkpoint's probabilities cached like :func:`classify`'s. Run again with
-    nothing changed (checkpoints, validation data, settings) and the report and model files
-    in place, it computes nothing and the outcome says ``up_to_date``.
+    Recordings are classified through the project's executor (locally in this process
+    unless ``workers`` asks for a pool), each checkpoint's probabilities cached like
+    :func:`classify`'s. Run again with nothing changed (checkpoints, validation data,
+    settings) and the report and model files in place, it computes nothing and the outcome
+    says ``up_to_date``.
     """
     from sonotype.pipeline.executors import open_executor
 
@@ -213,7 +208,9 @@ def accuracy(
     inputs = accuracy_inputs(project, model)
     with (
         project.run("accuracy", {"name": name, **params.identity()}) as run,
-        open_executor(getattr(project.config, "compute", None), workers=workers) as executor,
+        # A local pool would fork this process, which holds torch's threads (and can hang
+        # in the children): recordings are classified here unless a pool size is given.
+        open_executor(getattr(project.config, "compute", None), workers=workers or 1) as executor,
     ):
         pipe = Pipeline(project, run_id=run.id, executor=executor)
         receipt = pipe.stage(AccuracyStage(pipe, name, progress=progress), params, **inputs).value
@@ -224,9 +221,9 @@ def accuracy(
     model = load_model(project, name)
     report = project.folder / receipt["report"]
     return AccuracyOutcome(
-        per_label=_table(receipt["per_label"]),
+        per_label=record_table(receipt["per_label"]),
         macro_f1=receipt["macro_f1"],
-        checkpoints=_table(receipt["checkpoints"]),
+        checkpoints=record_table(receipt["checkpoints"]),
         best_step=receipt["best_step"],
         mistakes=pd.read_csv(report.parent / "mistakes.csv"),
         report=report,

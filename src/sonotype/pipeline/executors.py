@@ -13,6 +13,8 @@ failure never stops the others.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -112,7 +114,7 @@ class LocalExecutor(Executor):
                 value, error = call_task(fn, task)
                 yield Outcome(index, value, error)
             return
-        pool = ProcessPoolExecutor(max_workers=n)
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=_pool_context())
         try:
             pending = {pool.submit(call_task, fn, task): i for i, task in enumerate(tasks)}
             while pending:
@@ -132,6 +134,16 @@ class LocalExecutor(Executor):
                     yield Outcome(index, value, error)
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _pool_context():
+    """How pool workers start: forked (cheap) unless torch is loaded here. Forking a process
+    whose torch has used its OpenMP threads leaves the children waiting for those threads
+    forever (libgomp; seen in classify after training in one process), so then workers start
+    from a fresh server process instead."""
+    if "torch" in sys.modules and "forkserver" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("forkserver")
+    return None
 
 
 @contextlib.contextmanager

@@ -95,6 +95,16 @@ def file_hash(path: Path, *, chunk: int = 1 << 20) -> str:
     return sha.hexdigest()
 
 
+def table_record(table: pd.DataFrame) -> dict:
+    """A small table as JSON (columns in order; missing values as null)."""
+    return table.astype(object).where(table.notna(), None).to_dict("split")
+
+
+def record_table(record: dict) -> pd.DataFrame:
+    """The table :func:`table_record` made."""
+    return pd.DataFrame(record["data"], columns=record["columns"]).infer_objects()
+
+
 def gathered(batch: Batch, names: Sequence[str] | None = None) -> Result[dict]:
     """One input made of a batch's results: keyed by their keys, loaded (lazily) as
     ``{item name: value}``. ``names`` keeps only those items (default: all finished)."""

@@ -24,8 +24,10 @@ from sonotype.pipeline.model_store import (
     digest,
     events_hash,
     model_folder,
+    record_table,
     recording_table,
     select_recordings,
+    table_record,
 )
 from sonotype.pipeline.stage import Pipeline, Result, Stage, StageParams
 from sonotype.store import Project
@@ -180,7 +182,7 @@ class TrainStage(Stage[TrainParams, dict]):
         return {
             "model": folder.relative_to(project.folder).as_posix(),
             "key": self.expected_key,
-            "replicates": table.astype(object).where(table.notna(), None).to_dict("records"),
+            "replicates": table_record(table),
         }
 
 
@@ -291,7 +293,7 @@ def train(
     return TrainOutcome(
         SavedModel.load(folder),
         prepared.examples,
-        pd.DataFrame(receipt["replicates"]),
+        record_table(receipt["replicates"]),
         tuple(prepared.warnings),
         up_to_date=not trained,
         run_id=run.id,
