@@ -64,7 +64,8 @@ class StreamedProbabilities:
 
     def write(self, path: Path) -> None:
         from sonotype.audio import Recording
-        from sonotype.models.inference import adjust_prevalence, classify_to_file
+        from sonotype.models.inference import classify_to_file
+        from sonotype.models.prevalence import adjust_prevalence
         from sonotype.models.saved import SavedModel
 
         model = SavedModel.load(self.weights.folder)
@@ -215,7 +216,7 @@ def classify(
     chosen = select_recordings(project, recordings)
     params = ClassifyParams(prevalence=dict(prevalence or {}))
     if params.prevalence:  # a bad label or value is reported before any work
-        from sonotype.models.inference import adjust_prevalence
+        from sonotype.models.prevalence import adjust_prevalence
 
         adjust_prevalence(np.full((1, len(model.labels)), 1 / len(model.labels)),
                           labels=model.labels, train_prevalence=model.train_prevalence,
