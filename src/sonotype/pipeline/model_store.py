@@ -108,6 +108,6 @@ def record_table(record: dict) -> pd.DataFrame:
 def gathered(batch: Batch, names: Sequence[str] | None = None) -> Result[dict]:
     """One input made of a batch's results: keyed by their keys, loaded (lazily) as
     ``{item name: value}``. ``names`` keeps only those items (default: all finished)."""
-    chosen = [n for n in (names or batch.results) if n in batch.results]
+    chosen = [n for n in (batch.results if names is None else names) if n in batch.results]
     keys: Mapping[str, str] = {n: batch.results[n].key for n in chosen}
     return Result(digest(keys), load=lambda: {n: batch.results[n].value for n in chosen})
