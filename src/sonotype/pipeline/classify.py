@@ -21,7 +21,7 @@ from sonotype.pipeline.model_store import (
     select_recordings,
 )
 from sonotype.pipeline.resources import Resources
-from sonotype.pipeline.stage import Batch, Item, Pipeline, Stage, StageParams
+from sonotype.pipeline.stage import Batch, Item, Pipeline, Result, Stage, StageParams
 from sonotype.store import Project
 
 #: Frames of probabilities re-weighted at a time (bounded memory for long recordings).
@@ -169,9 +169,8 @@ def probabilities_batch(
     progress: Callable[[str], None] | None = None,
     block_frames: int = 1024,
 ) -> Batch:
-    """Run the classify stage on ``recordings`` within ``pipe``'s run."""
-    from sonotype.pipeline.stage import Result
-
+    """Run the classify stage on ``recordings`` within ``pipe``'s run: one item per
+    recording, known by its content hash; the weights are the input all items share."""
     project = pipe.project
     index = recording_table(project, recordings)
     items = [
