@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from sonotype.annotations import concat_events
@@ -89,24 +90,46 @@ def test_train_again_with_nothing_changed_trains_nothing(project):
 
 
 def test_classify_again_computes_nothing_and_a_bad_recording_fails_alone(project):
+    # In this process (one worker): a pool is tested apart, in a child process (below).
     supervised.train(project, "m", **DENSE)
-    first = supervised.classify(project, "m", recordings=["fly0.wav", "fly1.wav"])
+    first = supervised.classify(project, "m", recordings=["fly0.wav", "fly1.wav"], workers=1)
     assert (first.computed, first.cached) == (2, 0)
     assert computed(project, first.run_id) == ["probabilities", "probabilities"]
-    again = supervised.classify(project, "m")
+    again = supervised.classify(project, "m", workers=1)
     assert (again.computed, again.cached) == (1, 2)
     assert again.paths["fly0.wav"] == first.paths["fly0.wav"]
-    assert computed(project, supervised.classify(project, "m").run_id) == []
+    assert computed(project, supervised.classify(project, "m", workers=1).run_id) == []
 
     # fly2 is damaged after indexing: it fails with its reason, the others are kept.
     (project.folder / "audio" / "fly2.wav").write_bytes(b"RIFF\x00\x00")
-    with_prevalence = supervised.classify(project, "m", prevalence={"ambient": 2.0})
+    with_prevalence = supervised.classify(project, "m", prevalence={"ambient": 2.0}, workers=1)
     assert list(with_prevalence.failures) == ["fly2.wav"]
     assert sorted(with_prevalence.paths) == ["fly0.wav", "fly1.wav"]
     (run,) = project.runs(ids=[with_prevalence.run_id])
     assert run["status"] == "partial" and "fly2.wav" in run["error"]
     failed = project.run_steps(with_prevalence.run_id, status="failed")
     assert [s["item"] for s in failed] == ["fly2.wav"]
+
+
+@pytest.mark.slow
+def test_a_pool_of_two_gives_the_probabilities_of_classifying_here(project):
+    # After training in this process: torch has run its threads here before the pool starts.
+    from sonotype.audio import Recording
+    from sonotype.models.inference import classify_to_file
+
+    model = supervised.train(project, "m", **DENSE).model
+    result = supervised.classify(project, "m", workers=2)
+    assert (result.computed, result.failures) == (3, {})
+    network = model.network()
+    for name, path in result.paths.items():
+        expected = classify_to_file(
+            network,
+            Recording(project.recording_path(name)),
+            project.folder / f"{name}.npy",
+            sr=model.sr,
+            n_labels=len(model.labels),
+        )
+        np.testing.assert_allclose(np.load(path), np.load(expected), atol=1e-6)
 
 
 def test_ethogram_again_adds_no_edit_and_a_changed_setting_reruns_only_it(project):
