@@ -42,7 +42,7 @@ from sonotype.evaluate import (
 )
 from sonotype.evaluate.sequences import overall_error_rate
 from sonotype.models.config import network_config
-from sonotype.models.training import TrainSettings
+from sonotype.models.settings import TrainSettings
 from sonotype.pipeline import supervised
 from sonotype.store import Project
 
@@ -82,7 +82,7 @@ def drosophila(folder: Path, steps: int) -> None:
             )
             supervised.accuracy(project, name)
             speed = timed_classify(project, name, [test_on])
-            predicted, _, _ = supervised.ethogram(project, name, recordings=[test_on])
+            predicted = supervised.ethogram(project, name, recordings=[test_on]).events
             reference = project.events(kinds=["annotated"], recordings=[test_on])
             print(
                 f"\nDrosophila: trained on {train_on} in {outcome.model.training['seconds']} s "
@@ -180,7 +180,7 @@ def songbird(
                  "majority_vote": False, "pr_ratio": 1.0},
             ),
         ):  # fmt: skip
-            predicted, _, _ = supervised.ethogram(project, "bird", recordings=test, **options)
+            predicted = supervised.ethogram(project, "bird", recordings=test, **options).events
             fer = frame_error_rate(reference, predicted, durations_s=durations, step_s=0.001)
             accuracy = segment_accuracy(reference, predicted, step_s=0.001)["correct"].mean()
             ser = overall_error_rate(syllable_error_rates(reference, predicted))

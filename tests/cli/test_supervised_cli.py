@@ -4,6 +4,8 @@ train, accuracy, classify, ethogram, misses, export-model, and the exported ONNX
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -26,6 +28,13 @@ def invoke(*args):
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
+TRAIN = (
+    "train", "--name", "m", "--labels", "pulse,sine", "--background", "ambient",
+    "--recordings", "fly0.wav", "--validate-percent", "25", "--steps", "120",
+    "--validate-every", "40", "--set", "feature_maps=8", "--set", "volume_db=6",
+)  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     """A project of two 20 s fly recordings with their true pulses and sine song, and a
@@ -41,12 +50,7 @@ def project(tmp_path_factory):
     with Project.init(folder, audio_roots=[folder / "audio"]) as p:
         p.scan()
         p.import_files([folder / "truth.csv"], source="truth")
-    result = invoke(
-        "train", "--name", "m", "--labels", "pulse,sine", "--background", "ambient",
-        "--recordings", "fly0.wav", "--validate-percent", "25", "--steps", "120",
-        "--validate-every", "40", "--set", "feature_maps=8", "--set", "volume_db=6",
-        "-p", folder,
-    )  # fmt: skip
+    result = invoke(*TRAIN, "-p", folder)
     assert result.exit_code == 0, result.output
     assert "best checkpoint" in result.output
     return folder
@@ -166,3 +170,51 @@ def test_exported_onnx_gives_the_probabilities_of_torch(project, tmp_path):
     scripted = torch.jit.load(str(tmp_path / "m.pt"))
     with torch.no_grad():
         np.testing.assert_allclose(scripted(torch.from_numpy(audio)).numpy(), expected, atol=1e-5)
+
+
+def test_train_help_does_not_import_torch():
+    code = (
+        "import sys; from typer.testing import CliRunner; from sonotype.cli.main import app; "
+        "result = CliRunner().invoke(app, ['train', '--help']); "
+        "assert result.exit_code == 0, result.output; "
+        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('torch.')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_train_and_ethogram_again_say_nothing_changed(project):
+    result = invoke(*TRAIN, "-p", project)
+    assert result.exit_code == 0, result.output
+    assert "model 'm' is up to date" in result.output
+    invoke("ethogram", "m", "fly1.wav", "-p", project)
+    with Project.open(project) as p:
+        edits = len(p.edit_log(limit=1000))
+    result = invoke("ethogram", "m", "fly1.wav", "-p", project)
+    assert result.exit_code == 0, result.output
+    assert "already stored, unchanged" in result.output
+    with Project.open(project) as p:
+        assert len(p.edit_log(limit=1000)) == edits
+
+
+def test_classify_reports_a_damaged_recording_and_exits_partial(tmp_path):
+    tables = []
+    for i in range(2):
+        y, events = flysong(4, recording=f"fly{i}.wav", random_state=i)
+        write_audio(tmp_path / "audio" / f"fly{i}.wav", y, 2500)
+        tables.append(events)
+    write_events(concat_events(tables), tmp_path / "truth.csv")
+    with Project.init(tmp_path, audio_roots=[tmp_path / "audio"]) as p:
+        p.scan()
+        p.import_files([tmp_path / "truth.csv"])
+    result = invoke("train", "--name", "q", "--labels", "pulse,sine", "--steps", "2",
+                    "--batch-size", "4", "--set", "feature_maps=4", "--validate-percent", "0",
+                    "-p", tmp_path)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (tmp_path / "audio" / "fly0.wav").write_bytes(b"not audio")
+    result = runner.invoke(app, ["classify", "q", "--workers", "1", "-p", str(tmp_path)])
+    assert result.exit_code == 3, result.output
+    assert "classified 1 recordings" in result.output
+    stderr = " ".join(result.stderr.split())
+    assert "failed: fly0.wav" in stderr and "partial: 1 of 2" in stderr

@@ -282,3 +282,37 @@ def test_adjust_prevalence_needs_positive_values(value, loss):
             prevalence={"a": value},
             loss=loss,
         )
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 256])
+def test_predict_windows_is_the_network_on_each_window_at_any_batch_size(rng, batch_size):
+    from sonotype.models.inference import predict_windows
+
+    network = tiny_network(rng)
+    windows = rng.standard_normal((7, 1, network.receptive_field)).astype(np.float32)
+    with torch.no_grad():
+        one_by_one = np.concatenate(
+            [network.probabilities(torch.from_numpy(w[None]))[:, :, 0].numpy() for w in windows]
+        )
+        logits = network(torch.from_numpy(windows))[:, :, 0].numpy()
+    got = predict_windows(network, windows, batch_size=batch_size)
+    assert got.shape == (7, 3)
+    np.testing.assert_allclose(got.numpy(), one_by_one, atol=1e-6)
+    np.testing.assert_allclose(
+        predict_windows(network, torch.from_numpy(windows), output="logits").numpy(),
+        logits,
+        atol=1e-5,
+    )
+    empty = predict_windows(network, windows[:0], batch_size=batch_size)
+    assert empty.shape == (0, 3)
+
+
+def test_predict_windows_names_its_bad_options(rng):
+    from sonotype.models.inference import predict_windows
+
+    network = tiny_network(rng)
+    windows = np.zeros((2, 1, network.receptive_field), np.float32)
+    with pytest.raises(ParameterError, match="output='scores'"):
+        predict_windows(network, windows, output="scores")
+    with pytest.raises(ParameterError, match="batch_size=0"):
+        predict_windows(network, windows, batch_size=0)

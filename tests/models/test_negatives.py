@@ -82,7 +82,7 @@ def test_unannotated_clicks_of_a_new_recording_do_not_become_pulses(tmp_path):
     and 1); with them 0.98 and 0.99, recall 1.00 throughout."""
     pytest.importorskip("torch")
     from sonotype.evaluate import event_scores
-    from sonotype.models.training import TrainSettings
+    from sonotype.models.settings import TrainSettings
     from sonotype.pipeline import supervised
     from sonotype.store import Project
 
@@ -107,7 +107,7 @@ def test_unannotated_clicks_of_a_new_recording_do_not_become_pulses(tmp_path):
             settings=TrainSettings(steps=300),
             validate_percent=0,
         )
-        predicted, _, _ = supervised.ethogram(project, "m", recordings=["fly1.wav"])
+        predicted = supervised.ethogram(project, "m", recordings=["fly1.wav"]).events
     reference = truth["fly1.wav"]
     scores = event_scores(
         reference[reference["label"] == "pulse"],

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.realdata
 
 
 def test_drosophila_pulses_and_sine_song_of_an_unseen_recording(tmp_path):
-    from sonotype.models.training import TrainSettings
+    from sonotype.models.settings import TrainSettings
     from sonotype.pipeline import supervised
 
     data = data_folder("drosophila-songexplorer")
@@ -40,8 +40,8 @@ def test_drosophila_pulses_and_sine_song_of_an_unseen_recording(tmp_path):
             validate_percent=20,
         )
         outcome = supervised.accuracy(project, "fly")
-        assert outcome.result.macro_f1 > 0.9
-        predicted, _, _ = supervised.ethogram(project, "fly", recordings=[test_on])
+        assert outcome.macro_f1 > 0.9
+        predicted = supervised.ethogram(project, "fly", recordings=[test_on]).events
         reference = project.events(kinds=["annotated"], recordings=[test_on])
     assert (reference["label"] == "mel-pulse").sum() == 73
     for label in ("mel-pulse", "mel-sine"):

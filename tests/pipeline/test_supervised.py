@@ -16,7 +16,7 @@ from sonotype.synth import flysong
 
 torch = pytest.importorskip("torch")
 
-from sonotype.models.training import TrainSettings  # noqa: E402
+from sonotype.models.settings import TrainSettings  # noqa: E402
 from sonotype.pipeline import supervised  # noqa: E402
 
 TINY = network_config(conv_layers=2, feature_maps=4, context_ms=40)
@@ -66,15 +66,15 @@ def test_replicates_keep_the_best_and_validate_on_held_out_recordings(project):
 def test_classify_is_cached_and_prevalence_reweights(project):
     supervised.train(project, "m", labels=["pulse", "sine"], background="ambient",
                      network=TINY, settings=TrainSettings(steps=10, batch_size=8))  # fmt: skip
-    first = supervised.classify(project, "m", recordings=["fly0.wav"])["fly0.wav"]
-    again = supervised.classify(project, "m", recordings=["fly0.wav"])["fly0.wav"]
+    first = supervised.classify(project, "m", recordings=["fly0.wav"]).paths["fly0.wav"]
+    again = supervised.classify(project, "m", recordings=["fly0.wav"]).paths["fly0.wav"]
     assert first == again
     plain = np.load(first)
     assert plain.shape[1] == 3
     np.testing.assert_allclose(plain.sum(axis=1), 1, atol=1e-5)
     weighted_path = supervised.classify(
         project, "m", recordings=["fly0.wav"], prevalence={"ambient": 10.0, "pulse": 1.0}
-    )["fly0.wav"]
+    ).paths["fly0.wav"]
     assert weighted_path != first
     weighted = np.load(weighted_path)
     assert weighted[:, 2].mean() > plain[:, 2].mean()  # ambient made more likely
@@ -83,7 +83,8 @@ def test_classify_is_cached_and_prevalence_reweights(project):
 def test_ethogram_without_accuracy_uses_one_half(project):
     supervised.train(project, "m", labels=["pulse", "sine"], background="ambient",
                      network=TINY, settings=TrainSettings(steps=10, batch_size=8))  # fmt: skip
-    events, edit, origins = supervised.ethogram(project, "m", recordings=["fly1.wav"])
+    result = supervised.ethogram(project, "m", recordings=["fly1.wav"])
+    events, edit, origins = result.events, result.edit, result.origins
     assert "(0.5 for every label" in origins[0]
     assert isinstance(events, pd.DataFrame)
     assert len(project.events(kinds=["predicted"], sources=["m"])) == len(events)

@@ -19,7 +19,7 @@ from sonotype.synth.birdsong import syllable_types
 torch = pytest.importorskip("torch")
 
 from sonotype.models.postprocess import PostProcessing  # noqa: E402
-from sonotype.models.training import TrainSettings  # noqa: E402
+from sonotype.models.settings import TrainSettings  # noqa: E402
 from sonotype.pipeline import supervised  # noqa: E402
 
 TINY = network_config(conv_layers=2, feature_maps=4, context_ms=20, stride_ms=1.0)
@@ -70,14 +70,15 @@ def test_accuracy_learns_postprocessing_that_ethogram_uses(project):
     assert "Post-processing (learned)" in page and "never used for any choice" in page
     assert (outcome.report.parent / "intervals.png").is_file()
 
-    events, _, origins = supervised.ethogram(project, "m", recordings=["song3.wav"])
+    result = supervised.ethogram(project, "m", recordings=["song3.wav"])
+    events, origins = result.events, result.origins
     assert "background" not in set(events["label"])
     assert all("postprocess.json" in line for line in origins)
     stored = project.events(kinds=["predicted"], sources=["m"])
     assert len(stored) == len(events) and "background" not in set(stored["label"])
 
-    _, _, origins = supervised.ethogram(project, "m", recordings=["song3.wav"], min_gap_ms=5,
-                                        majority_vote=False, pr_ratio=1.0)  # fmt: skip
+    origins = supervised.ethogram(project, "m", recordings=["song3.wav"], min_gap_ms=5,
+                                  majority_vote=False, pr_ratio=1.0).origins  # fmt: skip
     assert "min gap: 5 ms (--min-gap-ms)" in origins
     assert "majority vote: no (--majority-vote)" in origins
     assert "thresholds.csv" in origins[0]

@@ -13,6 +13,39 @@ NAME = typer.Argument(..., help="Model name (as given to `sonotype train --name`
 RECORDINGS = typer.Argument(
     None, help="Recordings (names or globs, e.g. 'birds/*'); all indexed ones by default."
 )
+WORKERS = typer.Option(
+    0,
+    "--workers",
+    help="Local processes classifying recordings: 0 (the default) for as many as the cores "
+    "and memory hold, or 1 or more. [compute] in sonotype.toml may choose Dask instead.",
+)
+
+
+def _workers(workers: int) -> int | None:
+    from sonotype.errors import ParameterError
+
+    if workers < 0:
+        raise ParameterError(
+            f"--workers {workers} must be 0 (as many as fit, the default) or 1 or more"
+        )
+    return workers or None
+
+
+def _report_failures(failures: dict[str, str], n: int) -> None:
+    """Each recording that failed with its reason, then exit 3: partial (docs/cli.md)."""
+    from rich.markup import escape
+
+    from sonotype.cli.console import EXIT_PARTIAL, err
+
+    if not failures:
+        return
+    for recording, why in failures.items():
+        err.print(f"[red]failed:[/] {escape(recording)}: {escape(why)}", soft_wrap=True)
+    err.print(
+        f"[yellow]partial:[/] {len(failures)} of {n} recording(s) failed; the others' results "
+        "are kept (`sonotype runs` lists them; run the command again to retry them)"
+    )
+    raise typer.Exit(EXIT_PARTIAL)
 
 
 def _split(text: str | None) -> list[str]:
@@ -141,7 +174,7 @@ def train(
     from sonotype.cli.options import open_project
     from sonotype.errors import ParameterError
     from sonotype.models.config import network_config
-    from sonotype.models.training import TrainSettings
+    from sonotype.models.settings import TrainSettings
     from sonotype.pipeline import supervised
 
     # Checked here, before any data is read, with the options' own names.
@@ -191,6 +224,13 @@ def train(
             progress=lambda replicate, step, total: advance(),
         )
     model = outcome.model
+    if outcome.up_to_date:
+        out.print(
+            f"model {name!r} is up to date: it was trained on these events with these "
+            f"settings; nothing to train (best checkpoint: step {model.best_step})"
+        )
+        out.print(f"model: {model.folder}")
+        return
     for warning in outcome.warnings:
         err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
     counts = outcome.examples.groupby(["split", "label"]).size()
@@ -249,11 +289,14 @@ def accuracy(
                 point_tolerance_ms=point_tolerance_ms,
                 progress=lambda i, n: advance(),
             )
-    table = outcome.result.per_label.copy()
+    if outcome.up_to_date:
+        out.print(
+            f"accuracy of {name!r} is up to date (same checkpoints, validation data and "
+            "settings); nothing computed"
+        )
+    table = outcome.per_label.copy()
     out.print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    out.print(
-        f"window macro F1 {outcome.result.macro_f1:.3f}; best checkpoint: step {outcome.best_step}"
-    )
+    out.print(f"window macro F1 {outcome.macro_f1:.3f}; best checkpoint: step {outcome.best_step}")
     out.print(f"{len(outcome.mistakes)} misclassified validation windows")
     chosen = outcome.postprocessing
     if chosen is not None:
@@ -299,6 +342,7 @@ def classify(
         "--prevalence",
         help="Expected share of a label, LABEL=VALUE (repeatable; durations or probabilities).",
     ),
+    workers: int = WORKERS,
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
     """Per-label probability time series for whole recordings (cached artifacts)."""
@@ -321,11 +365,12 @@ def classify(
     with open_project(project_dir) as project:
         chosen = supervised.select_recordings(project, recordings)
         with progress("classifying", len(chosen), min_items=2) as advance:
-            paths = supervised.classify(
+            result = supervised.classify(
                 project,
                 name,
                 recordings=chosen,
                 prevalence=weights or None,
+                workers=_workers(workers),
                 progress=lambda recording: advance(),
             )
         model = supervised.load_model(project, name)
@@ -333,9 +378,11 @@ def classify(
     for note in notes:
         err.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
     out.print(
-        f"classified {len(paths)} recordings: ({', '.join(model.labels)}) probabilities every "
+        f"classified {len(result.paths)} recordings ({result.computed} now, {result.cached} "
+        f"done before): ({', '.join(model.labels)}) probabilities every "
         f"{1000 * model.step_s:.2f} ms, in {project.folder / 'artifacts' / 'probabilities'}"
     )
+    _report_failures(result.failures, len(chosen))
 
 
 def ethogram(
@@ -362,6 +409,7 @@ def ethogram(
         "--majority-vote/--no-majority-vote",
         help="Segment labels together, one label per segment (default: learned, else no).",
     ),
+    workers: int = WORKERS,
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
     """Threshold the probabilities into `predicted` events in the store (point labels as
@@ -379,7 +427,7 @@ def ethogram(
         for note in notes:
             err.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
         with progress("ethogram", len(chosen), min_items=2) as advance:
-            events, edit, origins = supervised.ethogram(
+            result = supervised.ethogram(
                 project,
                 name,
                 recordings=chosen,
@@ -390,13 +438,16 @@ def ethogram(
                 min_gap_ms=min_gap_ms,
                 min_separation_ms=min_separation_ms,
                 majority_vote=majority_vote,
+                workers=_workers(workers),
                 progress=lambda recording: advance(),
             )
-    counts = events["label"].value_counts().sort_index()
+    counts = result.events["label"].value_counts().sort_index()
     summary = ", ".join(f"{label} {n}" for label, n in counts.items()) or "nothing"
-    for line in origins:
+    for line in result.origins:
         out.print(line)
-    out.print(f"stored {len(events)} predicted events ({summary}) as edit {edit.id}")
+    stored = "already stored, unchanged" if result.edit is None else f"edit {result.edit.id}"
+    out.print(f"stored {len(result.events)} predicted events ({summary}): {stored}")
+    _report_failures(result.failures, len(chosen))
 
 
 def misses(
@@ -412,15 +463,18 @@ def misses(
     from sonotype.pipeline import supervised
 
     with open_project(project_dir) as project:
-        missed, edit = supervised.find_misses(
+        result = supervised.find_misses(
             project,
             detected_sources=[detected_source] if detected_source else None,
             predicted_sources=[predicted_source] if predicted_source else None,
             recordings=recordings or None,
             tolerance_ms=tolerance_ms,
         )
+    stored = (
+        "already stored, unchanged" if result.edit is None else f"stored as edit {result.edit.id}"
+    )
     out.print(
-        f"stored {len(missed)} missed events as edit {edit.id}; review them with "
+        f"{len(result.events)} missed events, {stored}; review them with "
         "`sonotype export --kind missed`"
     )
 

@@ -18,9 +18,67 @@ import torch
 
 from sonotype.audio import Recording
 from sonotype.errors import ParameterError
+from sonotype.models.prevalence import adjust_prevalence
 from sonotype.models.windows import read_padded
 
 MODES = ("convolutional", "windows")
+__all__ = [
+    "MODES",
+    "adjust_prevalence",
+    "classify_recording",
+    "classify_to_file",
+    "n_output_frames",
+    "predict_windows",
+]
+
+
+@torch.no_grad()
+def predict_windows(
+    network: torch.nn.Module,
+    windows: torch.Tensor | np.ndarray,
+    *,
+    batch_size: int = 256,
+    output: str = "probabilities",
+) -> torch.Tensor:
+    """The network's output at the centre of each context window, batch by batch.
+
+    The one batched inference loop: training's validation, ``accuracy``'s window scores and
+    :func:`classify_recording`'s naive mode all go through it. The network is put in
+    evaluation mode; each batch moves to the network's device and its output back to the CPU.
+
+    Parameters
+    ----------
+    network : torch module
+        With ``probabilities(audio)`` and ``forward(audio)`` giving ``(batch, labels, 1)``
+        for windows of ``receptive_field`` samples.
+    windows : tensor or array, shape (n, 1, samples)
+        Context windows of audio at the network's rate.
+    batch_size : int
+        Windows per forward pass (bounds memory).
+    output : {"probabilities", "logits"}
+        Softmax/sigmoid outputs, or the raw logits (for a loss).
+
+    Returns
+    -------
+    tensor, shape (n, labels)
+        On the CPU.
+    """
+    if output not in ("probabilities", "logits"):
+        raise ParameterError(f"output={output!r} must be 'probabilities' or 'logits'")
+    if batch_size < 1:
+        raise ParameterError(f"batch_size={batch_size} must be at least 1")
+    if isinstance(windows, np.ndarray):
+        windows = torch.from_numpy(windows)
+    network.eval()
+    device = next(network.parameters()).device
+    run = network.probabilities if output == "probabilities" else network
+    # An empty set still gets one (empty) pass, so the result has the labels' width.
+    return torch.cat(
+        [
+            run(windows[i : i + batch_size].to(device))[:, :, 0].cpu()
+            for i in range(0, max(len(windows), 1), batch_size)
+        ]
+    )
 
 
 def n_output_frames(recording: Recording, *, sr: float, output_step: int) -> int:
@@ -87,12 +145,8 @@ def classify_recording(
             probabilities = network.probabilities(x).transpose(1, 2)  # (blocks, frames, labels)
         else:
             windows = x.unfold(-1, window, step).reshape(-1, 1, window)
-            probabilities = torch.cat(
-                [
-                    network.probabilities(windows[i : i + window_batch])[:, :, 0]
-                    for i in range(0, len(windows), window_batch)
-                ]
-            ).reshape(len(group), block_frames, -1)
+            probabilities = predict_windows(network, windows, batch_size=window_batch)
+            probabilities = probabilities.reshape(len(group), block_frames, -1)
         for j0, block in zip(group, probabilities.cpu().numpy(), strict=True):
             j1 = min(j0 + block_frames, n_frames)
             out[j0:j1] = block[: j1 - j0]
@@ -117,59 +171,3 @@ def classify_to_file(
     out.flush()
     del out
     return Path(path)
-
-
-def adjust_prevalence(
-    probabilities: np.ndarray,
-    *,
-    labels: list[str],
-    train_prevalence: dict[str, float],
-    prevalence: dict[str, float],
-    loss: str = "exclusive",
-) -> np.ndarray:
-    """Re-weight probabilities from the label frequencies of training to those expected.
-
-    Training examples are often balanced, while in the recordings some labels are rare; by
-    Bayes' rule each label's probability scales with ``prevalence / train_prevalence``
-    (then renormalised over labels for exclusive labels; for independent sigmoid outputs
-    the odds are scaled instead). ``prevalence`` gives relative weights (durations or
-    probabilities; only their ratios matter for exclusive labels) for some or all labels;
-    labels not named keep their training weight.
-
-    Examples
-    --------
-    >>> p = np.array([[0.5, 0.5]])
-    >>> adjust_prevalence(p, labels=["song", "noise"], train_prevalence={"song": 0.5,
-    ...     "noise": 0.5}, prevalence={"song": 0.1, "noise": 0.9}).round(2)
-    array([[0.1, 0.9]])
-    """
-    unknown = sorted(set(prevalence) - set(labels))
-    if unknown:
-        raise ParameterError(
-            f"prevalence names unknown label(s) {', '.join(unknown)}; the model's labels are "
-            f"{', '.join(labels)}"
-        )
-    if any(not (v > 0 and np.isfinite(v)) for v in prevalence.values()):
-        raise ParameterError(f"prevalence values must be positive numbers, got {prevalence}")
-    train = np.array([train_prevalence.get(label, 0.0) for label in labels])
-    if loss == "exclusive":
-        named = np.array([label in prevalence for label in labels])
-        # Unnamed labels keep their training share of the total.
-        target = np.array([prevalence.get(label, 0.0) for label in labels], float)
-        if named.any() and (~named).any():
-            target[named] *= (1 - train[~named].sum()) / target[named].sum()
-        target[~named] = train[~named]
-        weights = np.where(train > 0, target / np.where(train > 0, train, 1), 1.0)
-        adjusted = probabilities * weights
-        return (adjusted / adjusted.sum(axis=1, keepdims=True)).astype(probabilities.dtype)
-    weights = np.array(
-        [
-            prevalence[label] / train_prevalence[label]
-            if label in prevalence and train_prevalence.get(label)
-            else 1.0
-            for label in labels
-        ]
-    )
-    p = np.clip(probabilities, 1e-7, 1 - 1e-7)
-    odds = p / (1 - p) * weights
-    return (odds / (1 + odds)).astype(probabilities.dtype)

@@ -49,6 +49,9 @@ class SavedModel:
     training: dict[str, Any] = field(default_factory=dict)
     best_step: int | None = None
     sonotype_version: str = __version__
+    #: The key of the training (data, settings, code) that made it; None for models made
+    #: outside a project. ``sonotype train`` with the same key finds the model up to date.
+    train_key: str | None = None
 
     @property
     def step_s(self) -> float:

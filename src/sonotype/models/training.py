@@ -11,7 +11,6 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,31 +23,12 @@ from sonotype.errors import ParameterError
 from sonotype.models.accuracy import validation_accuracy
 from sonotype.models.config import NetworkConfig
 from sonotype.models.groundtruth import NOT_PREFIX, output_labels, validation_windows
+from sonotype.models.inference import predict_windows
 from sonotype.models.negatives import add_clicks
 from sonotype.models.network import build_network
 from sonotype.models.saved import WEIGHTS_FILE, SavedModel
+from sonotype.models.settings import TrainSettings
 from sonotype.models.windows import ExampleAudio
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """How to train (recorded in ``model.json``)."""
-
-    steps: int = 1000
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    validate_every: int | None = None  # default: steps // 10
-    random_state: int = 0
-    device: str = "auto"
-
-    def check(self) -> None:
-        for name in ("steps", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ParameterError(f"{name}={getattr(self, name)} must be at least 1")
-        if not self.learning_rate > 0:
-            raise ParameterError(f"learning_rate={self.learning_rate} must be positive")
-        if self.validate_every is not None and self.validate_every < 1:
-            raise ParameterError(f"validate_every={self.validate_every} must be at least 1")
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -135,7 +115,7 @@ def train_network(
     sr: float,
     labels: list[str],
     folder: str | Path,
-    settings: TrainSettings = TrainSettings(),
+    settings: TrainSettings | None = None,
     background: str | None = None,
     training_record: dict | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -158,6 +138,7 @@ def train_network(
     progress : callable, optional
         Called with ``(step, steps)`` after each step.
     """
+    settings = settings or TrainSettings()
     settings.check()
     folder = Path(folder)
     outputs = output_labels(labels, loss=config.loss)
@@ -261,7 +242,7 @@ def train_network(
         train_prevalence={label: float(prevalence.get(label, 0.0)) for label in outputs},
         training={
             **(training_record or {}),
-            **asdict(settings),
+            **settings.model_dump(),
             "device": str(device),
             "seconds": round(time.perf_counter() - started, 2),
         },
@@ -284,13 +265,7 @@ def _n_correct(logits, target, mask, loss: str) -> float:
 @torch.no_grad()
 def _validate(network, windows, truth, outputs, loss, targets, device, batch=256) -> dict:
     """Loss, accuracy and per-label precision/recall/F1 on the validation windows."""
-    network.eval()
-    logits = torch.cat(
-        [
-            network(windows[i : i + batch].to(device))[:, :, 0].cpu()
-            for i in range(0, len(windows), batch)
-        ]
-    )
+    logits = predict_windows(network, windows, batch_size=batch, output="logits")
     target, mask = targets.of(truth, "cpu")
     probabilities = torch.softmax(logits, 1) if loss == "exclusive" else torch.sigmoid(logits)
     result = validation_accuracy(truth, probabilities.numpy(), outputs, loss=loss)

@@ -107,7 +107,7 @@ def _train_fly_classifier(project: Project, truth: pd.DataFrame, random_state: i
     time overlap."""
     from sonotype.evaluate import ALL_LABELS, event_scores, overlap_scores
     from sonotype.models.config import network_config
-    from sonotype.models.training import TrainSettings
+    from sonotype.models.settings import TrainSettings
     from sonotype.pipeline import supervised
 
     flies = sorted(n for n in project.recordings()["path"] if n.startswith("flies/"))
@@ -125,7 +125,7 @@ def _train_fly_classifier(project: Project, truth: pd.DataFrame, random_state: i
         overwrite=True,
     )
     supervised.accuracy(project, CLASSIFIER)
-    predicted, _, _ = supervised.ethogram(project, CLASSIFIER, recordings=test_on)
+    predicted = supervised.ethogram(project, CLASSIFIER, recordings=test_on).events
     reference = truth[truth["recording"].isin(test_on)]
     pulses = event_scores(
         reference[reference["label"] == "pulse"],

@@ -19,6 +19,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -189,7 +190,7 @@ class _WorkerPool:
     """Worker processes that each run one task at a time; a dead one is replaced."""
 
     def __init__(self, size: int, *, gpu_sets: list[tuple[str, ...]] | None = None) -> None:
-        self.context = multiprocessing.get_context()
+        self.context = _pool_context() or multiprocessing.get_context()
         self.size = size
         self.gpu_sets = gpu_sets
         self.workers: list[_Worker] = []
@@ -316,6 +317,16 @@ def _work(conn, env: dict[str, str]) -> None:
             conn.send_bytes(payload)
         except OSError:  # the command was killed; what the task wrote on disk is kept
             return
+
+
+def _pool_context():
+    """How pool workers start: forked (cheap) unless torch is loaded here. Forking a process
+    whose torch has used its OpenMP threads leaves the children waiting for those threads
+    forever (libgomp; seen in classify after training in one process), so then workers start
+    from a fresh server process instead."""
+    if "torch" in sys.modules and "forkserver" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("forkserver")
+    return None
 
 
 @contextlib.contextmanager

@@ -1,0 +1,391 @@
+"""``train`` as a stage: a network trained on the project's events into
+``artifacts/models/NAME/``, keyed by the events' and recordings' content, the network and
+training settings and the seeds; the key is recorded in ``model.json``, so training again
+with nothing changed trains nothing and finds the model up to date."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from sonotype.atomic import replace_folder, staging_folder
+from sonotype.errors import ParameterError
+from sonotype.models.config import NetworkConfig
+from sonotype.models.saved import SavedModel
+from sonotype.models.settings import TrainSettings
+from sonotype.pipeline.codecs import Codec, JsonCodec
+from sonotype.pipeline.model_store import (
+    digest,
+    events_hash,
+    model_folder,
+    record_table,
+    recording_table,
+    select_recordings,
+    table_record,
+)
+from sonotype.pipeline.stage import Pipeline, Result, Stage, StageParams
+from sonotype.store import Project
+
+
+class TrainParams(StageParams):
+    """Everything a user sets for ``train``; with the events and recordings, the key."""
+
+    name: str
+    labels: list[str]
+    network: NetworkConfig
+    settings: TrainSettings
+    kinds: list[str] = Field(default_factory=lambda: ["annotated"])
+    sources: list[str] = Field(default_factory=list)
+    recordings: list[str] = Field(default_factory=list)
+    background: str | None = None
+    ignore_labels: list[str] = Field(default_factory=list)
+    absorb_unlisted: bool = False
+    validate_percent: float | None = None
+    validate_recordings: list[str] = Field(default_factory=list)
+    test_recordings: list[str] = Field(default_factory=list)
+    replicates: int = 1
+    equalize: bool = False
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    """What :func:`train` produced.
+
+    Attributes
+    ----------
+    model : SavedModel
+        The model in ``artifacts/models/NAME/``.
+    examples : DataFrame
+        What it learned from, with the ``split`` column.
+    replicates : DataFrame
+        ``replicate``, ``seed``, ``best_step``, ``macro_f1``, ``seconds`` per network trained.
+    warnings : tuple of str
+        For the user: e.g. why windows, not recordings, validate.
+    up_to_date : bool
+        True when nothing changed since the model was trained: nothing was trained now.
+    """
+
+    model: SavedModel
+    examples: pd.DataFrame
+    replicates: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+    up_to_date: bool = False
+    run_id: int | None = None
+
+
+@dataclass
+class _Prepared:
+    """The examples and their split, made before the run (errors come before any work)."""
+
+    examples: pd.DataFrame
+    record: dict[str, Any]
+    warnings: list[str]
+    sr: float
+
+
+class TrainStage(Stage[TrainParams, dict]):
+    """Train the network(s) and publish the model folder; the artifact is a receipt (the
+    folder and the replicates' scores), the model folder the effect it checks."""
+
+    name: ClassVar[str] = "train"
+    version: ClassVar[str] = "1"
+    params_model: ClassVar[type[StageParams]] = TrainParams
+    codec: ClassVar[Codec] = JsonCodec()
+
+    def __init__(
+        self, project: Project, *, progress: Callable[[int, int, int], None] | None = None
+    ) -> None:
+        self.project, self.progress = project, progress
+        #: Set before the stage runs: the examples, and the key the model will record.
+        self.prepared: _Prepared | None = None
+        self.expected_key = ""
+
+    def is_current(self, value: dict) -> bool:
+        folder = self.project.folder / value["model"]
+        if not (folder / "model.json").is_file():
+            return False  # deleted since: train again
+        return SavedModel.load(folder).train_key == value["key"]
+
+    def compute(self, params: TrainParams, **inputs: Any) -> dict:
+        from sonotype.audio import Recording
+        from sonotype.models.training import train_network
+        from sonotype.models.windows import ExampleAudio
+
+        project, prepared, progress = self.project, self.prepared, self.progress
+        assert prepared is not None, "train() prepares the examples before the stage runs"
+        examples = prepared.examples
+        folder = model_folder(project, params.name)
+        cache: dict[tuple, ExampleAudio] = {}
+
+        def audio_of(table, *, window, jitter_s):  # replicates share the audio they read
+            if (window, jitter_s) not in cache:
+                cache[window, jitter_s] = ExampleAudio(
+                    table,
+                    lambda rec: Recording(project.recording_path(rec)),
+                    sr=prepared.sr,
+                    window=window,
+                    jitter_s=jitter_s,
+                )
+            return cache[window, jitter_s]
+
+        staging = staging_folder(folder.parent, params.name)
+        try:
+            rows, models = [], []
+            for r in range(params.replicates):
+                seed = params.settings.random_state + r
+                target = staging if params.replicates == 1 else staging / "replicates" / f"r{r + 1}"
+                model = train_network(
+                    examples,
+                    audio_of,
+                    config=params.network,
+                    sr=prepared.sr,
+                    labels=list(params.labels),
+                    folder=target,
+                    settings=params.settings.model_copy(update={"random_state": seed}),
+                    background=params.background,
+                    training_record={**prepared.record, "replicate": r + 1},
+                    progress=None if progress is None else (lambda s, n, r=r: progress(r, s, n)),
+                )
+                curve = model.learning_curve()
+                f1 = curve.set_index("step").get("macro_f1", pd.Series(dtype=float))
+                rows.append(
+                    {
+                        "replicate": r + 1,
+                        "seed": seed,
+                        "best_step": model.best_step,
+                        "macro_f1": float(f1.get(model.best_step, np.nan)),
+                        "seconds": model.training["seconds"],
+                    }
+                )
+                models.append(model)
+            table = pd.DataFrame(rows)
+            best = models[0]
+            if params.replicates > 1:
+                best = models[int(table["macro_f1"].fillna(-1).to_numpy().argmax())]
+                for item in best.folder.iterdir():
+                    copy = shutil.copytree if item.is_dir() else shutil.copyfile
+                    copy(item, staging / item.name)
+                table.to_csv(staging / "replicates.csv", index=False)
+            chosen = SavedModel.load(staging)
+            chosen.train_key = self.expected_key
+            chosen.save()
+            replace_folder(staging, folder)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging)
+        return {
+            "model": folder.relative_to(project.folder).as_posix(),
+            "key": self.expected_key,
+            "replicates": table_record(table),
+        }
+
+
+def train(
+    project: Project,
+    name: str,
+    *,
+    labels: Sequence[str],
+    network: NetworkConfig,
+    settings: TrainSettings,
+    kinds: Sequence[str] = ("annotated",),
+    sources: Sequence[str] | None = None,
+    recordings: Sequence[str] | None = None,
+    background: str | None = None,
+    ignore_labels: Sequence[str] = (),
+    absorb_unlisted: bool = False,
+    validate_percent: float | None = None,
+    validate_recordings: Sequence[str] = (),
+    test_recordings: Sequence[str] = (),
+    replicates: int = 1,
+    equalize: bool = False,
+    overwrite: bool = False,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> TrainOutcome:
+    """Train model ``name`` on the project's events; ``progress(replicate, step, steps)``.
+
+    Every label of the selected events must be in ``labels``, in ``ignore_labels``, a
+    ``not_X`` negative (overlapped loss), or absorbed into ``background``
+    (``absorb_unlisted``).
+
+    Validation: ``validate_recordings`` (names or globs) are held out whole;
+    ``validate_percent`` holds out that percentage of each label's events (0: none). With
+    neither, whole recordings are held out when at least
+    :data:`~sonotype.models.groundtruth.MIN_RECORDINGS_TO_HOLD_OUT` recordings have
+    examples (a seeded choice that carries the labels, see
+    :func:`~sonotype.models.groundtruth.choose_validation_recordings`), else
+    :data:`~sonotype.models.groundtruth.DEFAULT_VALIDATE_PERCENT` % of the events, with a
+    warning. ``test_recordings`` are never used, neither for training nor for any choice.
+
+    With ``replicates`` > 1, that many networks are trained from different seeds (each kept
+    in ``replicates/rN``); the one with the best validation F1 becomes the model.
+
+    The training is a stage keyed by the selected events' and recordings' content and every
+    setting: when the model ``name`` was trained with the same key and is still there,
+    nothing is trained and the outcome says ``up_to_date``. A model of that name trained
+    otherwise is replaced only with ``overwrite``.
+    """
+    folder = model_folder(project, name)
+    labels = list(labels)
+    if background is not None and background not in labels:
+        labels.append(background)  # the background is learnt like any other label
+    if replicates < 1:
+        raise ParameterError(f"replicates={replicates} must be at least 1")
+    if validate_percent is not None and validate_recordings:
+        raise ParameterError("pass --validate-percent or --validate-recordings, not both")
+    tests = select_recordings(project, test_recordings) if test_recordings else []
+    held = select_recordings(project, validate_recordings) if validate_recordings else []
+    both = sorted(set(tests) & set(held))
+    if both:
+        raise ParameterError(
+            f"recording(s) {', '.join(both)} are named both by --validate-recordings and "
+            "--test-recordings; a test recording is never used for validation"
+        )
+    # Recordings held out for validation are used even when --recordings leaves them out.
+    patterns = [*recordings, *held] if recordings else None
+    chosen = [r for r in select_recordings(project, patterns) if r not in set(tests)]
+    events = project.events(kinds=list(kinds), sources=sources, recordings=chosen)
+    if events.empty:
+        raise ParameterError(
+            f"no stored events of kind(s) {', '.join(kinds)} in the chosen recordings"
+            f"{' (test recordings excluded)' if tests else ''}; "
+            "import annotations with `sonotype import`"
+        )
+    params = TrainParams(
+        name=name,
+        labels=labels,
+        network=network,
+        settings=settings,
+        kinds=list(kinds),
+        sources=list(sources or []),
+        recordings=list(recordings or []),
+        background=background,
+        ignore_labels=list(ignore_labels),
+        absorb_unlisted=absorb_unlisted,
+        validate_percent=validate_percent,
+        validate_recordings=list(validate_recordings),
+        test_recordings=list(tests),
+        replicates=replicates,
+        equalize=equalize,
+    )
+    index = recording_table(project, chosen)
+    hashes = index["content_hash"].astype(str).to_dict()
+    inputs = {
+        "events": Result.of(events, key=events_hash(events)),
+        "recordings": Result.of(hashes, key=digest(hashes)),
+    }
+    stage = TrainStage(project, progress=progress)
+    key = stage.key(params, {n: r.key for n, r in inputs.items()})
+    existing = (folder / "model.json").is_file() and SavedModel.load(folder).train_key
+    if folder.exists() and existing != key and not overwrite:
+        raise ParameterError(f"model {name!r} exists ({folder}); pass --force to replace it")
+    prepared = stage.prepared = _prepare(params, events, index, held=held, tests=tests)
+    stage.expected_key = key
+    with project.run("train", params.identity()) as run:
+        result = Pipeline(project, run_id=run.id).stage(stage, params, **inputs)
+        receipt = result.value
+        trained = bool(project.run_steps(run.id, status="computed"))
+    return TrainOutcome(
+        SavedModel.load(folder),
+        prepared.examples,
+        record_table(receipt["replicates"]),
+        tuple(prepared.warnings),
+        up_to_date=not trained,
+        run_id=run.id,
+    )
+
+
+def _prepare(
+    params: TrainParams,
+    events: pd.DataFrame,
+    index: pd.DataFrame,
+    *,
+    held: list[str],
+    tests: list[str],
+) -> _Prepared:
+    """The examples (seeded split, equalized if asked), what ``model.json`` records of
+    them, the warnings for the user, and the sample rate to train at."""
+    from sonotype.models.groundtruth import (
+        DEFAULT_VALIDATE_PERCENT,
+        MIN_RECORDINGS_TO_HOLD_OUT,
+        check_batch_size,
+        choose_validation_recordings,
+        select_examples,
+        split_examples,
+        unlisted_labels,
+    )
+    from sonotype.models.groundtruth import equalize as equalize_examples
+
+    seed = params.settings.random_state
+    validate_percent = params.validate_percent
+    absorbed = unlisted_labels(
+        events,
+        labels=params.labels,
+        loss=params.network.loss,
+        background=params.background,
+        ignore=params.ignore_labels,
+        absorb=params.absorb_unlisted,
+    )
+    examples = select_examples(
+        events,
+        labels=params.labels,
+        loss=params.network.loss,
+        durations_s=index["duration_s"].astype(float).to_dict(),
+        background=params.background,
+        absorb=absorbed,
+    )
+    warnings: list[str] = []
+    if validate_percent is None and not held:
+        annotated = examples["recording"].unique()
+        if len(annotated) >= MIN_RECORDINGS_TO_HOLD_OUT:
+            held = choose_validation_recordings(examples, random_state=seed)
+            if not held:
+                warnings.append(
+                    f"validating on {DEFAULT_VALIDATE_PERCENT:g}% of each label's events, "
+                    "not on whole recordings: no recording can be held out without taking "
+                    "away every training example of a label; windows from the training "
+                    "recordings overstate accuracy on new ones"
+                )
+        else:
+            warnings.append(
+                f"validating on {DEFAULT_VALIDATE_PERCENT:g}% of each label's events, not "
+                f"on whole recordings: only {len(annotated)} recording(s) have examples "
+                f"(whole recordings are held out from {MIN_RECORDINGS_TO_HOLD_OUT}); windows "
+                "from the training recordings overstate accuracy on new ones"
+            )
+        if not held:
+            validate_percent = DEFAULT_VALIDATE_PERCENT
+    examples = split_examples(
+        examples,
+        validate_percent=0.0 if held else float(validate_percent or 0.0),
+        validate_recordings=held,
+        random_state=seed,
+    )
+    if params.equalize:
+        examples = equalize_examples(examples, random_state=seed)
+    check_batch_size(examples, params.settings.batch_size)
+    rates = index["sr"]
+    sr = float(rates.loc[examples["recording"].unique()].mode().iloc[0])
+    record = {
+        "labels": list(params.labels),
+        "kinds": list(params.kinds),
+        "sources": list(params.sources),
+        "recordings": list(params.recordings),
+        "background": params.background,
+        "ignore_labels": list(params.ignore_labels),
+        "absorbed_labels": absorbed,
+        "validate_percent": 0.0 if held else validate_percent,
+        "validate_recordings": list(params.validate_recordings),
+        # what was held out: whole recordings ([] when events were), and never touched
+        "validation_recordings": list(held),
+        "test_recordings": list(tests),
+        "warnings": list(warnings),
+        "equalize": params.equalize,
+        "n_examples": examples["split"].value_counts().to_dict(),
+    }
+    return _Prepared(examples, record, warnings, sr)
