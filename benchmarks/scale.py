@@ -3,9 +3,10 @@
 Run by hand: ``python benchmarks/scale.py [--files 2000] [--workers N]``.
 
 Writes ``--files`` synthetic birdsong clips of ``--duration-s`` each in a temporary folder,
-then runs a per-item detection stage over them through :meth:`Pipeline.map` (each item's
-events written as its own artifact and recorded in the project, as ``sonotype detect`` does)
-three ways, each on a fresh project and with the same number of worker processes:
+then runs the detect stage of ``sonotype detect`` (:class:`DetectRecording`, one task per
+recording) over them through :meth:`Pipeline.map` (each item's events written as its own
+artifact and recorded in the project) three ways, each on a fresh project and with the same
+number of worker processes:
 
 1. ``local``: the local pool (:class:`LocalExecutor`);
 2. ``dask``: a Dask scheduler and workers started as separate processes (``dask scheduler``
@@ -31,36 +32,19 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import soundfile as sf
 
-from sonotype.detect import detect_recording, make_detector
-from sonotype.pipeline.codecs import EventsCodec
+from sonotype.detect import make_detector
 from sonotype.pipeline.dask_executor import DaskExecutor
+from sonotype.pipeline.detect import DetectParams, DetectRecording
 from sonotype.pipeline.executors import Executor, LocalExecutor
-from sonotype.pipeline.resources import Resources, usable_cores
-from sonotype.pipeline.stage import Item, Pipeline, Stage, StageParams
+from sonotype.pipeline.resources import usable_cores
+from sonotype.pipeline.stage import Item, Pipeline
 from sonotype.store import Project
 from sonotype.store.config import ComputeSection
 from sonotype.synth import birdsong
 
 HERE = Path(__file__).resolve().parent
-
-
-class DetectParams(StageParams):
-    method: str = "amplitude"
-
-
-class DetectItem(Stage[DetectParams, pd.DataFrame]):
-    """One recording's detected events: a stand-in for the detect stage of the pipeline."""
-
-    name = "bench-detect"
-    params_model = DetectParams
-    codec = EventsCodec()
-    resources = Resources(cores=1, memory_mb=200)
-
-    def compute(self, params, *, item):
-        return detect_recording(make_detector(params.method), item)
 
 
 def write_clips(folder: Path, n: int, duration_s: float) -> list[Item]:
@@ -72,7 +56,7 @@ def write_clips(folder: Path, n: int, duration_s: float) -> list[Item]:
     for i in range(n):
         path = folder / f"clip{i:05d}.wav"
         sf.write(path, np.clip(songs[i % len(songs)], -1, 1), 32000, subtype="PCM_16")
-        items.append(Item(path.name, f"clip-{i}", str(path)))
+        items.append(Item(path.name, f"clip-{i}", (path.name, path)))
     return items
 
 
@@ -82,15 +66,11 @@ def peak_mb(pid: int | str = "self") -> float:
 
 
 def run_batch(project_dir: Path, executor: Executor, items: list[Item]) -> dict:
-    # The stage by reference to this module (as the real stage, in sonotype, would be), not
-    # pickled by value with each task as classes defined in __main__ are.
-    import scale
-
     with Project.open(project_dir) if project_dir.exists() else Project.init(project_dir) as p:
         with p.run("bench", {}) as run:
             started = time.perf_counter()
             batch = Pipeline(p, run_id=run.id, executor=executor).map(
-                scale.DetectItem(), scale.DetectParams(), items
+                DetectRecording(), DetectParams.of(make_detector("amplitude")), items
             )
             wall = time.perf_counter() - started
         compute = [s["seconds"] or 0.0 for s in p.run_steps(run.id, status="computed")]

@@ -382,3 +382,32 @@ def test_the_command_line_is_recorded_for_the_command_only(folder):
         with project.run("python", {}) as run:
             pass
         assert registry.get_run(project.db, run.id)["argv"] is None
+
+
+def test_a_detection_over_corrupt_files_is_reported_by_runs(tmp_path, monkeypatch):
+    audio = tmp_path / "audio"
+    for i in range(2):
+        y, _ = flysong(2, recording=f"good{i}.wav", random_state=i)
+        write_audio(audio / f"good{i}.wav", y, 2500)
+    (audio / "noise.wav").write_bytes(np.random.default_rng(0).bytes(5000))
+    good = (audio / "good0.wav").read_bytes()
+    (audio / "cut.wav").write_bytes(good[: len(good) // 3])  # a truncated copy
+    invoke("init", tmp_path, "--audio", audio)
+    monkeypatch.chdir(tmp_path)
+    invoke("scan")
+
+    done = invoke("detect")
+    assert done.exit_code == EXIT_PARTIAL
+    [run] = [r for r in Project.open(tmp_path).runs() if r["command"] == "detect"]
+    assert run["status"] == "partial"
+
+    listing = invoke("runs")
+    assert listing.exit_code == 0
+    assert "partial" in listing.output and "detect" in listing.output
+    shown = invoke("runs", "show", run["id"])
+    assert shown.exit_code == 0
+    text = " ".join(shown.output.split())
+    assert "cut.wav" in text and "noise.wav" in text
+    failed = text.split(" failed ")[-1]
+    assert "cut.wav: is truncated" in failed and "noise.wav: is not readable audio" in failed
+    assert "good0.wav" not in failed
