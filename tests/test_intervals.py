@@ -14,6 +14,7 @@ from sonotype.intervals import (
     elementary_segments,
     intersection,
     merge,
+    overlaps_any,
     pair_iou,
     pair_overlap,
     runs,
@@ -191,3 +192,19 @@ def test_pair_overlap_and_iou(a, b, overlap, iou):
 @given(masks)
 def test_runs_of_a_2d_mask_are_of_the_flattened_mask(mask):
     assert runs(mask.reshape(1, -1)).tolist() == runs(mask).tolist()
+
+
+@given(raw_intervals, raw_intervals)
+def test_overlaps_any_equals_the_pairwise_test(a, b):
+    # Points (start == stop) included: raw_intervals makes lengths from 0.
+    want = [any(s < stop and e > start for s, e in b.tolist()) for start, stop in a.tolist()]
+    assert overlaps_any(a, b).tolist() == want
+    assert overlaps_any(a.astype(float) / 7, b.astype(float) / 7).tolist() == want
+
+
+def test_overlaps_any_known_answers():
+    a = np.array([[0.0, 1.0], [1.0, 2.0], [1.5, 1.5], [3.0, 4.0]])
+    b = np.array([[2.0, 3.0], [1.2, 1.8]])
+    assert overlaps_any(a, b).tolist() == [False, True, True, False]  # touching is apart
+    assert overlaps_any(a, np.zeros((0, 2))).tolist() == [False] * 4
+    assert overlaps_any(np.zeros((0, 2)), b).shape == (0,)

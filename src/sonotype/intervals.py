@@ -14,6 +14,7 @@ each interval stopping before the next starts.
 - :func:`union`, :func:`complement`, :func:`intersection`, :func:`total_length`.
 - :func:`pair_overlap`, :func:`pair_iou`: overlap and intersection over union of the rows of
   two arrays, pair by pair.
+- :func:`overlaps_any`: which intervals of one set overlap some interval of another.
 - :func:`elementary_segments`: the time line of several interval sets, cut at every bound,
   with which sets cover each piece (the sweep behind overlap durations).
 
@@ -227,6 +228,30 @@ def pair_overlap(a_starts, a_stops, b_starts, b_stops) -> np.ndarray:
     """Length of the overlap of interval ``a[i]`` with ``b[i]``, pair by pair; negative
     when they are apart (minus the gap between them)."""
     return np.minimum(a_stops, b_stops) - np.maximum(a_starts, b_starts)
+
+
+def overlaps_any(intervals: Intervals, others: Intervals) -> np.ndarray:
+    """Whether each of ``intervals`` overlaps some interval of ``others`` (both in any
+    order, overlaps allowed): one of them starts before its stop and stops after its start.
+
+    Touching is no overlap; a point (``start == stop``) overlaps an interval strictly
+    around it, and a point strictly inside it.
+
+    Examples
+    --------
+    >>> overlaps_any(np.array([[0, 2], [2, 3], [5, 9]]), np.array([[6, 7], [1, 2]])).tolist()
+    [True, False, True]
+    """
+    intervals, others = as_intervals(intervals), as_intervals(others)
+    if not len(others):
+        return np.zeros(len(intervals), bool)
+    order = np.argsort(others[:, 0], kind="stable")
+    starts = others[order, 0]
+    # The latest stop among the others starting before each point: one of them reaches
+    # past an interval's start exactly when the latest does.
+    reach = np.maximum.accumulate(others[order, 1])
+    n_before = np.searchsorted(starts, intervals[:, 1], side="left")
+    return (n_before > 0) & (reach[np.maximum(n_before - 1, 0)] > intervals[:, 0])
 
 
 def pair_iou(a_starts, a_stops, b_starts, b_stops) -> np.ndarray:

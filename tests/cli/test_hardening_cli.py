@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from sonotype.annotations import make_events, read_events, write_events
 from sonotype.audio import write_audio
-from sonotype.cli.main import app
+from sonotype.cli.main import app, cli_message
 from sonotype.errors import SonotypeError
 from sonotype.synth import flysong
 
@@ -22,14 +22,16 @@ runner = CliRunner()
 def cli(*args) -> tuple[int, str]:
     """Run the command as `sonotype` does: ``(exit code, stdout and stderr)``.
 
-    A SonotypeError becomes the one-line ``error:`` message and exit code 1 of
+    A SonotypeError becomes the one-line ``error:`` message (a library parameter named by
+    its option, :func:`~sonotype.cli.main.cli_message`) and exit code 1 of
     :func:`sonotype.cli.main.run`; any other exception is a bug and is raised here.
     """
-    result = runner.invoke(app, [str(a) for a in args])
+    args = [str(a) for a in args]
+    result = runner.invoke(app, args)
     text = result.stdout + result.stderr
     error = result.exception
     if isinstance(error, SonotypeError):
-        return 1, text + f"error: {error}"
+        return 1, text + f"error: {cli_message(error, args)}"
     if error is not None and not isinstance(error, SystemExit):
         raise error
     assert "Traceback" not in text
@@ -55,7 +57,7 @@ def test_detect_block_s_must_be_positive(fly, tmp_path, value):
     before = files_in(tmp_path)
     code, text = cli("detect", fly, "-o", tmp_path / "out.csv", "--block-s", value)
     assert code == 1
-    assert f"--block-s {value} must be a number of seconds above 0" in text
+    assert f"--block-s {float(value)!r} must be a number of seconds > 0" in text
     assert files_in(tmp_path) == before
 
 
@@ -63,7 +65,7 @@ def test_detect_workers_must_not_be_negative(fly, tmp_path):
     before = files_in(tmp_path)
     code, text = cli("detect", fly, "-o", tmp_path / "out.csv", "--workers", "-3")
     assert code == 1
-    assert "--workers -3 must be 0 (one process per core, the default) or 1 or more" in text
+    assert "--workers -3 must be an integer >= 0; the default is 0" in text
     assert files_in(tmp_path) == before
 
 
@@ -221,9 +223,9 @@ def test_discover_unknown_embedder_lists_the_valid_ones(tmp_path):
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
-        ("--steps", "0", "--steps 0 must be 1 or more"),
-        ("--batch-size", "-2", "--batch-size -2 must be 1 or more"),
-        ("--learning-rate", "0", "--learning-rate 0 must be above 0"),
+        ("--steps", "0", "--steps 0 must be an integer >= 1"),
+        ("--batch-size", "-2", "--batch-size -2 must be an integer >= 1"),
+        ("--learning-rate", "0", "--learning-rate 0.0 must be a number > 0"),
     ],
 )
 def test_train_numbers_are_checked_by_their_option(tmp_path, option, value, message):
@@ -281,7 +283,8 @@ def test_classify_warns_when_a_recording_is_resampled(tmp_path, monkeypatch):
         project.scan()
     model = SimpleNamespace(sr=2500, labels=["pulse"], step_s=0.01)
     monkeypatch.setattr(supervised, "load_model", lambda project, name: model)
-    monkeypatch.setattr(supervised, "classify", lambda project, name, **kwargs: {})
+    outcome = SimpleNamespace(paths={}, computed=0, cached=0, failures={})
+    monkeypatch.setattr(supervised, "classify", lambda project, name, **kwargs: outcome)
     code, text = cli("classify", "m", "-p", tmp_path)
     assert code == 0, text
     assert "warning: slow.wav is at 7 Hz, the model at 2500 Hz: it is resampled up by a " \

@@ -256,7 +256,7 @@ def test_to_csv_and_read_thresholds_round_trip(tmp_path):
         (["a"], [[1, 0]], ["a", "b"], {"pr_ratios": [1, 0]}, ["pr_ratios", "0", "> 0"]),
         (["a"], [[1, 0]], ["a", "b"], {"pr_ratios": [np.inf]}, ["inf", "finite"]),
         (["a"], [[1, 0]], ["a", "b"], {"pr_ratios": -2}, ["-2", "> 0"]),
-        (["a"], [[1, 0]], ["a", "b"], {"pr_ratios": []}, ["pr_ratios is empty"]),
+        (["a"], [[1, 0]], ["a", "b"], {"pr_ratios": []}, ["pr_ratios=() must be non-empty"]),
         (["a"], [[1, 0]], ["a", "b"], {"pr_ratios": [1, 1.0]}, ["twice"]),
         (["a"], [[1, 0]], ["a", "not_a"], {"loss": "overlapped"}, ["'not_a'", "rename"]),
     ],

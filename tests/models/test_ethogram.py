@@ -233,15 +233,17 @@ def test_parameter_errors():
         ethogram(p, **{**base, "labels": ["a", "a"]})
     with pytest.raises(ParameterError, match=r"2-D float array .* p\[:, None\]"):
         ethogram(np.zeros(10), **{**base, "labels": ["a"]})
-    with pytest.raises(ParameterError, match=r"step_s=0 must be a finite number > 0"):
+    with pytest.raises(ParameterError, match=r"step_s=0 must be a number of seconds > 0"):
         ethogram(p, **{**base, "step_s": 0})
-    with pytest.raises(ParameterError, match=r"min_gap_s=-1 must be a finite number >= 0"):
+    with pytest.raises(
+        ParameterError, match=r"min_gap_s=-1 must be a number of seconds >= 0; the default is 0"
+    ):
         ethogram(p, **base, min_gap_s=-1)
     with pytest.raises(ParameterError, match=r"duration_s=0 must be"):
         ethogram(p, **base, duration_s=0)
     with pytest.raises(ParameterError, match=r"point_labels=.*'x' not in labels"):
         ethogram(p, **base, point_labels=["x"])
-    with pytest.raises(ParameterError, match=r"channel=-1 must be an int >= 0"):
+    with pytest.raises(ParameterError, match=r"channel=-1 must be an integer >= 0"):
         ethogram(p, **base, channel=-1)
     with pytest.raises(ParameterError, match=r"recording='' must be a non-empty str"):
         ethogram(p, **{**base, "recording": ""})
@@ -305,3 +307,36 @@ def test_majority_vote_gives_each_segment_the_label_most_of_its_frames_have():
     assert ethogram(p, **params, majority_vote=True, min_duration_s=0.04).label.tolist() == ["a"]
     with pytest.raises(ParameterError, match="single numbers"):
         ethogram(p, **params, majority_vote=True, min_gap_s={"a": 0.01, "b": 0.02})
+
+
+def _old_run_frames(on, step_s, min_gap_s):
+    """The run finder ethogram used before :mod:`sonotype.intervals` (kept as the reference
+    the new one must agree with): gaps compared in seconds."""
+    edges = np.flatnonzero(on[1:] != on[:-1]) + 1
+    if len(on) and on[0]:
+        edges = np.concatenate(([0], edges))
+    if len(on) and on[-1]:
+        edges = np.concatenate((edges, [len(on)]))
+    first, last = edges[0::2], edges[1::2]
+    if len(first) > 1 and min_gap_s > 0:
+        gap_s = (first[1:] - last[:-1]) * step_s
+        new = np.concatenate(([True], gap_s >= min_gap_s - 1e-9))
+        first, last = first[new], last[np.concatenate((new[1:], [True]))]
+    return first, last
+
+
+def test_runs_and_gap_closing_agree_with_the_seconds_rule_at_exact_boundaries(rng):
+    from sonotype.models.ethogram import _run_frames
+
+    steps = [0.01, 0.001, 1 / 2500, 0.0004, 0.003, 1 / 3, 0.1, 0.7]
+    for _ in range(400):
+        on = rng.random(int(rng.integers(0, 60))) < rng.uniform(0.2, 0.8)
+        step_s = float(rng.choice(steps))
+        k = int(rng.integers(0, 8))
+        # Gaps of exactly k frames, written as decimal seconds would be, and just around them.
+        for min_gap_s in (k * step_s, round(k * step_s, 6), k * step_s + 1e-9,
+                          k * step_s - 1e-9, k * step_s + 2e-9, k * step_s - 1.5e-9,
+                          float(rng.uniform(0, 8 * step_s)), 1e-10):  # fmt: skip
+            want = _old_run_frames(on, step_s, min_gap_s)
+            got = _run_frames(on, step_s, min_gap_s)
+            assert [g.tolist() for g in got] == [w.tolist() for w in want], (on, step_s, min_gap_s)

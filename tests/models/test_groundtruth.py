@@ -138,6 +138,48 @@ def test_background_with_an_event_nested_inside_another():
     assert spans(examples[examples["label"] == "bg"]) == [(0.0, 1.0), (5.0, 6.0), (7.0, 8.0)]
 
 
+def _old_background(events, label, durations_s, point_margin_s):
+    """The sweep ``_background`` used before :mod:`sonotype.intervals` (the reference the
+    new one must agree with)."""
+    rows = []
+    for (recording, channel), group in events.groupby(["recording", "channel"], sort=True):
+        spans = group[["start_s", "stop_s"]].to_numpy(float)
+        points = spans[:, 0] == spans[:, 1]
+        spans[points] += [-point_margin_s, point_margin_s]
+        spans = spans[np.argsort(spans[:, 0], kind="stable")]
+        covered_until = np.maximum.accumulate(spans[:, 1])
+        starts = np.concatenate([[0.0], covered_until])
+        stops = np.concatenate([spans[:, 0], [durations_s[recording]]])
+        keep = stops > starts
+        rows += [
+            (recording, channel, a, b, label)
+            for a, b in zip(starts[keep], stops[keep], strict=True)
+        ]
+    return pd.DataFrame(rows, columns=["recording", "channel", "start_s", "stop_s", "label"])
+
+
+def test_background_agrees_with_the_former_sweep_on_random_events(rng):
+    from sonotype.models.groundtruth import _background
+
+    for _ in range(60):
+        n = int(rng.integers(1, 30))
+        # Starts on a coarse grid, so that events touch, nest, repeat and sit at 0 or the end.
+        starts = rng.integers(0, 20, n) * 0.5
+        lengths = rng.choice([0.0, 0.0, 0.5, 1.0, 2.5, 7.0], n)
+        events = make_events(
+            rng.choice(["r1.wav", "r2.wav"], n),
+            starts,
+            starts + lengths,
+            rng.choice(["a", "b"], n),
+            channel=rng.integers(0, 2, n),
+        )
+        durations = {"r1.wav": 10.0, "r2.wav": float(rng.choice([4.0, 9.75, 30.0]))}
+        margin = float(rng.choice([0.0, 0.01, 0.5]))
+        want = _old_background(events, "bg", durations, margin)
+        got = _background(events, "bg", durations, margin)
+        pd.testing.assert_frame_equal(got, want)
+
+
 def test_background_needs_durations():
     events = make_events("r.wav", [1.0], [2.0], ["a"])
     with pytest.raises(ParameterError, match="durations"):
@@ -229,7 +271,10 @@ def test_check_batch_size():
     check_batch_size(examples, 16)
     check_batch_size(examples, 1)
     for bad in (0, 17):
-        with pytest.raises(ParameterError, match=f"batch_size={bad}.*16 training examples"):
+        with pytest.raises(
+            ParameterError,
+            match=f"batch_size={bad} must be an integer in \\[1, 16\\]; there are 16 training",
+        ):
             check_batch_size(examples, bad)
 
 

@@ -267,19 +267,15 @@ def _count(n: int, noun: str) -> str:
 
 
 def _check_numbers(*, block_s: float, workers: int) -> None:
-    import math
+    """Checked before any recording is read or the project opened (the library checks
+    ``block_s`` only when it detects, and knows no ``workers=0``). The errors name the
+    parameters, which :func:`~sonotype.cli.main.cli_message` turns into the options."""
+    from sonotype.checks import check_int, check_number
 
-    from sonotype.errors import ParameterError
-
-    if math.isnan(block_s) or block_s <= 0:
-        raise ParameterError(
-            f"--block-s {block_s:g} must be a number of seconds above 0 (or inf to read "
-            "each recording whole); the default is 60"
-        )
-    if workers < 0:
-        raise ParameterError(
-            f"--workers {workers} must be 0 (one process per core, the default) or 1 or more"
-        )
+    check_number(block_s, name="block_s", minimum=0, inclusive="neither", allow_inf=True,
+                 unit="seconds", default=60, hint="inf reads each recording whole")  # fmt: skip
+    check_int(workers, name="workers", minimum=0, default=0,
+              hint="0 runs as many processes as the cores and memory hold")  # fmt: skip
 
 
 def _check_output(text: str, *, format: str | None, names: list[str], force: bool) -> None:

@@ -22,12 +22,12 @@ WORKERS = typer.Option(
 
 
 def _workers(workers: int) -> int | None:
-    from sonotype.errors import ParameterError
+    """``--workers`` as the executors take it: 0 (as many as fit) is None. The error names
+    the parameter, which :func:`~sonotype.cli.main.cli_message` turns into the option."""
+    from sonotype.checks import check_int
 
-    if workers < 0:
-        raise ParameterError(
-            f"--workers {workers} must be 0 (as many as fit, the default) or 1 or more"
-        )
+    check_int(workers, name="workers", minimum=0, default=0,
+              hint="0 runs as many processes as the cores and memory hold")  # fmt: skip
     return workers or None
 
 
@@ -172,25 +172,10 @@ def train(
     """
     from sonotype.cli.console import err, out, progress
     from sonotype.cli.options import open_project
-    from sonotype.errors import ParameterError
     from sonotype.models.config import network_config
     from sonotype.models.settings import TrainSettings
     from sonotype.pipeline import supervised
 
-    # Checked here, before any data is read, with the options' own names.
-    for option, value in (("--steps", steps), ("--batch-size", batch_size)):
-        if value < 1:
-            raise ParameterError(f"{option} {value} must be 1 or more")
-    if not learning_rate > 0:
-        raise ParameterError(f"--learning-rate {learning_rate:g} must be above 0, e.g. 0.001")
-
-    chosen = {
-        "representation": representation,
-        "context_ms": context_ms,
-        "loss": loss,
-        **parse_network_settings(settings),
-    }
-    network = network_config(**{k: v for k, v in chosen.items() if v is not None})
     train_settings = TrainSettings(
         steps=steps,
         batch_size=batch_size,
@@ -199,6 +184,15 @@ def train(
         random_state=seed,
         device=device,
     )
+    # Before any data is read; the error names the setting, which `run` turns into the option.
+    train_settings.check()
+    chosen = {
+        "representation": representation,
+        "context_ms": context_ms,
+        "loss": loss,
+        **parse_network_settings(settings),
+    }
+    network = network_config(**{k: v for k, v in chosen.items() if v is not None})
     with (
         open_project(project_dir) as project,
         progress("training", steps * replicates, min_items=1) as advance,

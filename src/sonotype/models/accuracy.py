@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from sonotype.atomic import atomic_paths
+from sonotype.checks import check_choice, check_number, check_number_grid
 from sonotype.errors import FileProblem, ParameterError
 
 #: The losses a network may have been trained with; see the module notes.
@@ -432,7 +433,9 @@ def thresholds_at(table: pd.DataFrame, pr_ratio: float) -> dict[str, float]:
             f"table lacks the column(s) {', '.join(missing)}; give AccuracyResult.thresholds "
             "or a table read by read_thresholds"
         )
-    ratio = _check_ratios(pr_ratio, name="pr_ratio")[0]
+    ratio = check_number(
+        pr_ratio, name="pr_ratio", minimum=0, inclusive="neither", hint=_RATIO_HINT
+    )
     ratios = table["pr_ratio"].to_numpy(dtype=float)
     chosen = table[np.isclose(ratios, ratio, rtol=1e-9, atol=0.0)]
     if not len(chosen):
@@ -558,11 +561,12 @@ def _ratio(numerator: int, denominator: int) -> float:
 
 
 def _check_loss(loss: object) -> str:
-    if loss not in LOSSES:
-        raise ParameterError(
-            f"loss={loss!r} is not a known loss; choose one of {', '.join(map(repr, LOSSES))} "
-            "(softmax outputs are 'exclusive', independent sigmoids 'overlapped')"
-        )
+    check_choice(
+        loss,
+        name="loss",
+        choices=LOSSES,
+        hint="softmax outputs are 'exclusive', independent sigmoids 'overlapped'",
+    )
     return str(loss)
 
 
@@ -570,20 +574,25 @@ def _check_labels(labels: object, *, loss: str) -> list[str]:
     if isinstance(labels, str) or not isinstance(labels, Iterable):
         raise ParameterError(
             f"labels={labels!r} must be a sequence of label names, one per probability "
-            "column, such as ['song', 'noise']"
+            "column, such as ['song', 'noise']",
+            parameter="labels",
         )
     names = list(labels)
     if not names:
-        raise ParameterError("labels is empty; give the model's labels, one per output")
+        raise ParameterError(
+            "labels is empty; give the model's labels, one per output", parameter="labels"
+        )
     bad = [name for name in names if not isinstance(name, str) or not name]
     if bad:
         raise ParameterError(
-            f"labels holds {bad[0]!r}, which is not a non-empty string; every label is a name"
+            f"labels holds {bad[0]!r}, which is not a non-empty string; every label is a name",
+            parameter="labels",
         )
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
         raise ParameterError(
-            f"labels holds {_listing(twice)} more than once; each output has its own label"
+            f"labels holds {_listing(twice)} more than once; each output has its own label",
+            parameter="labels",
         )
     if loss == "overlapped":
         clash = [name for name in names if NOT_PREFIX + name in names]
@@ -591,7 +600,8 @@ def _check_labels(labels: object, *, loss: str) -> list[str]:
             raise ParameterError(
                 f"labels holds both {clash[0]!r} and {NOT_PREFIX + clash[0]!r}; with "
                 f"loss='overlapped' {NOT_PREFIX + clash[0]!r} means the absence of "
-                f"{clash[0]!r}, so rename one of them"
+                f"{clash[0]!r}, so rename one of them",
+                parameter="labels",
             )
     return names
 
@@ -599,22 +609,26 @@ def _check_labels(labels: object, *, loss: str) -> list[str]:
 def _check_truth(truth: object, *, name: str = "truth") -> np.ndarray:
     if isinstance(truth, str):
         raise ParameterError(
-            f"{name}={truth!r} must be a sequence of labels, one per example, not one string"
+            f"{name}={truth!r} must be a sequence of labels, one per example, not one string",
+            parameter=name,
         )
     values = np.asarray(truth, dtype=object)
     if values.ndim != 1:
         raise ParameterError(
-            f"{name} has shape {values.shape}; it must be one-dimensional, one label per example"
+            f"{name} has shape {values.shape}; it must be one-dimensional, one label per example",
+            parameter=name,
         )
     if not len(values):
         raise ParameterError(
-            f"{name} is empty; accuracy needs at least one validation example with a label"
+            f"{name} is empty; accuracy needs at least one validation example with a label",
+            parameter=name,
         )
     bad = [i for i, v in enumerate(values.tolist()) if not isinstance(v, str) or not v]
     if bad:
         raise ParameterError(
             f"{name}[{bad[0]}]={values[bad[0]]!r} is not a label; every validation example "
-            f"needs a non-empty string label ({len(bad)} do not): drop or label them"
+            f"needs a non-empty string label ({len(bad)} do not): drop or label them",
+            parameter=name,
         )
     return values
 
@@ -625,19 +639,22 @@ def _check_probabilities(probabilities: object, *, n: int, labels: list[str]) ->
     except (TypeError, ValueError):
         raise ParameterError(
             f"probabilities must be a numeric array of shape (n, {len(labels)}), got "
-            f"{type(probabilities).__name__}"
+            f"{type(probabilities).__name__}",
+            parameter="probabilities",
         ) from None
     if values.shape != (n, len(labels)):
         raise ParameterError(
             f"probabilities has shape {values.shape}; it must be ({n}, {len(labels)}): one row "
-            f"per labelled example ({n}) and one column per model label ({len(labels)})"
+            f"per labelled example ({n}) and one column per model label ({len(labels)})",
+            parameter="probabilities",
         )
     finite = np.isfinite(values)
     if not finite.all():
         row, column = np.argwhere(~finite)[0]
         raise ParameterError(
             f"probabilities[{row}, {column}]={values[row, column]} is not a finite number "
-            f"({int((~finite).sum())} are not); check the network's output for that example"
+            f"({int((~finite).sum())} are not); check the network's output for that example",
+            parameter="probabilities",
         )
     low, high = -PROBABILITY_SLACK, 1 + PROBABILITY_SLACK
     outside = (values < low) | (values > high)
@@ -645,33 +662,34 @@ def _check_probabilities(probabilities: object, *, n: int, labels: list[str]) ->
         row, column = np.argwhere(outside)[0]
         raise ParameterError(
             f"probabilities[{row}, {column}]={values[row, column]:g} is outside [0, 1]; give "
-            "probabilities (softmax or sigmoid outputs), not logits"
+            "probabilities (softmax or sigmoid outputs), not logits",
+            parameter="probabilities",
         )
     return np.clip(values, 0.0, 1.0)
 
 
-def _check_ratios(pr_ratios: object, *, name: str = "pr_ratios") -> list[float]:
+#: How to choose a precision-to-recall ratio, said when one is refused.
+_RATIO_HINT = (
+    "a ratio is finite: the wanted precision divided by recall (1.0, the default, asks for "
+    "them equal)"
+)
+
+
+def _check_ratios(pr_ratios: object) -> list[float]:
+    """``pr_ratios``, one ratio or several, as a list of distinct ratios."""
     if isinstance(pr_ratios, Iterator):
-        items = list(pr_ratios)
-    else:
-        items = [pr_ratios] if np.ndim(pr_ratios) == 0 else list(pr_ratios)  # type: ignore[arg-type]
-    if not items:
-        raise ParameterError(f"{name} is empty; give at least one ratio, such as (1.0,)")
-    ratios = []
-    for item in items:
-        try:
-            ratio = float(item)
-        except (TypeError, ValueError):
-            ratio = math.nan
-        if not (math.isfinite(ratio) and ratio > 0):
-            raise ParameterError(
-                f"{name} holds {item!r}, which must be a finite number > 0: the wanted "
-                "precision divided by recall (1.0, the default, asks for them equal)"
-            )
-        ratios.append(ratio)
-    if len(set(ratios)) < len(ratios):
-        raise ParameterError(f"{name}={items!r} holds a ratio twice; give each ratio once")
-    return ratios
+        pr_ratios = list(pr_ratios)
+    elif isinstance(pr_ratios, np.ndarray) and pr_ratios.ndim == 0:
+        pr_ratios = pr_ratios.item()
+    ratios = check_number_grid(
+        pr_ratios, name="pr_ratios", minimum=0, inclusive="neither", hint=_RATIO_HINT
+    )
+    if len(ratios) < (1 if np.ndim(pr_ratios) == 0 else len(pr_ratios)):  # type: ignore[arg-type]
+        raise ParameterError(
+            f"pr_ratios={pr_ratios!r} holds a ratio twice; give each ratio once",
+            parameter="pr_ratios",
+        )
+    return list(ratios)
 
 
 def _numbers(values: pd.Series, *, path: Path, column: str) -> pd.Series:

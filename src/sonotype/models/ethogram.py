@@ -33,7 +33,9 @@ import pandas as pd
 from scipy.signal import find_peaks
 
 from sonotype.annotations.events import make_events
+from sonotype.checks import check_int, check_number, check_text
 from sonotype.errors import ParameterError
+from sonotype.intervals import close_gaps, runs
 
 #: Time differences within this much of a limit (``min_gap_s``, ``min_duration_s``) count
 #: as equal to it, so that durations made of whole steps compare as written in decimal.
@@ -142,25 +144,36 @@ def ethogram(
     """
     probabilities = _check_probabilities(probabilities)
     labels = _check_labels(labels, probabilities.shape[1])
-    step_s = _check_seconds(step_s, "step_s", positive=True, default="the network's output step")
+    step_s = check_number(
+        step_s,
+        name="step_s",
+        minimum=0,
+        inclusive="neither",
+        unit="seconds",
+        hint="pass the network's output step",
+    )
     min_duration_s = _per_label(min_duration_s, "min_duration_s", labels)
     min_gap_s = _per_label(min_gap_s, "min_gap_s", labels)
-    min_separation_s = _check_seconds(
-        min_separation_s, "min_separation_s", default="the default is 0.01"
+    min_separation_s = check_number(
+        min_separation_s, name="min_separation_s", minimum=0, unit="seconds", default=0.01
     )
     if duration_s is not None:
-        duration_s = _check_seconds(
-            duration_s, "duration_s", positive=True, default="None clips at 0 only"
+        duration_s = check_number(
+            duration_s,
+            name="duration_s",
+            minimum=0,
+            inclusive="neither",
+            unit="seconds",
+            hint="None clips at 0 only",
         )
     thresholds = _check_thresholds(thresholds, labels)
     points = _check_point_labels(point_labels, labels)
-    if not isinstance(recording, str) or not recording:
-        raise ParameterError(
-            f"recording={recording!r} must be a non-empty str: the recording's path "
-            "relative to the project's audio root"
-        )
-    if isinstance(channel, bool) or not isinstance(channel, (int, np.integer)) or channel < 0:
-        raise ParameterError(f"channel={channel!r} must be an int >= 0 (channels count from 0)")
+    check_text(
+        recording,
+        name="recording",
+        hint="the recording's path relative to the project's audio root",
+    )
+    channel = check_int(channel, name="channel", minimum=0, default=0, hint="channels count from 0")
 
     if majority_vote and (
         len(set(min_gap_s.values())) > 1 or len(set(min_duration_s.values())) > 1
@@ -281,19 +294,28 @@ def _voted_segments(
     return (first - 0.5) * step_s, (last - 0.5) * step_s, score, np.asarray(columns)[vote]
 
 
-def _run_frames(on: np.ndarray, step_s: float, min_gap_s: float):
+def _run_frames(on: np.ndarray, step_s: float, min_gap_s: float) -> tuple[np.ndarray, np.ndarray]:
     """[first, last) frames of the runs of ``on``, gaps shorter than ``min_gap_s`` closed."""
-    edges = np.flatnonzero(on[1:] != on[:-1]) + 1
-    if len(on) and on[0]:
-        edges = np.concatenate(([0], edges))
-    if len(on) and on[-1]:
-        edges = np.concatenate((edges, [len(on)]))
-    first, last = edges[0::2], edges[1::2]  # [first, last) frames of each run
-    if len(first) > 1 and min_gap_s > 0:
-        gap_s = (first[1:] - last[:-1]) * step_s
-        new = np.concatenate(([True], gap_s >= min_gap_s - _TIME_EPSILON_S))
-        first, last = first[new], last[np.concatenate((new[1:], [True]))]
-    return first, last
+    found = close_gaps(runs(on), _frames_reaching(min_gap_s - _TIME_EPSILON_S, step_s))
+    return found[:, 0], found[:, 1]
+
+
+def _frames_reaching(seconds: float, step_s: float) -> int:
+    """The fewest whole frames ``n`` with ``n * step_s >= seconds`` (0 when ``seconds <= 0``).
+
+    Found by the same float products a gap of ``n`` frames is measured by, not by rounding
+    ``seconds / step_s``, so that a gap of exactly ``min_gap_s`` (give or take the float
+    error of decimal steps) is kept or closed as the seconds say.
+    """
+    if seconds <= 0:
+        return 0
+    frames = math.ceil(seconds / step_s)
+    # The product is monotone in n, so at most a step or two corrects the quotient's rounding.
+    while frames > 0 and (frames - 1) * step_s >= seconds:
+        frames -= 1
+    while frames * step_s < seconds:
+        frames += 1
+    return frames
 
 
 def _run_maxima(p: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
@@ -323,7 +345,8 @@ def _check_probabilities(probabilities: object) -> np.ndarray:
     ):
         raise ParameterError(
             f"probabilities of shape {array.shape} and dtype {array.dtype} must be a 2-D float "
-            "array of shape (frames, labels); for one label pass p[:, None]"
+            "array of shape (frames, labels); for one label pass p[:, None]",
+            parameter="probabilities",
         )
     if not np.issubdtype(array.dtype, np.floating):
         array = array.astype(np.float64)
@@ -335,24 +358,29 @@ def _check_finite(p: np.ndarray, label: str) -> None:
         frame = int(np.flatnonzero(~np.isfinite(p))[0])
         raise ParameterError(
             f"probabilities[{frame}] of label {label!r} is {p[frame]}; probabilities must be "
-            "finite: check the network's output for NaN (e.g. from an empty input)"
+            "finite: check the network's output for NaN (e.g. from an empty input)",
+            parameter="probabilities",
         )
 
 
 def _check_labels(labels: object, n_columns: int) -> list[str]:
     if isinstance(labels, str) or not isinstance(labels, Sequence):
         raise ParameterError(
-            f"labels={labels!r} must be a sequence of str, one per column of probabilities"
+            f"labels={labels!r} must be a sequence of str, one per column of probabilities",
+            parameter="labels",
         )
     labels = [str(label) for label in labels]
     if len(labels) != n_columns:
         raise ParameterError(
             f"labels has {len(labels)} names for the {n_columns} columns of probabilities; "
-            "give one label per column, in column order"
+            "give one label per column, in column order",
+            parameter="labels",
         )
     repeated = sorted({label for label in labels if labels.count(label) > 1})
     if repeated:
-        raise ParameterError(f"labels={labels!r} repeats {', '.join(map(repr, repeated))}")
+        raise ParameterError(
+            f"labels={labels!r} repeats {', '.join(map(repr, repeated))}", parameter="labels"
+        )
     return labels
 
 
@@ -360,24 +388,24 @@ def _check_thresholds(thresholds: object, labels: list[str]) -> dict[str, float]
     if not isinstance(thresholds, Mapping):
         raise ParameterError(
             f"thresholds={thresholds!r} must map labels to thresholds in [0, 1], "
-            "e.g. {'sine': 0.5}"
+            "e.g. {'sine': 0.5}",
+            parameter="thresholds",
         )
     checked = {}
     for label, value in thresholds.items():
         if label not in labels:
             raise ParameterError(
                 f"thresholds names label {label!r}, which is not one of labels "
-                f"({', '.join(map(repr, labels))}); fix or remove it"
+                f"({', '.join(map(repr, labels))}); fix or remove it",
+                parameter="thresholds",
             )
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            number = math.nan
-        if not 0 <= number <= 1:
-            raise ParameterError(
-                f"thresholds[{label!r}]={value!r} must be a number in [0, 1]; 0.5 is usual, "
-                "or leave the label out of thresholds to predict no events for it"
-            )
+        number = check_number(
+            value,
+            name=f"thresholds[{label!r}]",
+            minimum=0,
+            maximum=1,
+            hint="0.5 is usual, or leave the label out of thresholds to predict no events for it",
+        )
         checked[label] = number
     return checked
 
@@ -389,35 +417,33 @@ def _check_point_labels(point_labels: object, labels: list[str]) -> set[str]:
     if unknown:
         raise ParameterError(
             f"point_labels={list(point_labels)!r}: {', '.join(map(repr, unknown))} not in "
-            f"labels ({', '.join(map(repr, labels))})"
+            f"labels ({', '.join(map(repr, labels))})",
+            parameter="point_labels",
         )
     return set(point_labels)
 
 
 def _per_label(value: object, name: str, labels: list[str]) -> dict[str, float]:
     """A number of seconds, or a mapping of labels to seconds, as one value per label."""
-    default = "the default is 0; give one number, or a mapping of labels to numbers"
+    hint = "give one number, or a mapping of labels to numbers"
     if isinstance(value, Mapping):
         unknown = [label for label in value if label not in labels]
         if unknown:
             raise ParameterError(
                 f"{name} names label {unknown[0]!r}, which is not one of labels "
-                f"({', '.join(map(repr, labels))}); fix or remove it"
+                f"({', '.join(map(repr, labels))}); fix or remove it",
+                parameter=name,
             )
         return {
-            label: _check_seconds(value.get(label, 0.0), f"{name}[{label!r}]", default=default)
+            label: check_number(
+                value.get(label, 0.0),
+                name=f"{name}[{label!r}]",
+                minimum=0,
+                unit="seconds",
+                default=0,
+                hint=hint,
+            )
             for label in labels
         }
-    seconds = _check_seconds(value, name, default=default)
+    seconds = check_number(value, name=name, minimum=0, unit="seconds", default=0, hint=hint)
     return dict.fromkeys(labels, seconds)
-
-
-def _check_seconds(value: object, name: str, *, default: str, positive: bool = False) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ParameterError(f"{name}={value!r} must be a number of seconds; {default}") from None
-    if not math.isfinite(number) or number < 0 or (positive and number == 0):
-        bound = "> 0" if positive else ">= 0"
-        raise ParameterError(f"{name}={value!r} must be a finite number {bound} seconds; {default}")
-    return number

@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from sonotype.checks import check_int
 from sonotype.errors import ParameterError
+from sonotype.intervals import complement, union
 
 NOT_PREFIX = "not_"
 #: At most this many validation windows per interval event, spread evenly inside it.
@@ -190,15 +192,8 @@ def _background(
         spans = group[["start_s", "stop_s"]].to_numpy(float)
         points = spans[:, 0] == spans[:, 1]
         spans[points] += [-point_margin_s, point_margin_s]
-        spans = spans[np.argsort(spans[:, 0], kind="stable")]
-        covered_until = np.maximum.accumulate(spans[:, 1])
-        starts = np.concatenate([[0.0], covered_until])
-        stops = np.concatenate([spans[:, 0], [durations_s[recording]]])
-        keep = stops > starts
-        rows += [
-            (recording, channel, a, b, label)
-            for a, b in zip(starts[keep], stops[keep], strict=True)
-        ]
+        gaps = complement(union(spans), float(durations_s[recording]), start=0.0)
+        rows += [(recording, channel, a, b, label) for a, b in gaps.tolist()]
     return pd.DataFrame(rows, columns=["recording", "channel", "start_s", "stop_s", "label"])
 
 
@@ -296,14 +291,16 @@ def equalize(examples: pd.DataFrame, *, random_state: int = 0) -> pd.DataFrame:
     return examples[(examples["split"] != "train") | examples.index.isin(keep_index)]
 
 
-def check_batch_size(examples: pd.DataFrame, batch_size: int) -> None:
+def check_batch_size(examples: pd.DataFrame, batch_size: int) -> int:
     """Refuse a batch larger than the training set: every batch would repeat examples."""
     n_train = int((examples["split"] == "train").sum())
-    if batch_size < 1 or batch_size > n_train:
-        raise ParameterError(
-            f"batch_size={batch_size} must be between 1 and the {n_train} training examples; "
-            "lower --batch-size or annotate more"
-        )
+    return check_int(
+        batch_size,
+        name="batch_size",
+        minimum=1,
+        maximum=n_train,
+        hint=f"there are {n_train} training examples; lower --batch-size or annotate more",
+    )
 
 
 def validation_windows(examples: pd.DataFrame, *, spacing_s: float) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-from sonotype.errors import ParameterError
+from sonotype.checks import check_int, check_number
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 
@@ -35,11 +35,22 @@ class TrainSettings(BaseModel):
     device: str = "auto"
 
     def check(self) -> None:
-        """Raise :class:`ParameterError` for a setting out of its range."""
-        for name in ("steps", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ParameterError(f"{name}={getattr(self, name)} must be at least 1")
-        if not self.learning_rate > 0:
-            raise ParameterError(f"learning_rate={self.learning_rate} must be positive")
-        if self.validate_every is not None and self.validate_every < 1:
-            raise ParameterError(f"validate_every={self.validate_every} must be at least 1")
+        """Raise :class:`ParameterError` for a setting out of its range, with the setting's
+        name as its ``parameter`` (the command line names its option instead)."""
+        check_int(self.steps, name="steps", minimum=1, default=1000)
+        check_int(self.batch_size, name="batch_size", minimum=1, default=32)
+        check_number(
+            self.learning_rate,
+            name="learning_rate",
+            minimum=0,
+            inclusive="neither",
+            default=1e-3,
+            hint="e.g. 0.001",
+        )
+        if self.validate_every is not None:
+            check_int(
+                self.validate_every,
+                name="validate_every",
+                minimum=1,
+                hint="None validates every steps // 10",
+            )

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from sonotype.intervals import overlaps_any
 from sonotype.store import ImportReport, Project, ScanReport
 from sonotype.synth.dataset import DemoDataset, write_demo_dataset
 
@@ -228,13 +228,8 @@ def _loud_not_tonal(events: pd.DataFrame) -> pd.DataFrame:
     keep = []
     for recording, group in time.groupby("recording", sort=False):
         other = tonal[tonal["recording"] == recording]
-        starts, stops = other["start_s"].to_numpy(), other["stop_s"].to_numpy()
-        order = np.argsort(starts)
-        starts, stops = starts[order], np.maximum.accumulate(stops[order]) if len(order) else stops
-        # A tonal event overlaps [a, b) when it starts before b and ends after a.
-        before_end = np.searchsorted(starts, group["stop_s"].to_numpy(), side="left")
-        reach = np.where(before_end > 0, stops[np.maximum(before_end - 1, 0)], -np.inf)
-        keep.append(group[~(reach > group["start_s"].to_numpy())])
+        spans = group[["start_s", "stop_s"]].to_numpy()
+        keep.append(group[~overlaps_any(spans, other[["start_s", "stop_s"]].to_numpy())])
     return pd.concat(keep) if keep else time
 
 
