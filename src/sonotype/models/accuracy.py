@@ -184,8 +184,9 @@ def validation_accuracy(
     [[2, 0], [1, 1]]
     >>> result.per_label[["label", "precision", "recall"]].round(3).values.tolist()
     [['a', 0.667, 1.0], ['b', 1.0, 0.5]]
-    >>> float(result.thresholds.set_index("label").loc["b", "threshold"])  # precision = recall
-    0.4
+    >>> # precision = recall (0.5) for any threshold in (0.2, 0.4]: the middle is taken
+    >>> round(float(result.thresholds.set_index("label").loc["b", "threshold"]), 3)
+    0.3
     """
     loss = _check_loss(loss)
     labels = _check_labels(labels, loss=loss)
