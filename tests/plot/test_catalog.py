@@ -2,7 +2,6 @@
 
 import numpy as np
 import pandas as pd
-
 from matplotlib import colormaps
 from matplotlib.image import imread
 
