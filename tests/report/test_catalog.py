@@ -70,3 +70,5 @@ def test_transitions_table_shows_probabilities_as_coloured_cells():
     darkness = [-sum(int(colour[i : i + 2], 16) for i in (1, 3, 5)) for colour, _, _ in cells]
     assert darkness[0] < darkness[3] < darkness[2] < darkness[1]
     assert 'title="b to b: 0.040"' in table
+    blank = transitions_table(pd.DataFrame([[np.nan]], index=["a"], columns=["a"]))
+    assert "background:none;color:black" in blank and ">nan<" not in blank

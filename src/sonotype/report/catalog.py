@@ -88,7 +88,8 @@ def write_catalog(folder: Path, catalog: CatalogInput, *, max_rows: int = 25) ->
             caption += "; human labels " + ", ".join(
                 f"{k} ({v})" for k, v in counts.head(4).items()
             )
-        # The thumbnails' syllable numbers, left to right (drawn above each one before).
+        # The thumbnails' syllable numbers, left to right: a picture drawn from arrays has
+        # no titles, so the caption carries them.
         members_text = "typical #" + ", #".join(map(str, typical))
         if len(edge):
             members_text += "; edge #" + ", #".join(map(str, edge))
@@ -129,7 +130,9 @@ def transitions_table(probabilities: pd.DataFrame) -> str:
             value = values[r, c]
             text = f"{value:.2f}".lstrip("0") if value >= 0.05 else ""
             ink = "white" if value > 0.6 else "black"
-            cells.append(f'<td style="{cell}background:{colours[r, c]};color:{ink}" '
+            # No probability (an animal's type never followed by another): a blank cell.
+            shade = colours[r, c] if np.isfinite(value) else "none"
+            cells.append(f'<td style="{cell}background:{shade};color:{ink}" '
                          f'title="{html.escape(name)} to {html.escape(probabilities.columns[c])}: '
                          f'{value:.3f}">{text}</td>')  # fmt: skip
         rows.append(f'<tr><th style="{cell}background:none">{html.escape(name)}</th>'
