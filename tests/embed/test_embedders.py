@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -109,6 +111,37 @@ def test_pca_is_deterministic_with_random_state(rng):
     first = PCAEmbedder(8, svd_solver="randomized", random_state=3).fit_transform(X)
     second = PCAEmbedder(8, svd_solver="randomized", random_state=3).fit_transform(X)
     np.testing.assert_array_equal(first, second)
+
+
+def test_pca_default_repeats_bit_for_bit_and_matches_the_exact_components(rng):
+    # Wide rows make scikit-learn's "auto" pick the randomized solver (as for spectrograms).
+    basis = rng.random((12, 600))
+    X = (rng.random((300, 12)) @ basis + 0.05 * rng.random((300, 600))).astype(np.float32)
+    first = PCAEmbedder(8).fit(X)
+    assert first.pca_._fit_svd_solver == "randomized"
+    np.testing.assert_array_equal(first.transform(X), PCAEmbedder(8).fit_transform(X))
+    # Unseeded fits differ: the default seed is what makes the embedding repeat.
+    a = PCAEmbedder(8, random_state=None).fit_transform(X)
+    b = PCAEmbedder(8, random_state=None).fit_transform(X)
+    assert not np.array_equal(a, b)
+    # The seeded randomized components span the exact ones (same signs too).
+    exact = PCAEmbedder(8, svd_solver="full").fit(X)
+    cosines = np.abs(np.sum(first.pca_.components_ * exact.pca_.components_, axis=1))
+    assert cosines.min() > 0.999
+
+
+def test_pca_embedding_is_the_same_in_a_fresh_process(tmp_path):
+    code = (
+        "import numpy as np, sys; from sonotype.embed import PCAEmbedder; "
+        "X = np.random.default_rng(4).random((300, 700)).astype(np.float32); "
+        "np.save(sys.argv[1], PCAEmbedder(16).fit_transform(X))"
+    )
+    for name in ("a.npy", "b.npy"):
+        subprocess.run([sys.executable, "-c", code, str(tmp_path / name)], check=True)
+    X = np.random.default_rng(4).random((300, 700)).astype(np.float32)
+    here = PCAEmbedder(16).fit_transform(X)
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), here)
 
 
 def test_pca_whitening_gives_unit_variance(rng):

@@ -13,6 +13,8 @@ from sonotype.report import html
 
 #: Thumbnails per cluster: the most typical members, then the least typical.
 TYPICAL, EDGE = 8, 4
+#: Thumbnails per gallery row: a cluster's typical and edge members side by side.
+GALLERY_COLUMNS = TYPICAL + EDGE
 
 
 @dataclass
@@ -53,12 +55,7 @@ class CatalogInput:
 
 def write_catalog(folder: Path, catalog: CatalogInput, *, max_rows: int = 25) -> Path:
     """Write ``folder/index.html`` and its PNG files; return the page's path."""
-    from sonotype.plot.catalog import (
-        embedding_figure,
-        gallery_figure,
-        save_figure,
-        transitions_figure,
-    )
+    from sonotype.plot.catalog import embedding_figure, gallery_image, save_figure, save_image
 
     folder.mkdir(parents=True, exist_ok=True)
     parts = [f'<p class="note">{html.escape(note)}</p>' for note in catalog.notes]
@@ -82,31 +79,70 @@ def write_catalog(folder: Path, catalog: CatalogInput, *, max_rows: int = 25) ->
     for cluster, members, typical, edge in _gallery_members(catalog.coords, catalog.clusters):
         name = "noise" if cluster == -1 else f"cluster {cluster}"
         chosen = np.concatenate([typical, edge])
-        titles = [f"#{i}" for i in typical] + [f"edge #{i}" for i in edge]
         png = f"gallery_{'noise' if cluster == -1 else cluster}.png"
-        save_figure(
-            gallery_figure(catalog.spectrograms[chosen], titles=titles, columns=12), folder / png
-        )
+        save_image(gallery_image(catalog.spectrograms[chosen], columns=GALLERY_COLUMNS),
+                   folder / png)  # fmt: skip
         caption = f"{name}: {len(members)} syllables"
         if catalog.labels is not None:
             counts = pd.Series(catalog.labels[members]).value_counts()
             caption += "; human labels " + ", ".join(
                 f"{k} ({v})" for k, v in counts.head(4).items()
             )
-        parts.append(html.figure(png, caption))
+        # The thumbnails' syllable numbers, left to right: a picture drawn from arrays has
+        # no titles, so the caption carries them.
+        members_text = "typical #" + ", #".join(map(str, typical))
+        if len(edge):
+            members_text += "; edge #" + ", #".join(map(str, edge))
+        parts.append(html.figure(png, f"{caption}. {members_text}"))
 
     if catalog.phenotypes is not None and len(catalog.phenotypes):
         parts += ["<h2>Phenotypes per animal</h2>", html.table(
             list(catalog.phenotypes.columns), _rounded(catalog.phenotypes))]  # fmt: skip
     for animal, probabilities in (catalog.transitions or {}).items():
-        png = f"transitions_{_safe(animal)}.png"
-        save_figure(transitions_figure(probabilities, title=animal), folder / png)
-        parts.append(html.figure(png, f"Transitions of {animal} (rows: from; columns: next)"))
+        heading = f"<h3>Transitions of {html.escape(animal)}</h3>"
+        parts += [heading, transitions_table(probabilities)]
 
     index = folder / "index.html"
     with atomic_path(index) as tmp:
         tmp.write_text(html.page(catalog.title, "\n".join(parts)), encoding="utf-8")
     return index
+
+
+def transitions_table(probabilities: pd.DataFrame) -> str:
+    """A heatmap of first-order transition probabilities as an HTML table (rows: from;
+    columns: next; darker is more probable, values of 0.05 and more written in the cells).
+
+    An HTML table instead of a picture: the same colours and numbers, without the
+    seconds of matplotlib text layout a picture of a large repertoire took.
+    """
+    from sonotype.plot.catalog import heat_colours
+
+    values = probabilities.to_numpy(dtype=float)
+    colours = heat_colours(values, cmap="Blues")
+    cell = "width:2.2em;height:1.6em;padding:0;text-align:center;font-size:0.75em;border:0;"
+    head = "".join(
+        f'<th style="{cell}background:none">{html.escape(c)}</th>' for c in probabilities.columns
+    )
+    rows = []
+    for r, name in enumerate(probabilities.index):
+        cells = []
+        for c in range(values.shape[1]):
+            value = values[r, c]
+            text = f"{value:.2f}".lstrip("0") if value >= 0.05 else ""
+            ink = "white" if value > 0.6 else "black"
+            # No probability (an animal's type never followed by another): a blank cell.
+            shade = colours[r, c] if np.isfinite(value) else "none"
+            cells.append(f'<td style="{cell}background:{shade};color:{ink}" '
+                         f'title="{html.escape(name)} to {html.escape(probabilities.columns[c])}: '
+                         f'{value:.3f}">{text}</td>')  # fmt: skip
+        rows.append(f'<tr><th style="{cell}background:none">{html.escape(name)}</th>'
+                    + "".join(cells) + "</tr>")  # fmt: skip
+    return (
+        '<table class="transitions"><caption style="caption-side:bottom;font-size:0.85em">'
+        "rows: from; columns: next; darker is more probable</caption>"
+        f'<thead><tr><th style="{cell}background:none">from / next</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def _gallery_members(coords: np.ndarray, clusters: np.ndarray):
@@ -125,7 +161,3 @@ def _rounded(table: pd.DataFrame):
         tuple(round(v, 3) if isinstance(v, float) else v for v in row)
         for row in table.itertuples(index=False)
     )
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in str(name))
