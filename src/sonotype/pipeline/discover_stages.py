@@ -103,6 +103,8 @@ class EmbedStage(Stage[EmbedParams, np.ndarray]):
     """One row per syllable: the embedding of its flattened spectrogram."""
 
     name = "embedding"
+    # 2: the PCA embedder is seeded (random_state=0); embeddings of unseeded fits are not reused.
+    version = "2"
     params_model = EmbedParams
     codec = ArrayCodec()
 
