@@ -130,3 +130,19 @@ def test_malloc_thresholds_are_raised_once(monkeypatch):
     inference.raise_malloc_thresholds()
     inference.raise_malloc_thresholds()
     assert calls == [(-3, 32 << 20), (-1, 512 << 20)]
+
+
+@pytest.mark.parametrize("factor", [2, 3])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_frequency_pool_equals_torchs_max_pool(factor, channels_last, rng):
+    from sonotype.models.network import FrequencyMaxPool
+
+    x = torch.from_numpy(rng.standard_normal((2, 4, 11, 9)).astype(np.float32))
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    pool = FrequencyMaxPool(factor).eval()
+    with torch.no_grad():
+        result = pool(x)
+    expected = torch.nn.functional.max_pool2d(x, (factor, 1))
+    assert torch.equal(result, expected)
+    assert torch.equal(pool.train()(x), expected)  # training: torch's kernel
