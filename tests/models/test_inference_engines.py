@@ -100,13 +100,18 @@ def test_runner_maps_batches_of_audio_to_probabilities(rng):
     np.testing.assert_allclose(result.sum(axis=1), 1, atol=1e-5)
 
 
-def test_auto_is_onnx_when_installed(rng, monkeypatch):
+def test_auto_is_onnx_when_installed_on_threads_or_small_inputs(rng, monkeypatch):
     network = tiny_network(rng)
     monkeypatch.setattr(inference, "onnxruntime_installed", lambda: True)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 2)
     assert resolve_engine("auto", network) == "onnx"
     assert resolve_engine("torch", network) == "torch"
-    monkeypatch.setattr(inference, "onnxruntime_installed", lambda: False)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)  # a pool worker
     assert resolve_engine("auto", network) == "torch"
+    assert resolve_engine("auto", network, small_inputs=True) == "onnx"
+    assert resolve_engine("onnx", network) == "onnx"
+    monkeypatch.setattr(inference, "onnxruntime_installed", lambda: False)
+    assert resolve_engine("auto", network, small_inputs=True) == "torch"
     with pytest.raises(ParameterError, match="pip install onnxruntime"):
         resolve_engine("onnx", network)
 

@@ -346,8 +346,9 @@ def classify(
     engine: str = typer.Option(
         "auto",
         "--engine",
-        help="What runs the network: auto (onnxruntime when installed, else torch), torch "
-        "or onnx. Probabilities agree to 1e-5.",
+        help="What runs the network: torch or onnx (onnxruntime; probabilities agree to "
+        "1e-5). auto: onnx when installed, for --stream and multi-threaded runs; torch in "
+        "one-thread pool workers, where it is faster.",
     ),
     stream: bool = typer.Option(
         False,

@@ -7,8 +7,11 @@ whatever the recording's length. Frame ``j`` is centred on ``j * output_step`` s
 audio before the start and after the end counts as silence.
 
 Two engines run the network: torch itself, or onnxruntime on the network exported to ONNX
-in memory (``engine="auto"`` takes onnxruntime when it is installed and the network is on the
-CPU: about twice as fast here, probabilities within 1e-5 of torch's).
+in memory (probabilities within 1e-5 of torch's). ``engine="auto"`` chooses by measurement
+(``benchmarks/classify.py``): on one thread, as each worker of a pool runs, torch reaches the
+machine's matrix-multiply rate and onnxruntime 86% of it; on more threads onnxruntime's thread
+pool is 2-3x faster than torch's OpenMP threads, and on small inputs (streaming chunks) its
+calls cost a fifth of torch's.
 """
 
 from __future__ import annotations
@@ -57,9 +60,13 @@ def onnxruntime_installed() -> bool:
     return importlib.util.find_spec("onnxruntime") is not None
 
 
-def resolve_engine(engine: str, network: torch.nn.Module) -> str:
-    """The engine ``engine`` stands for: ``"auto"`` is ``"onnx"`` when onnxruntime is
-    installed and ``network`` is on the CPU, else ``"torch"``."""
+def resolve_engine(engine: str, network: torch.nn.Module, *, small_inputs: bool = False) -> str:
+    """The engine ``engine`` stands for.
+
+    ``"auto"`` is ``"onnx"`` when onnxruntime is installed, ``network`` is on the CPU, and
+    either torch runs more than one thread or the inputs are small (``small_inputs``: a
+    stream's chunks, where each call's fixed cost dominates); else ``"torch"``.
+    """
     if engine not in ENGINES:
         raise ParameterError(
             f"engine={engine!r} must be one of {', '.join(ENGINES)}; auto uses onnxruntime "
@@ -67,7 +74,8 @@ def resolve_engine(engine: str, network: torch.nn.Module) -> str:
         )
     on_cpu = next(network.parameters()).device.type == "cpu"
     if engine == "auto":
-        return "onnx" if on_cpu and onnxruntime_installed() else "torch"
+        fits = small_inputs or torch.get_num_threads() > 1
+        return "onnx" if on_cpu and fits and onnxruntime_installed() else "torch"
     if engine == "onnx":
         if not onnxruntime_installed():
             raise ParameterError(
@@ -105,14 +113,17 @@ def raise_malloc_thresholds() -> None:
     libc.mallopt(m_trim_threshold, 512 << 20)
 
 
-def probabilities_runner(network: torch.nn.Module, *, engine: str = "auto") -> Runner:
+def probabilities_runner(
+    network: torch.nn.Module, *, engine: str = "auto", small_inputs: bool = False
+) -> Runner:
     """A function from audio ``(batch, 1, samples)`` to probabilities ``(batch, labels,
-    frames)``, run by ``engine`` (see :data:`ENGINES`); numpy in and out.
+    frames)``, run by ``engine`` (see :data:`ENGINES` and :func:`resolve_engine`); numpy in
+    and out.
 
     The onnx engine exports the network (in evaluation mode) once per process and weights;
     its session uses as many threads as torch does (one in a pool worker).
     """
-    engine = resolve_engine(engine, network)
+    engine = resolve_engine(engine, network, small_inputs=small_inputs)
     network.eval()
     if engine == "onnx":
         session = _onnx_session(network)
