@@ -213,7 +213,9 @@ def classify(
     Recordings run through the executor of the project's ``[compute]`` section (``workers``
     sizes a local pool); a recording that fails is reported in ``failures`` and the others
     go on (the run is then ``partial``). Recordings classified before, by the same weights
-    with the same ``prevalence``, are not classified again.
+    with the same ``prevalence``, are not classified again. ``engine`` runs the network:
+    ``torch``, ``onnx`` (onnxruntime; they agree to 1e-5) or ``auto``
+    (:func:`sonotype.models.inference.resolve_engine`).
     """
     from sonotype.pipeline.executors import open_executor
 
