@@ -163,3 +163,24 @@ def test_cli_stream_explains_a_bad_rate(project):
     result = run_stream(folder, b"", "--sr", "44100")
     assert result.returncode != 0
     assert "--sr 44100 differs from the model's rate, 2500 Hz" in result.stderr.decode()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--stream", "--format", "u8"], "--format 'u8' must be f32 or s16"),
+        (["fly0.wav", "--stream"], "give no recordings"),
+        (["--engine", "tf"], "--engine 'tf' must be auto, torch or onnx"),
+        (["--stream", "--chunk-ms", "0.1"], "less than one sample at 2500 Hz"),
+    ],
+)
+def test_cli_names_its_bad_options(args, message, project):
+    from typer.testing import CliRunner
+
+    from sonotype.cli.main import app
+
+    folder, _ = project
+    with pytest.raises(ParameterError, match=message):
+        CliRunner().invoke(
+            app, ["classify", "m", *args, "-p", str(folder)], catch_exceptions=False, input=b""
+        )
