@@ -337,9 +337,30 @@ def classify(
         help="Expected share of a label, LABEL=VALUE (repeatable; durations or probabilities).",
     ),
     workers: int = WORKERS,
+    engine: str = typer.Option(
+        "auto",
+        "--engine",
+        help="What runs the network: torch or onnx (onnxruntime; probabilities agree to "
+        "1e-5). auto: onnx when installed, for --stream and multi-threaded runs; torch in "
+        "one-thread pool workers, where it is faster.",
+    ),
+    stream: bool = typer.Option(
+        False,
+        "--stream",
+        help="Classify raw mono PCM from stdin as it arrives: one CSV line per output frame "
+        "(time_s, then each label's probability) on stdout, flushed per chunk.",
+    ),
+    chunk_ms: float = typer.Option(25.6, "--chunk-ms", help="--stream: audio per chunk (ms)."),
+    sr: float = typer.Option(
+        None, "--sr", help="--stream: sample rate of the input (Hz); the model's by default."
+    ),
+    pcm_format: str = typer.Option(
+        "f32", "--format", help="--stream: samples as f32 (float32) or s16 (int16), native order."
+    ),
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
-    """Per-label probability time series for whole recordings (cached artifacts)."""
+    """Per-label probability time series for whole recordings (cached artifacts), or for a
+    live input with --stream."""
     from rich.markup import escape
 
     from sonotype.cli.console import err, out, progress
@@ -347,6 +368,17 @@ def classify(
     from sonotype.errors import ParameterError
     from sonotype.pipeline import supervised
 
+    if engine not in ("auto", "torch", "onnx"):
+        raise ParameterError(f"--engine {engine!r} must be auto, torch or onnx")
+    if stream:
+        if recordings or prevalence:
+            raise ParameterError(
+                "--stream classifies stdin: give no recordings and no --prevalence with it"
+            )
+        with open_project(project_dir) as project:
+            model = supervised.load_model(project, name)
+        _classify_stream(model, engine=engine, chunk_ms=chunk_ms, sr=sr, pcm_format=pcm_format)
+        return
     weights = {}
     for item in prevalence:
         label, sep, value = item.partition("=")
@@ -365,6 +397,7 @@ def classify(
                 recordings=chosen,
                 prevalence=weights or None,
                 workers=_workers(workers),
+                engine=engine,
                 progress=lambda recording: advance(),
             )
         model = supervised.load_model(project, name)
@@ -377,6 +410,50 @@ def classify(
         f"{1000 * model.step_s:.2f} ms, in {project.folder / 'artifacts' / 'probabilities'}"
     )
     _report_failures(result.failures, len(chosen))
+
+
+def _classify_stream(model, *, engine: str, chunk_ms: float, sr, pcm_format: str) -> None:
+    """``classify --stream``: raw PCM from stdin to CSV lines on stdout, chunk by chunk."""
+    import sys
+
+    import numpy as np
+
+    from sonotype.errors import ParameterError
+    from sonotype.models.streaming import StreamClassifier
+
+    dtypes = {"f32": np.float32, "s16": np.int16}
+    if pcm_format not in dtypes:
+        raise ParameterError(f"--format {pcm_format!r} must be f32 or s16")
+    if sr is not None and sr != model.sr:
+        raise ParameterError(
+            f"--sr {sr:g} differs from the model's rate, {model.sr:g} Hz; resample the input "
+            f"to {model.sr:g} Hz before sonotype (e.g. sox ... -r {model.sr:g})"
+        )
+    chunk = round(chunk_ms * model.sr / 1000)
+    if chunk < 1:
+        raise ParameterError(f"--chunk-ms {chunk_ms:g} is less than one sample at {model.sr:g} Hz")
+    dtype = np.dtype(dtypes[pcm_format])
+    scale = 1 / 32768 if pcm_format == "s16" else 1.0
+    classifier = StreamClassifier(model.network(), engine=engine)
+    source, sink = sys.stdin.buffer, sys.stdout
+    sink.write(",".join(["time_s", *model.labels]) + "\n")
+    sink.flush()
+    pending = b""
+
+    def emit(probabilities: np.ndarray) -> None:
+        first = classifier.frames_done - len(probabilities)
+        times = classifier.frame_times_s(first, len(probabilities), sr=model.sr)
+        rows = np.column_stack([times, probabilities])
+        sink.write("".join(",".join(f"{v:.6g}" for v in row) + "\n" for row in rows))
+        sink.flush()
+
+    while data := source.read(chunk * dtype.itemsize):
+        data = pending + data
+        usable = len(data) // dtype.itemsize * dtype.itemsize  # a sample cut at a read's end
+        pending = data[usable:]
+        samples = np.frombuffer(data[:usable], dtype).astype(np.float32) * scale
+        emit(classifier.push(samples))
+    emit(classifier.finish())
 
 
 def ethogram(

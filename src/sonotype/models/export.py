@@ -8,6 +8,7 @@ it records the sample rate, labels, point labels, receptive field and output ste
 
 from __future__ import annotations
 
+import io
 import json
 import warnings
 from pathlib import Path
@@ -20,6 +21,33 @@ from sonotype.models.network import Probabilities
 from sonotype.models.saved import SavedModel
 
 FORMATS = {"torchscript": ".pt", "onnx": ".onnx"}
+
+
+def onnx_bytes(network: torch.nn.Module) -> bytes:
+    """``network``'s probabilities as an ONNX model in memory (what the ``onnx`` inference
+    engine runs): input ``audio`` ``(batch, 1, samples)``, output ``probabilities``
+    ``(batch, labels, frames)``, batch and length free."""
+    example = torch.zeros(1, 1, network.receptive_field + 8 * network.output_step)
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer and deprecation warnings
+        _export_onnx(Probabilities(network).eval(), example, buffer)
+    return buffer.getvalue()
+
+
+def _export_onnx(wrapped: torch.nn.Module, example: torch.Tensor, target) -> None:
+    torch.onnx.export(
+        wrapped,
+        (example,),
+        target,
+        input_names=["audio"],
+        output_names=["probabilities"],
+        dynamic_axes={
+            "audio": {0: "batch", 2: "samples"},
+            "probabilities": {0: "batch", 2: "frames"},
+        },
+        dynamo=False,
+    )
 
 
 def export_model(model: SavedModel, path: str | Path, *, format: str = "onnx") -> Path:
@@ -36,18 +64,7 @@ def export_model(model: SavedModel, path: str | Path, *, format: str = "onnx") -
         if format == "torchscript":
             torch.jit.save(torch.jit.trace(wrapped, example), str(tmp))
         else:
-            torch.onnx.export(
-                wrapped,
-                (example,),
-                str(tmp),
-                input_names=["audio"],
-                output_names=["probabilities"],
-                dynamic_axes={
-                    "audio": {0: "batch", 2: "samples"},
-                    "probabilities": {0: "batch", 2: "frames"},
-                },
-                dynamo=False,
-            )
+            _export_onnx(wrapped, example, str(tmp))
     description = {
         "format": format,
         "sr": model.sr,

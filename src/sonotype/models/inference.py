@@ -5,11 +5,22 @@ with the context its edge frames need, blocks are batched for the network, and r
 written into a ``(frames, labels)`` array (a memory-mapped ``.npy``), so memory stays bounded
 whatever the recording's length. Frame ``j`` is centred on ``j * output_step`` samples;
 audio before the start and after the end counts as silence.
+
+Two engines run the network: torch itself, or onnxruntime on the network exported to ONNX
+in memory (probabilities within 1e-5 of torch's). ``engine="auto"`` chooses by measurement
+(``benchmarks/classify.py``): on one thread, as each worker of a pool runs, torch reaches the
+machine's matrix-multiply rate and onnxruntime 86% of it; on more threads onnxruntime's thread
+pool is 2-3x faster than torch's OpenMP threads, and on small inputs (streaming chunks) its
+calls cost a fifth of torch's.
 """
 
 from __future__ import annotations
 
+import ctypes
+import importlib.util
 import math
+import sys
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,14 +33,132 @@ from sonotype.models.prevalence import adjust_prevalence
 from sonotype.models.windows import read_padded
 
 MODES = ("convolutional", "windows")
+ENGINES = ("auto", "torch", "onnx")
 __all__ = [
+    "ENGINES",
     "MODES",
     "adjust_prevalence",
     "classify_recording",
     "classify_to_file",
     "n_output_frames",
     "predict_windows",
+    "probabilities_runner",
+    "resolve_engine",
 ]
+
+#: A runner maps audio ``(batch, 1, samples)`` float32 to probabilities
+#: ``(batch, labels, frames)`` float32, both numpy arrays.
+Runner = Callable[[np.ndarray], np.ndarray]
+
+#: ONNX sessions by network, with the parameter versions they were exported from, so that a
+#: network is exported once per process and again only when its weights change.
+_SESSIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def onnxruntime_installed() -> bool:
+    """Whether onnxruntime can be imported (without importing it)."""
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def resolve_engine(engine: str, network: torch.nn.Module, *, small_inputs: bool = False) -> str:
+    """The engine ``engine`` stands for.
+
+    ``"auto"`` is ``"onnx"`` when onnxruntime is installed, ``network`` is on the CPU, and
+    either torch runs more than one thread or the inputs are small (``small_inputs``: a
+    stream's chunks, where each call's fixed cost dominates); else ``"torch"``.
+    """
+    if engine not in ENGINES:
+        raise ParameterError(
+            f"engine={engine!r} must be one of {', '.join(ENGINES)}; auto uses onnxruntime "
+            "when it is installed"
+        )
+    on_cpu = next(network.parameters()).device.type == "cpu"
+    if engine == "auto":
+        fits = small_inputs or torch.get_num_threads() > 1
+        return "onnx" if on_cpu and fits and onnxruntime_installed() else "torch"
+    if engine == "onnx":
+        if not onnxruntime_installed():
+            raise ParameterError(
+                "engine='onnx' needs onnxruntime: pip install onnxruntime, or use engine='torch'"
+            )
+        if not on_cpu:
+            raise ParameterError("engine='onnx' runs on the CPU; move the network there first")
+    return engine
+
+
+_MALLOC_RAISED = False
+
+
+def raise_malloc_thresholds() -> None:
+    """Keep freed large blocks in glibc's heap instead of unmapping them.
+
+    By default glibc serves blocks above 128 kB-32 MB (adaptive) with fresh ``mmap`` pages and
+    returns them on free, so each block's convolution outputs (megabytes) land on new pages
+    and page-fault on first touch: measured, most of the system time of the torch engine.
+    Raising the thresholds once per process lets later blocks reuse the same memory. Does
+    nothing on other C libraries.
+    """
+    global _MALLOC_RAISED
+    if _MALLOC_RAISED or not sys.platform.startswith("linux"):
+        return
+    _MALLOC_RAISED = True
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc (musl, ...)
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    # 32 MB is the most glibc accepts on 64-bit systems (half its heap size); the default
+    # network's largest tensor at 32 kHz in blocks of 1024 frames is 14 MB.
+    libc.mallopt(m_mmap_threshold, 32 << 20)
+    libc.mallopt(m_trim_threshold, 512 << 20)
+
+
+def probabilities_runner(
+    network: torch.nn.Module, *, engine: str = "auto", small_inputs: bool = False
+) -> Runner:
+    """A function from audio ``(batch, 1, samples)`` to probabilities ``(batch, labels,
+    frames)``, run by ``engine`` (see :data:`ENGINES` and :func:`resolve_engine`); numpy in
+    and out.
+
+    The onnx engine exports the network (in evaluation mode) once per process and weights;
+    its session uses as many threads as torch does (one in a pool worker).
+    """
+    engine = resolve_engine(engine, network, small_inputs=small_inputs)
+    network.eval()
+    if engine == "onnx":
+        session = _onnx_session(network)
+        name = session.get_inputs()[0].name
+        return lambda audio: session.run(None, {name: np.ascontiguousarray(audio)})[0]
+    raise_malloc_thresholds()
+    device = next(network.parameters()).device
+    # Channels-last tensors take the faster convolution kernels (2x on CPUs, measured).
+    network.to(memory_format=torch.channels_last)
+
+    def run(audio: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return network.probabilities(torch.from_numpy(audio).to(device)).cpu().numpy()
+
+    return run
+
+
+def _onnx_session(network: torch.nn.Module):
+    import onnxruntime
+
+    from sonotype.models.export import onnx_bytes
+
+    versions = tuple(t._version for t in network.state_dict().values())
+    threads = torch.get_num_threads()
+    cached = _SESSIONS.get(network)
+    if cached is not None and cached[0] == (versions, threads):
+        return cached[1]
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(
+        onnx_bytes(network), options, providers=["CPUExecutionProvider"]
+    )
+    _SESSIONS[network] = ((versions, threads), session)
+    return session
 
 
 @torch.no_grad()
@@ -98,6 +227,7 @@ def classify_recording(
     block_frames: int = 1024,
     batch_blocks: int | None = None,
     mode: str = "convolutional",
+    engine: str = "auto",
     window_batch: int = 512,
     progress: Callable[[int], None] | None = None,
 ) -> np.ndarray:
@@ -113,6 +243,9 @@ def classify_recording(
     mode : {"convolutional", "windows"}
         One pass over each block (the default), or one context window per output frame (the
         naive way, for benchmarks and tests: same numbers, many times slower).
+    engine : {"auto", "torch", "onnx"}
+        What runs the network in the convolutional mode (:func:`probabilities_runner`);
+        the windows mode always uses torch.
     progress : callable, optional
         Called with the number of frames finished after each batch.
     """
@@ -123,8 +256,7 @@ def classify_recording(
         batch_blocks = 1 if device.type == "cpu" else 16
     if block_frames < 1 or batch_blocks < 1:
         raise ParameterError("block_frames and batch_blocks must be at least 1")
-    # Channels-last tensors take the faster convolution kernels (2x on CPUs, measured).
-    network.eval().to(memory_format=torch.channels_last)
+    run = probabilities_runner(network, engine=engine if mode == "convolutional" else "torch")
     window, step = network.receptive_field, network.output_step
     n_frames = out.shape[0]
     half = window // 2
@@ -140,14 +272,14 @@ def classify_recording(
                 for j0 in group
             ]
         )
-        x = torch.from_numpy(audio[:, None, :]).to(device)
         if mode == "convolutional":
-            probabilities = network.probabilities(x).transpose(1, 2)  # (blocks, frames, labels)
+            probabilities = run(audio[:, None, :]).transpose(0, 2, 1)  # (blocks, frames, labels)
         else:
+            x = torch.from_numpy(audio[:, None, :]).to(device)
             windows = x.unfold(-1, window, step).reshape(-1, 1, window)
             probabilities = predict_windows(network, windows, batch_size=window_batch)
-            probabilities = probabilities.reshape(len(group), block_frames, -1)
-        for j0, block in zip(group, probabilities.cpu().numpy(), strict=True):
+            probabilities = probabilities.reshape(len(group), block_frames, -1).numpy()
+        for j0, block in zip(group, probabilities, strict=True):
             j1 = min(j0 + block_frames, n_frames)
             out[j0:j1] = block[: j1 - j0]
         if progress is not None:
