@@ -12,7 +12,7 @@ from sklearn.metrics import adjusted_rand_score
 from sonotype.cluster import CLUSTERERS, HDBSCANGrid, hdbscan_grid, make_clusterer
 from sonotype.errors import ParameterError
 
-from ._data import anisotropic, blobs_with_noise, gridded, moons_with_noise
+from ._data import anisotropic, blobs_with_noise, duplicated, gridded, moons_with_noise
 
 # the package's ``hdbscan_grid`` attribute is the function, which shadows the module
 hdbscan_module = importlib.import_module("sonotype.cluster.hdbscan_grid")
@@ -21,8 +21,20 @@ SIZES = (5, 10, 20, 50)
 SAMPLES = (1, 5, 10)
 
 
-@pytest.mark.parametrize("make", [blobs_with_noise, moons_with_noise, gridded, anisotropic])
-def test_every_combination_equals_an_independent_sklearn_fit(make, rng):
+@pytest.fixture(params=["boruvka", "prim"])
+def mst_method(request, monkeypatch):
+    """Run a test with each MST algorithm (the grid picks by size and dimension)."""
+    if request.param == "boruvka":
+        monkeypatch.setattr(hdbscan_module, "BORUVKA_MIN_POINTS", 2)
+    else:
+        monkeypatch.setattr(hdbscan_module, "BORUVKA_MAX_DIMENSIONS", 0)
+    return request.param
+
+
+@pytest.mark.parametrize(
+    "make", [blobs_with_noise, moons_with_noise, gridded, anisotropic, duplicated]
+)
+def test_every_combination_equals_an_independent_sklearn_fit(make, rng, mst_method):
     X, _ = make(rng)
     grid = HDBSCANGrid(min_cluster_size=SIZES, min_samples=SAMPLES).fit(X)
     assert grid.shared_ and grid.n_msts_ == len(SAMPLES)
@@ -41,7 +53,7 @@ def test_every_combination_equals_an_independent_sklearn_fit(make, rng):
     assert max(c.n_clusters for c in grid.clusterings_) >= 2
 
 
-def test_leaf_selection_and_single_cluster_equal_sklearn(rng):
+def test_leaf_selection_and_single_cluster_equal_sklearn(rng, mst_method):
     X, _ = moons_with_noise(rng)
     for options in (
         {"cluster_selection_method": "leaf"},
@@ -63,9 +75,9 @@ def test_one_mst_per_min_samples(monkeypatch, rng):
     calls = []
     original = hdbscan_module._mutual_reachability_mst
 
-    def spy(points, core_distances):
-        calls.append(core_distances.copy())
-        return original(points, core_distances)
+    def spy(points, neighbours, min_samples):
+        calls.append(neighbours.core_distances(min_samples))
+        return original(points, neighbours, min_samples)
 
     monkeypatch.setattr(hdbscan_module, "_mutual_reachability_mst", spy)
     progress = []
