@@ -101,11 +101,13 @@ def _box_distance(X, i, lower, upper, node):
 
 
 @numba.njit(cache=True, nogil=True)
-def _boruvka(X, cores, starts, ends, is_leaf, lower, upper):
+def _boruvka(X, cores, starts, ends, is_leaf, lower, upper, first_a, first_b, first_w):
     """MST edges ``(a, b, weight)`` of the mutual-reachability graph of ``X`` (tree order).
 
     ``X`` and ``cores`` are in the KD-tree's point order; node ``k`` holds points
-    ``starts[k]:ends[k]`` and has children ``2k + 1`` and ``2k + 2``.
+    ``starts[k]:ends[k]`` and has children ``2k + 1`` and ``2k + 2``. ``first_*`` are edges
+    known to be the lightest from their first point (from its neighbour list), joined
+    before the first search round.
     """
     n, d = X.shape
     n_nodes = starts.shape[0]
@@ -127,6 +129,16 @@ def _boruvka(X, cores, starts, ends, is_leaf, lower, upper):
     edge_b = np.empty(n - 1, dtype=np.int64)
     edge_w = np.empty(n - 1)
     n_edges = 0
+    for e in range(first_a.shape[0]):
+        ra, rb = _find(parent, first_a[e]), _find(parent, first_b[e])
+        if ra == rb:
+            continue
+        if size[ra] < size[rb]:
+            ra, rb = rb, ra
+        parent[rb] = ra
+        size[ra] += size[rb]
+        edge_a[n_edges], edge_b[n_edges], edge_w[n_edges] = first_a[e], first_b[e], first_w[e]
+        n_edges += 1
     while n_edges < n - 1:
         for i in range(n):
             comp[i] = _find(parent, i)
@@ -397,6 +409,25 @@ def _with_copies(X, edge_a, edge_b, edge_w):
     return _copies_edges(edge_a, edge_b, edge_w, group, starts, members)
 
 
+def _lightest_listed(cand_a, cand_w, last_distance):
+    """Per point, its lightest listed edge, where no unlisted point can be as light.
+
+    ``cand_a`` is sorted (rows of the neighbour lists); an unlisted point lies at least
+    ``last_distance`` away, so its edge weighs at least that much. Returns the indices of
+    the chosen candidates.
+    """
+    if cand_a.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.diff(cand_a, prepend=-1))
+    lightest = np.minimum.reduceat(cand_w, starts)
+    rows = cand_a[starts]
+    is_min = cand_w == np.repeat(lightest, np.diff(np.append(starts, cand_a.shape[0])))
+    first_min = np.flatnonzero(is_min)  # then the first of each row at the row's minimum
+    first_min = first_min[np.unique(cand_a[first_min], return_index=True)[1]]
+    keep = lightest < last_distance[rows]
+    return first_min[keep]
+
+
 class Neighbours:
     """Each point's nearest neighbours, enough to find every core-distance tie.
 
@@ -478,19 +509,29 @@ def mutual_reachability_mst(X: np.ndarray, neighbours: Neighbours, min_samples: 
     cores = neighbours.core_distances(min_samples)
     _, order, nodes, bounds = neighbours.tree.get_arrays()
     order = np.asarray(order, dtype=np.int64)
-    sorted_X = np.ascontiguousarray(X[order])
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    cand_a, cand_b, cand_w = _candidate_edges(X, cores, neighbours.indptr, neighbours.indices)
+    first = _lightest_listed(cand_a, cand_w, neighbours.distances[:, -1])
     edge_a, edge_b, edge_w = _boruvka(
-        sorted_X,
+        np.ascontiguousarray(X[order]),
         np.ascontiguousarray(cores[order]),
         np.asarray(nodes["idx_start"], dtype=np.int64),
         np.asarray(nodes["idx_end"], dtype=np.int64),
         np.asarray(nodes["is_leaf"], dtype=np.bool_),
         np.ascontiguousarray(bounds[0]),
         np.ascontiguousarray(bounds[1]),
+        rank[cand_a[first]],
+        rank[cand_b[first]],
+        cand_w[first],
     )
     edge_a, edge_b = order[edge_a], order[edge_b]
-    # other MSTs differ only by light edges of equal weight; Prim may take any of them
-    cand_a, cand_b, cand_w = _candidate_edges(X, cores, neighbours.indptr, neighbours.indices)
+    # other MSTs differ only by light edges of equal weight; Prim may take any of them. A
+    # light edge's weight is one of the tree's weights: most candidates fail that at once.
+    tree_weights = np.sort(edge_w)
+    at = np.minimum(np.searchsorted(tree_weights, cand_w), n - 2)
+    maybe = tree_weights[at] == cand_w
+    cand_a, cand_b, cand_w = cand_a[maybe], cand_b[maybe], cand_w[maybe]
     light = _light_edges(edge_a, edge_b, edge_w, cand_a, cand_b, cand_w, n)
     cand_a, cand_b, cand_w = _with_copies(
         X,
