@@ -11,21 +11,29 @@ the component's best edge so far (the scheme of McInnes and Healy 2017, single-t
 
 Identical results to scikit-learn: pair distances are computed exactly as scikit-learn's
 Euclidean ``DistanceMetric`` does (squared differences summed feature by feature, then a
-square root), so every edge weight is the same float. The edges are then listed in the
-order in which Prim's algorithm from point 0 would add them when it only looks at the
-tree's edges: the lightest edge leaving the points added so far, equal weights broken by
-the lowest new point index, each edge written ``(point already added, new point)``. When
-all weights differ the MST is unique, and this is exactly scikit-learn's edge list, so
-the single-linkage tree, labels and probabilities are identical.
+square root), so every edge weight is the same float. The labels depend on the order in
+which equal-weight edges enter the single-linkage tree, so the edges are then listed as
+scikit-learn's Prim (from point 0) lists them: each step adds the point outside the tree
+with the lowest ``(distance to the tree, index)``, by an edge from the earliest-added
+point at that distance. Prim would give the same list when run on only the edges that
+belong to some MST (a step's lightest edge leaving the tree always does), so it is run,
+with a heap, on this MST plus every other edge that could replace one of its edges: an
+edge whose ends are not joined by lighter MST edges and whose weight is an MST weight.
+Such edges come from two places, which cover the ties seen in practice:
 
-Ties: with equal weights (duplicate points, lattice data, or a point whose core distance
-dominates several of its edges) more than one MST exists. Boruvka breaks ties by the
-total order ``(weight, smaller index, larger index)``, which keeps the result a tree of
-minimum weight; scikit-learn's Prim keeps the first lightest edge it meets. The two trees
-have the same weights and the same connected components at every distance, but the order
-in which equal-weight merges enter the single-linkage tree can differ, which can move a
-point sitting exactly between two clusters from one to the other and renumber the
-clusters. The tests measure how often that happens on tie-heavy data.
+- a point's neighbour list (its ``max(min_samples) + 1`` nearest, plus every point tied
+  at the last distance): where a point's core distance dominates, all its edges to
+  points within that distance weigh the same, and the order among them decides which
+  cluster a point between two clusters joins;
+- copies of equal points: an edge between copies of ``u`` and ``v`` weighs what ``(u, v)``
+  weighs, however far apart they are (up to :data:`MAX_COPY_EDGES_PER_POINT` such edges
+  per point).
+
+Equal pair distances between unrelated far-apart pairs (lattice data) are not searched:
+there, an edge's start point or the order of equal merges can differ from Prim's. Boruvka
+itself breaks ties by the total order ``(weight, smaller index, larger index)``, so its
+result is always a spanning tree of minimum weight. The tests compare labels with
+scikit-learn's on blobs, moons, lattice and duplicated data (identical throughout).
 
 The compiled kernels use numba (a dependency of umap-learn) with ``cache=True``, in the
 same persistent cache folder as sonotype's UMAP code, so they compile once per install.
