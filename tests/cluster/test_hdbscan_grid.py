@@ -154,3 +154,22 @@ def test_bad_input_errors(rng):
         make_clusterer("hdbscan", min_size=3)
     with pytest.raises(ParameterError, match=r"unknown clusterer 'dbscan'; valid names: .*hdbscan"):
         make_clusterer("dbscan")
+
+
+def test_boruvka_for_large_low_dimensional_data_prim_otherwise(monkeypatch, rng):
+    used = []
+    original = hdbscan_module.mutual_reachability_mst
+
+    def spy(points, neighbours, min_samples):
+        used.append(points.shape)
+        return original(points, neighbours, min_samples)
+
+    monkeypatch.setattr(hdbscan_module, "mutual_reachability_mst", spy)
+    X, _ = blobs_with_noise(rng, n=hdbscan_module.BORUVKA_MIN_POINTS, n_noise=10)
+    HDBSCANGrid(min_cluster_size=50, min_samples=5).fit(X)
+    assert used == [X.shape]
+    HDBSCANGrid(min_cluster_size=50, min_samples=5).fit(X[:500])  # few points: Prim
+    wide = rng.normal(size=(200, hdbscan_module.BORUVKA_MAX_DIMENSIONS + 1))
+    monkeypatch.setattr(hdbscan_module, "BORUVKA_MIN_POINTS", 2)
+    HDBSCANGrid(min_cluster_size=10, min_samples=5).fit(wide)  # many dimensions: Prim
+    assert used == [X.shape]
