@@ -173,3 +173,17 @@ def test_boruvka_for_large_low_dimensional_data_prim_otherwise(monkeypatch, rng)
     monkeypatch.setattr(hdbscan_module, "BORUVKA_MIN_POINTS", 2)
     HDBSCANGrid(min_cluster_size=10, min_samples=5).fit(wide)  # many dimensions: Prim
     assert used == [X.shape]
+
+
+@pytest.mark.slow
+def test_default_path_equals_sklearn_on_float32_points_with_copies(rng):
+    """As UMAP writes them (float32), with some points repeated: Boruvka by default."""
+    X, _ = blobs_with_noise(rng, n=5500, n_noise=300)
+    X = np.vstack([X, X[:200]]).astype(np.float32).astype(np.float64)
+    assert len(X) >= hdbscan_module.BORUVKA_MIN_POINTS
+    grid = HDBSCANGrid(min_cluster_size=(10, 50), min_samples=(5, 10)).fit(X)
+    for c in grid.clusterings_:
+        m, s = c.params["min_cluster_size"], c.params["min_samples"]
+        reference = HDBSCAN(min_cluster_size=m, min_samples=s, copy=True).fit(X)
+        np.testing.assert_array_equal(c.labels, reference.labels_)
+        np.testing.assert_allclose(c.probabilities, reference.probabilities_)
