@@ -469,10 +469,12 @@ class Neighbours:
         rows: dict[int, np.ndarray] = {}
         if width > k:
             # the (k+1)-th neighbour as far as the k-th: more may lie at that distance
-            for i in np.flatnonzero(self.distances[:, k] == self.distances[:, k - 1]):
-                found = self.tree.query_radius(X[i : i + 1], self.distances[i, k - 1])[0]
-                rows[int(i)] = np.asarray(found, dtype=np.int64)
-                lengths[i] = found.shape[0]
+            tied = np.flatnonzero(self.distances[:, k] == self.distances[:, k - 1])
+            if tied.size:
+                found = self.tree.query_radius(X[tied], self.distances[tied, k - 1])
+                for i, row in zip(tied.tolist(), found, strict=True):
+                    rows[i] = np.asarray(row, dtype=np.int64)
+                    lengths[i] = row.shape[0]
         self.indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(lengths, out=self.indptr[1:])
         if not rows:
