@@ -42,6 +42,7 @@ same persistent cache folder as sonotype's UMAP code, so they compile once per i
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +76,9 @@ def _point_numba_cache() -> None:
         path.mkdir(parents=True, exist_ok=True)
     except OSError:
         return  # numba falls back to its own locations
-    os.environ["NUMBA_CACHE_DIR"] = str(path)
+    os.environ["NUMBA_CACHE_DIR"] = str(path)  # read when numba is imported (and by children)
+    if "numba" in sys.modules:  # already imported: later cache locators read its config
+        sys.modules["numba"].config.CACHE_DIR = str(path)
 
 
 _point_numba_cache()
