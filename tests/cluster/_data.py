@@ -33,3 +33,9 @@ def gridded(rng: np.random.Generator, n: int = 400):
 def anisotropic(rng: np.random.Generator, n: int = 450):
     X, y = make_blobs(n, centers=3, random_state=170)
     return X @ np.array([[0.6, -0.64], [-0.41, 0.85]]), y
+
+
+def duplicated(rng: np.random.Generator, n: int = 150):
+    """Blobs whose every point appears three times: core distances of 0 and equal weights."""
+    X, y = make_blobs(n, centers=3, cluster_std=1.5, random_state=int(rng.integers(2**31)))
+    return np.repeat(X, 3, axis=0), np.repeat(y, 3)

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["", ".base", ".flat", ".hdbscan_grid", ".scores"]
+MODULES = ["", ".base", ".flat", ".hdbscan_grid", ".mst", ".scores"]
 
 
 @pytest.mark.parametrize("name", MODULES)

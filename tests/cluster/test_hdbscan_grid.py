@@ -12,7 +12,7 @@ from sklearn.metrics import adjusted_rand_score
 from sonotype.cluster import CLUSTERERS, HDBSCANGrid, hdbscan_grid, make_clusterer
 from sonotype.errors import ParameterError
 
-from ._data import anisotropic, blobs_with_noise, gridded, moons_with_noise
+from ._data import anisotropic, blobs_with_noise, duplicated, gridded, moons_with_noise
 
 # the package's ``hdbscan_grid`` attribute is the function, which shadows the module
 hdbscan_module = importlib.import_module("sonotype.cluster.hdbscan_grid")
@@ -21,8 +21,20 @@ SIZES = (5, 10, 20, 50)
 SAMPLES = (1, 5, 10)
 
 
-@pytest.mark.parametrize("make", [blobs_with_noise, moons_with_noise, gridded, anisotropic])
-def test_every_combination_equals_an_independent_sklearn_fit(make, rng):
+@pytest.fixture(params=["boruvka", "prim"])
+def mst_method(request, monkeypatch):
+    """Run a test with each MST algorithm (the grid picks by size and dimension)."""
+    if request.param == "boruvka":
+        monkeypatch.setattr(hdbscan_module, "BORUVKA_MIN_POINTS", 2)
+    else:
+        monkeypatch.setattr(hdbscan_module, "BORUVKA_MAX_DIMENSIONS", 0)
+    return request.param
+
+
+@pytest.mark.parametrize(
+    "make", [blobs_with_noise, moons_with_noise, gridded, anisotropic, duplicated]
+)
+def test_every_combination_equals_an_independent_sklearn_fit(make, rng, mst_method):
     X, _ = make(rng)
     grid = HDBSCANGrid(min_cluster_size=SIZES, min_samples=SAMPLES).fit(X)
     assert grid.shared_ and grid.n_msts_ == len(SAMPLES)
@@ -41,7 +53,7 @@ def test_every_combination_equals_an_independent_sklearn_fit(make, rng):
     assert max(c.n_clusters for c in grid.clusterings_) >= 2
 
 
-def test_leaf_selection_and_single_cluster_equal_sklearn(rng):
+def test_leaf_selection_and_single_cluster_equal_sklearn(rng, mst_method):
     X, _ = moons_with_noise(rng)
     for options in (
         {"cluster_selection_method": "leaf"},
@@ -63,9 +75,9 @@ def test_one_mst_per_min_samples(monkeypatch, rng):
     calls = []
     original = hdbscan_module._mutual_reachability_mst
 
-    def spy(points, core_distances):
-        calls.append(core_distances.copy())
-        return original(points, core_distances)
+    def spy(points, neighbours, min_samples):
+        calls.append(neighbours.core_distances(min_samples))
+        return original(points, neighbours, min_samples)
 
     monkeypatch.setattr(hdbscan_module, "_mutual_reachability_mst", spy)
     progress = []
@@ -142,3 +154,36 @@ def test_bad_input_errors(rng):
         make_clusterer("hdbscan", min_size=3)
     with pytest.raises(ParameterError, match=r"unknown clusterer 'dbscan'; valid names: .*hdbscan"):
         make_clusterer("dbscan")
+
+
+def test_boruvka_for_large_low_dimensional_data_prim_otherwise(monkeypatch, rng):
+    used = []
+    original = hdbscan_module.mutual_reachability_mst
+
+    def spy(points, neighbours, min_samples):
+        used.append(points.shape)
+        return original(points, neighbours, min_samples)
+
+    monkeypatch.setattr(hdbscan_module, "mutual_reachability_mst", spy)
+    X, _ = blobs_with_noise(rng, n=hdbscan_module.BORUVKA_MIN_POINTS, n_noise=10)
+    HDBSCANGrid(min_cluster_size=50, min_samples=5).fit(X)
+    assert used == [X.shape]
+    HDBSCANGrid(min_cluster_size=50, min_samples=5).fit(X[:500])  # few points: Prim
+    wide = rng.normal(size=(200, hdbscan_module.BORUVKA_MAX_DIMENSIONS + 1))
+    monkeypatch.setattr(hdbscan_module, "BORUVKA_MIN_POINTS", 2)
+    HDBSCANGrid(min_cluster_size=10, min_samples=5).fit(wide)  # many dimensions: Prim
+    assert used == [X.shape]
+
+
+@pytest.mark.slow
+def test_default_path_equals_sklearn_on_float32_points_with_copies(rng):
+    """As UMAP writes them (float32), with some points repeated: Boruvka by default."""
+    X, _ = blobs_with_noise(rng, n=5500, n_noise=300)
+    X = np.vstack([X, X[:200]]).astype(np.float32).astype(np.float64)
+    assert len(X) >= hdbscan_module.BORUVKA_MIN_POINTS
+    grid = HDBSCANGrid(min_cluster_size=(10, 50), min_samples=(5, 10)).fit(X)
+    for c in grid.clusterings_:
+        m, s = c.params["min_cluster_size"], c.params["min_samples"]
+        reference = HDBSCAN(min_cluster_size=m, min_samples=s, copy=True).fit(X)
+        np.testing.assert_array_equal(c.labels, reference.labels_)
+        np.testing.assert_allclose(c.probabilities, reference.probabilities_)
