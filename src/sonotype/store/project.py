@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sonotype.annotations import concat_events, read_events, write_events
+from sonotype.annotations.events import is_canonical
 from sonotype.atomic import clean_stale
 from sonotype.errors import AnnotationError, ParameterError, SonotypeError
 from sonotype.store import event_store
@@ -235,7 +236,7 @@ class Project:
             clipped, dropped = clipped + n_clipped, dropped + n_dropped
             tables.append(events)
             counts[str(path)] = len(events)
-        events = concat_events(tables)
+        events = concat_events(tables, validated=True)
         description = f"imported {plural(len(events), 'event')} from {plural(len(counts), 'file')}"
         config = {
             "files": list(counts),
@@ -247,7 +248,12 @@ class Project:
         stored = None if progress is None else (lambda done: progress("storing", done, len(events)))
         with self.run("import", config):
             edit = event_store.add_events(
-                self.db, events, command="import", description=description, progress=stored
+                self.db,
+                events,
+                command="import",
+                description=description,
+                progress=stored,
+                validated=is_canonical(events),
             )
         return ImportReport(edit, counts, clipped, dropped)
 

@@ -6,7 +6,7 @@ import io
 import re
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -181,6 +181,13 @@ def require_columns(
             f"not a {format_name} file: missing column{'s' if len(missing) > 1 else ''} "
             f"{', '.join(missing)} (found: {found})",
         )
+
+
+def row_names(table: pd.DataFrame) -> Callable[[int], str]:
+    """Names for the rows of a table from :func:`read_csv_table` ("row 7", its spreadsheet
+    row), made only for the row an error names (see ``validate_events(rows=...)``)."""
+    numbers = table.index.to_numpy()
+    return lambda i: f"row {numbers[i]}"
 
 
 def blank_to_nan(column: pd.Series) -> pd.Series:

@@ -27,6 +27,7 @@ from sonotype.annotations.formats.base import (
     blank_to_nan,
     read_csv_table,
     register_format,
+    row_names,
 )
 from sonotype.errors import AnnotationError
 
@@ -76,9 +77,7 @@ class SimpleCsv(AnnotationFormat):
             if name not in used and name not in ONSET_NAMES + OFFSET_NAMES:
                 extra = name if name.startswith("label:") else f"label:{name}"
                 events[extra] = table[column]
-        return validate_events(
-            events, where=str(path), rows=[f"row {i}" for i in table.index], fill_defaults=True
-        )
+        return validate_events(events, where=str(path), rows=row_names(table), fill_defaults=True)
 
     def write(self, events: pd.DataFrame, path: Path, options: FormatOptions) -> None:
         table = pd.DataFrame(
