@@ -96,3 +96,42 @@ def test_replace_and_undo_restore_the_replaced_events_exactly(tmp_path):
     assert event_store.query_events(db, kinds=["detected"]).empty
     event_store.undo(db)
     assert [tuple(r) for r in db.execute("SELECT * FROM events ORDER BY id")] == before
+
+
+def index_sql(db: Database) -> dict[str, str]:
+    rows = db.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    )
+    return {name: sql for name, sql in rows}
+
+
+def test_a_large_insert_rebuilds_the_indexes_as_they_were(tmp_path, monkeypatch):
+    monkeypatch.setattr(event_store, "_REBUILD_AT", 5)
+    db = Database(tmp_path / "s.db")
+    before = index_sql(db)
+    events = awkward_events()
+    event_store.add_events(db, events, command="big", description="d")
+    assert index_sql(db) == before
+    assert db.integrity_check() == "ok"
+    assert stored_rows(db) == reference_rows(events)
+    plan = " ".join(
+        str(tuple(r))
+        for r in db.execute("EXPLAIN QUERY PLAN SELECT * FROM events WHERE kind = 'x'")
+    )
+    assert "events_by_kind" in plan
+    assert db.execute("PRAGMA cache_size").fetchone()[0] == -2000
+
+
+def test_a_failed_large_insert_leaves_indexes_and_events_as_they_were(tmp_path, monkeypatch):
+    monkeypatch.setattr(event_store, "_REBUILD_AT", 5)
+    monkeypatch.setattr(event_store, "_INSERT_BATCH", 4)
+    db = Database(tmp_path / "s.db")
+    before = index_sql(db)
+
+    def stop(done):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        event_store.add_events(db, awkward_events(), command="big", description="d", progress=stop)
+    assert index_sql(db) == before
+    assert stored_rows(db) == []
