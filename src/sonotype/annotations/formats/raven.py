@@ -128,9 +128,10 @@ class Raven(AnnotationFormat):
         return f"{Path(recording).stem}.Table.1{SUFFIX}"
 
     def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
-        table, lines = _read_table(path, options)
+        table, numbers = _read_table(path, options)
         require_columns(table, (SELECTION, BEGIN, END), path, format_name="Raven selection table")
-        table, lines = _one_row_per_selection(table, lines, path)
+        table, numbers = _one_row_per_selection(table, numbers, path)
+        lines = _LineNames(numbers)
 
         labels = [c for c in table.columns if not is_raven_measurement(c)]
         label_column = ANNOTATION if ANNOTATION in labels else (labels[0] if labels else None)
@@ -186,10 +187,24 @@ class Raven(AnnotationFormat):
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _read_table(path: Path, options: FormatOptions) -> tuple[pd.DataFrame, list[str]]:
-    """The table as strings, and each row's name ("line 7") for messages."""
+class _LineNames:
+    """``names[i]`` is "line N", N the file line of row ``i``: made only for a message."""
+
+    def __init__(self, numbers: np.ndarray) -> None:
+        self.numbers = numbers
+
+    def __getitem__(self, i) -> str:
+        return f"line {self.numbers[i]}"
+
+    def __call__(self, i: int) -> str:
+        return self[i]
+
+
+def _read_table(path: Path, options: FormatOptions) -> tuple[pd.DataFrame, np.ndarray]:
+    """The table as strings, and each row's line number in the file (for messages)."""
     # Only \n, \r\n and \r end a line: str.splitlines would also split labels at \u2028 etc.
-    all_lines = re.split(r"\r\n|\r|\n", open_text(path, options))
+    text = open_text(path, options)
+    all_lines = re.split(r"\r\n|\r|\n", text) if "\r" in text else text.split("\n")
     if not all_lines or not all_lines[0].strip():
         raise AnnotationFormatError(
             path,
@@ -219,21 +234,25 @@ def _read_table(path: Path, options: FormatOptions) -> tuple[pd.DataFrame, list[
     lines = [line + "\t" * (width - 1 - count) for line, count in zip(lines, tabs, strict=True)]
     cells = "\t".join(lines).split("\t") if lines else []
     columns = {name: cells[j::width] for j, name in enumerate(header)}
-    table = pd.DataFrame(columns, columns=header, dtype=object).astype(str)
-    return table, [f"line {n}" for n in numbers]
+    table = pd.DataFrame({name: pd.Series(columns[name], dtype="str") for name in header})
+    return table, np.array(numbers, dtype=np.int64)
 
 
 def _one_row_per_selection(
-    table: pd.DataFrame, lines: list[str], path: Path
-) -> tuple[pd.DataFrame, list[str]]:
+    table: pd.DataFrame, numbers: np.ndarray, path: Path
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Drop the repeats of a selection in other views, preferring its spectrogram line."""
     selection = pd.to_numeric(table[SELECTION].str.strip(), errors="coerce").to_numpy()
     bad = np.flatnonzero(np.isnan(selection) | (selection != np.round(selection)))
     if len(bad):
         i = bad[0]
         raise AnnotationError(
-            path, f"{lines[i]}: Selection={table[SELECTION].iloc[i]!r} is not a whole number"
+            path,
+            f"line {numbers[i]}: Selection={table[SELECTION].iloc[i]!r} is not a whole number",
         )
+    if (np.diff(selection) > 0).all():
+        # Every selection once, in order (one view, as most tables are): nothing to drop.
+        return table, numbers
     views = table[VIEW] if VIEW in table else pd.Series("", index=table.index)
     order = pd.DataFrame(
         {
@@ -248,7 +267,7 @@ def _one_row_per_selection(
         .sort_values()
         .to_numpy()
     )
-    return table.iloc[keep].reset_index(drop=True), [lines[i] for i in keep]
+    return table.iloc[keep].reset_index(drop=True), numbers[keep]
 
 
 def _recordings(table: pd.DataFrame, path: Path, options: FormatOptions) -> pd.Series:
@@ -264,7 +283,7 @@ def _recordings(table: pd.DataFrame, path: Path, options: FormatOptions) -> pd.S
     return names.where(names != "", default)
 
 
-def _channels(table: pd.DataFrame, lines: list[str], path: Path) -> np.ndarray:
+def _channels(table: pd.DataFrame, lines: _LineNames, path: Path) -> np.ndarray:
     if CHANNEL not in table:
         return np.zeros(len(table), dtype=np.int64)
     raw = table[CHANNEL].str.strip()
