@@ -50,7 +50,13 @@ class SimpleCsv(AnnotationFormat):
         return bool(header & set(ONSET_NAMES)) and bool(header & set(OFFSET_NAMES))
 
     def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
-        table = read_csv_table(path, format_name="simple CSV", header=True, options=options)
+        table = read_csv_table(
+            path,
+            format_name="simple CSV",
+            header=True,
+            options=options,
+            float_columns=(*ONSET_NAMES, *OFFSET_NAMES, *OPTIONAL_COLUMNS),
+        )
         columns = {c: c for c in table.columns if c and not c.startswith("Unnamed:")}
         hint = options.spell("format", "FORMAT")
         onset = _first_present(columns, ONSET_NAMES, path, "onset_s", hint)
