@@ -98,3 +98,75 @@ def test_a_plugin_reader_that_does_not_validate_is_validated(tmp_path):
             read_events(path)
     finally:
         FORMATS._entries.pop("careless-test", None)
+
+
+HEADER = "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tLow Freq (Hz)\tHigh Freq (Hz)"
+RAVEN_TABLES = {
+    "plain": [HEADER + "\tAnnotation", "1\tSpectrogram 1\t1\t0.5\t1.25\t100\t200\tWOTH"],
+    "quotes and NA": [
+        HEADER + "\tAnnotation\tCall",
+        '1\tSpectrogram 1\t2\t0.1\t0.2\t\t\t"a, b"\tNA',
+        "2\tSpectrogram 1\t1\t0.30000000000000004\t0.4\t\t\t\tcafé",
+    ],
+    "missing trailing cells": [HEADER + "\tAnnotation", "1\tSpectrogram 1\t1\t0.5\t1.0\t1\t2"],
+    "crlf": [HEADER + "\tAnnotation\r", "1\tSpectrogram 1\t1\t0.5\t1.0\t1\t2\tx\r"],
+    "spaces around numbers": [
+        HEADER + "\tAnnotation",
+        " 1 \tSpectrogram 1\t 1\t 0.5 \t1.0\t 3\t4 \tx",
+    ],
+    "blank line": [
+        HEADER + "\tAnnotation",
+        "1\tSpectrogram 1\t1\t0.5\t1\t1\t2\ta",
+        "   ",
+        "2\tS\t1\t2\t3\t4\t5\tb",
+    ],
+    "two views": [
+        HEADER + "\tAnnotation",
+        "1\tWaveform 1\t1\t0.5\t1\t\t\ta",
+        "1\tSpectrogram 1\t1\t0.5\t1\t100\t200\ta",
+    ],
+    "unordered": [HEADER + "\tAnnotation", "2\tS\t1\t2\t3\t4\t5\tb", "1\tS\t1\t0.5\t1\t1\t2\ta"],
+    "half bounds": [HEADER + "\tAnnotation", "1\tS\t1\t0.5\t1\t\t2\ta", "2\tS\t1\t2\t3\t4\t5\tb"],
+    "begin file": [
+        HEADER + "\tBegin File\tAnnotation",
+        "1\tS\t1\t0.5\t1\t1\t2\t x.wav \ta",
+        "2\tS\t1\t2\t3\t4\t5\t\tb",
+    ],
+    "channel 0": [HEADER + "\tAnnotation", "1\tS\t0\t0.5\t1\t1\t2\ta"],
+    "channel 1.5": [HEADER + "\tAnnotation", "1\tS\t1.5\t0.5\t1\t1\t2\ta"],
+    "empty begin": [HEADER + "\tAnnotation", "1\tS\t1\t\t1\t1\t2\ta"],
+    "selection 1.0": [HEADER + "\tAnnotation", "1.0\tS\t1\t0.5\t1\t1\t2\ta"],
+    "too many fields": [HEADER + "\tAnnotation", "1\tS\t1\t0.5\t1\t1\t2\ta\tb"],
+    "stop before start": [HEADER + "\tAnnotation", "1\tS\t1\t1.5\t1\t1\t2\ta"],
+    "no channel": ["Selection\tBegin Time (s)\tEnd Time (s)\tAnnotation", "1\t0.5\t1\tx"],
+}
+
+
+@pytest.mark.parametrize("name", list(RAVEN_TABLES))
+def test_raven_regular_reading_equals_the_general_one(name, tmp_path, monkeypatch):
+    from sonotype.annotations.formats import raven
+
+    path = tmp_path / "t.Table.1.selections.txt"
+    path.write_bytes(("\n".join(RAVEN_TABLES[name]) + "\n").encode("utf-8"))
+
+    def outcome():
+        try:
+            return read_events(path)
+        except AnnotationError as error:
+            return str(error)
+
+    fast = outcome()
+    monkeypatch.setattr(raven, "_read_regular", lambda text: None)
+    slow = outcome()
+    if isinstance(slow, str):
+        assert fast == slow
+    else:
+        pd.testing.assert_frame_equal(fast, slow)
+
+
+def test_raven_files_written_by_sonotype_are_read_the_regular_way(tmp_path):
+    from sonotype.annotations.formats import raven
+
+    written = write_events(awkward_events(), str(tmp_path) + "/", format="raven")
+    for path in written:
+        assert raven._read_regular(path.read_text(encoding="utf-8")) is not None
