@@ -133,7 +133,9 @@ def validate_events(
         than :data:`MAX_TEXT_CHARS`. The message names ``where`` and the
         first offending row, and says how many other rows share the problem.
     """
-    events = events.reset_index(drop=True)
+    index = events.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+        events = events.reset_index(drop=True)
     if rows is None:
         row_names = _RowNames(lambda i: f"row {i + 1}")
     elif callable(rows):
@@ -142,7 +144,7 @@ def validate_events(
         row_names = list(rows)
         if len(row_names) != len(events):
             raise ValueError(f"rows has {len(row_names)} names for {len(events)} events")
-    if fill_defaults:
+    if fill_defaults and any(k not in events.columns for k in _DEFAULTS):
         events = events.assign(**{k: v for k, v in _DEFAULTS.items() if k not in events.columns})
 
     missing = [name for name in REQUIRED_COLUMNS if name not in events.columns]
@@ -178,7 +180,7 @@ def validate_events(
     for name in _STRING_COLUMNS:
         column = events[name]
         fail(column.isna().to_numpy(), lambda i, name=name: f"{name} is missing")
-        out[name] = column.astype(str)
+        out[name] = column if column.dtype == "str" else column.astype(str)
     fail((out["recording"] == "").to_numpy(), lambda i: "recording is empty")
     fail((out["kind"] == "").to_numpy(), lambda i: "kind is empty; use e.g. 'annotated'")
 
@@ -229,11 +231,8 @@ def validate_events(
         )
 
     order = [*REQUIRED_COLUMNS, *(n for n in OPTIONAL_COLUMNS if n in out), *extras]
-    frame = pd.DataFrame({name: out[name] for name in order})
-    for name in _FLOAT_COLUMNS:
-        if name in frame:
-            frame[name] = frame[name].astype(np.float64)
-    return frame
+    # Every value is a Series or array of its final dtype already (floats from _as_float).
+    return pd.DataFrame({name: out[name] for name in order})
 
 
 def is_canonical(events: pd.DataFrame) -> bool:
