@@ -155,11 +155,13 @@ def query_events(
     sources: Sequence[str] | None = None,
     recordings: Sequence[str] | None = None,
     with_ids: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """The stored events matching every filter given, as an Events table.
 
     Optional columns appear when any selected event has a value in them. With ``with_ids``,
-    the index holds the events' database ids.
+    the index holds the events' database ids. ``progress`` is called with the number of
+    events read so far, every hundred thousand.
     """
     where, parameters = [], []
     for column, values in (
@@ -182,6 +184,8 @@ def query_events(
     chunks = []
     while rows := cursor.fetchmany(_FETCH_CHUNK):
         chunks.append(_frame(rows))
+        if progress:
+            progress(sum(map(len, chunks)))
     cursor.close()
     if not chunks:
         return empty_events()
