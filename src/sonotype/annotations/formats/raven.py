@@ -247,7 +247,7 @@ def _read_regular(text: str) -> tuple[pd.DataFrame, np.ndarray] | None:
             # pandas warns, and drops data, when the first row has more fields than the header.
             warnings.simplefilter("error", pd.errors.ParserWarning)
             table = pd.read_csv(
-                io.StringIO(body),
+                io.BytesIO(body.encode("utf-8")),  # a StringIO takes 4 bytes a character
                 sep="\t",
                 quoting=csv.QUOTE_NONE,
                 dtype={name: np.float64 if name in numeric else str for name in raw},
