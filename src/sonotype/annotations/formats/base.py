@@ -302,7 +302,7 @@ def read_csv_table(
             "is damaged or is not a text file",
         )
     first_row = 2 if header else 1
-    if not text.strip():
+    if not text or text.isspace():  # (strip would copy the whole text)
         if header:
             raise AnnotationError(path, f"is empty; a {format_name} file starts with a header line")
         return pd.DataFrame(index=pd.RangeIndex(first_row, first_row))
