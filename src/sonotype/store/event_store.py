@@ -70,50 +70,20 @@ def add_events(
     with db.transaction() as con, _large_cache(con):
         edit = _new_edit(con, command, description)
         _delete(con, edit, [int(i) for i in replace_ids])
-        with _indexes_rebuilt_if_large(con, len(events)):
-            for done, batch in _batches(events, edit.id):
-                con.executemany(sql, batch)
-                if progress:
-                    progress(done)
+        for done, batch in _batches(events, edit.id):
+            con.executemany(sql, batch)
+            if progress:
+                progress(done)
     return edit
 
 
 # Events inserted between progress reports (a fraction of a second of work); the columns
 # of one batch are built as Python objects at once, so this also bounds that memory.
 _INSERT_BATCH = 20_000
-# SQLite's page cache for a large insert, in KiB: the default 2 MB makes every insert into
-# the three indexes of a million-event table a page read.
+# SQLite's page cache for a large insert, in KiB: the default 2 MB holds a small part of the
+# three indexes of a million-event table. (Dropping the indexes and making them again after
+# a large insert was measured too: no faster at a million events, so they are kept.)
 _INSERT_CACHE_KIB = 256_000
-
-
-# The indexes of the events table, as the schema makes them.
-_INDEXES = {
-    "events_by_recording": "events (recording, start_s)",
-    "events_by_kind": "events (kind, source, label)",
-    "events_by_edit": "events (edit_id)",
-}
-# Inserts at least this large, and at least as large as the table, rebuild the indexes
-# rather than update them row by row: one sort per index is about twice as fast.
-_REBUILD_AT = 100_000
-
-
-@contextlib.contextmanager
-def _indexes_rebuilt_if_large(con, n_new: int):
-    """Drop the events indexes for a large insert and make them again after it (in the
-    same transaction, so a failure or a kill leaves them as they were)."""
-    if n_new < _REBUILD_AT:
-        yield
-        return
-    (n_old,) = con.execute("SELECT count(*) FROM events").fetchone()
-    present = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    if n_new < n_old or not set(_INDEXES) <= present:
-        yield
-        return
-    for name in _INDEXES:
-        con.execute(f"DROP INDEX {name}")
-    yield
-    for name, on in _INDEXES.items():
-        con.execute(f"CREATE INDEX {name} ON {on}")
 
 
 @contextlib.contextmanager
