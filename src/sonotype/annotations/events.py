@@ -231,8 +231,13 @@ def validate_events(
         )
 
     order = [*REQUIRED_COLUMNS, *(n for n in OPTIONAL_COLUMNS if n in out), *extras]
-    # Every value is a Series or array of its final dtype already (floats from _as_float).
-    return pd.DataFrame({name: out[name] for name in order})
+    frame = pd.DataFrame({name: out[name] for name in order})
+    # One block per float column, as callers have always had: code that writes into
+    # ``events[["start_s", "stop_s"]].to_numpy()`` needs it to be a copy, not a read-only view.
+    for name in _FLOAT_COLUMNS:
+        if name in frame:
+            frame[name] = frame[name].astype(np.float64)
+    return frame
 
 
 def is_canonical(events: pd.DataFrame) -> bool:
