@@ -26,7 +26,7 @@ numbers so a message points at the line to fix.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -101,7 +101,7 @@ def validate_events(
     events: pd.DataFrame,
     *,
     where: str = "events",
-    rows: Sequence[str] | None = None,
+    rows: Sequence[str] | Callable[[int], str] | None = None,
     fill_defaults: bool = False,
 ) -> pd.DataFrame:
     """Check ``events`` against the schema and return a canonical copy.
@@ -112,8 +112,10 @@ def validate_events(
         The table to check.
     where : str
         The file or table the events came from, named in error messages.
-    rows : sequence of str, optional
+    rows : sequence of str, or callable, optional
         How to name each row in messages ("line 18"); by default "row 1", "row 2", ...
+        A callable is given a row's position (from 0) and returns its name: the names are
+        then made only for the row a message names, not for a million rows that are fine.
     fill_defaults : bool
         Add missing ``kind``, ``channel`` and ``source`` columns with their defaults
         (``annotated``, 0, "") instead of reporting them as missing.
@@ -131,11 +133,18 @@ def validate_events(
         than :data:`MAX_TEXT_CHARS`. The message names ``where`` and the
         first offending row, and says how many other rows share the problem.
     """
-    events = events.reset_index(drop=True)
-    row_names = list(rows) if rows is not None else [f"row {i + 1}" for i in range(len(events))]
-    if len(row_names) != len(events):
-        raise ValueError(f"rows has {len(row_names)} names for {len(events)} events")
-    if fill_defaults:
+    index = events.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
+        events = events.reset_index(drop=True)
+    if rows is None:
+        row_names = _RowNames(lambda i: f"row {i + 1}")
+    elif callable(rows):
+        row_names = _RowNames(rows)
+    else:
+        row_names = list(rows)
+        if len(row_names) != len(events):
+            raise ValueError(f"rows has {len(row_names)} names for {len(events)} events")
+    if fill_defaults and any(k not in events.columns for k in _DEFAULTS):
         events = events.assign(**{k: v for k, v in _DEFAULTS.items() if k not in events.columns})
 
     missing = [name for name in REQUIRED_COLUMNS if name not in events.columns]
@@ -171,7 +180,7 @@ def validate_events(
     for name in _STRING_COLUMNS:
         column = events[name]
         fail(column.isna().to_numpy(), lambda i, name=name: f"{name} is missing")
-        out[name] = column.astype(str)
+        out[name] = column if column.dtype == "str" else column.astype(str)
     fail((out["recording"] == "").to_numpy(), lambda i: "recording is empty")
     fail((out["kind"] == "").to_numpy(), lambda i: "kind is empty; use e.g. 'annotated'")
 
@@ -223,10 +232,25 @@ def validate_events(
 
     order = [*REQUIRED_COLUMNS, *(n for n in OPTIONAL_COLUMNS if n in out), *extras]
     frame = pd.DataFrame({name: out[name] for name in order})
+    # One block per float column, as callers have always had: code that writes into
+    # ``events[["start_s", "stop_s"]].to_numpy()`` needs it to be a copy, not a read-only view.
     for name in _FLOAT_COLUMNS:
         if name in frame:
             frame[name] = frame[name].astype(np.float64)
     return frame
+
+
+def is_canonical(events: pd.DataFrame) -> bool:
+    """Whether ``events`` has the columns, column order, dtypes and index that
+    :func:`validate_events` returns (its values are not checked)."""
+    columns = list(events.columns)
+    extras = [c for c in columns if str(c).startswith(EXTRA_LABEL_PREFIX)]
+    order = [*REQUIRED_COLUMNS, *(n for n in OPTIONAL_COLUMNS if n in events.columns), *extras]
+    if columns != order or not isinstance(events.index, pd.RangeIndex):
+        return False
+    if events.index.start != 0 or events.index.step != 1:
+        return False
+    return all(events[name].dtype == _dtype(name) for name in columns)
 
 
 def extra_label_columns(events: pd.DataFrame) -> list[str]:
@@ -239,15 +263,36 @@ def is_point(events: pd.DataFrame) -> np.ndarray:
     return (events["start_s"] == events["stop_s"]).to_numpy()
 
 
-def concat_events(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate Events tables; optional columns absent from some tables become NaN/""."""
+def concat_events(tables: Sequence[pd.DataFrame], *, validated: bool = False) -> pd.DataFrame:
+    """Concatenate Events tables; optional columns absent from some tables become NaN/"".
+
+    ``validated`` says that every table is one :func:`validate_events` returned (a reader's):
+    the values are then not checked again, only the columns put in canonical order.
+    """
     tables = [t for t in tables if len(t.columns)]
     if not tables:
         return empty_events()
-    frame = pd.concat(tables, ignore_index=True, sort=False)
+    frame = pd.concat(tables, ignore_index=True, sort=False) if len(tables) > 1 else tables[0]
     for name in extra_label_columns(frame):
-        frame[name] = frame[name].astype(object).where(frame[name].notna(), "")
+        if frame[name].isna().any():
+            frame[name] = frame[name].astype(object).where(frame[name].notna(), "").astype(str)
+    if validated and all(is_canonical(t) for t in tables):
+        extras = extra_label_columns(frame)
+        order = [*REQUIRED_COLUMNS, *(n for n in OPTIONAL_COLUMNS if n in frame), *extras]
+        frame = frame[order].reset_index(drop=True)
+        if is_canonical(frame):
+            return frame
     return validate_events(frame, where="concatenated events")
+
+
+class _RowNames:
+    """Row names made on demand (``names[i]``), for the one row an error message names."""
+
+    def __init__(self, name_of: Callable[[int], str]) -> None:
+        self._name_of = name_of
+
+    def __getitem__(self, i) -> str:
+        return self._name_of(int(i))
 
 
 def _dtype(name: str) -> str:

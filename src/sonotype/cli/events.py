@@ -72,10 +72,10 @@ def export_events(
 ) -> None:
     """Write the project's events in an annotation format (one file per recording or one
     table, as the format requires)."""
-    from sonotype.cli.console import out
+    from sonotype.cli.console import out, progress
     from sonotype.cli.options import open_project
 
-    with open_project(project_dir) as project:
+    with open_project(project_dir) as project, progress("reading", None, min_items=2) as bar:
         written = project.export(
             output,
             format=format,
@@ -84,6 +84,7 @@ def export_events(
             sources=source,
             overwrite=force,
             option_names=EXPORT_OPTIONS,
+            progress=lambda stage, done, total: bar.set(done, total, description=stage),
         )
     out.print(
         f"wrote {written[0]}" if len(written) == 1 else f"wrote {len(written):,} files in {output}"

@@ -8,9 +8,8 @@ changed, so undoing edits newest first rewinds the annotations exactly.
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import json
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -52,32 +51,50 @@ def add_events(
     description: str,
     replace_ids: Sequence[int] = (),
     progress: Callable[[int], None] | None = None,
+    validated: bool = False,
 ) -> Edit:
     """Insert ``events`` (an Events table) as one edit, deleting the events ``replace_ids``
     in the same edit (so one undo restores them); return the edit.
 
     ``progress`` is called with the number of events inserted so far, every few thousand.
+    ``validated`` says that ``events`` is already the canonical table
+    :func:`~sonotype.annotations.validate_events` returns (a reader's, or a concatenation
+    of them), so that a million events are not checked twice.
     """
-    events = validate_events(events, where="events to store")
+    if not validated:
+        events = validate_events(events, where="events to store")
     sql = (
         f"INSERT INTO events ({', '.join(_COLUMNS)}, edit_id) "
         f"VALUES ({', '.join('?' * len(_COLUMNS))}, ?)"
     )
-    with db.transaction() as con:
+    with db.transaction() as con, _large_cache(con):
         edit = _new_edit(con, command, description)
         _delete(con, edit, [int(i) for i in replace_ids])
-        rows = _rows(events)
-        done = 0
-        while batch := [(*row, edit.id) for row in itertools.islice(rows, _INSERT_BATCH)]:
+        for done, batch in _batches(events, edit.id):
             con.executemany(sql, batch)
-            done += len(batch)
             if progress:
                 progress(done)
     return edit
 
 
-# Events inserted between progress reports (a fraction of a second of work).
+# Events inserted between progress reports (a fraction of a second of work); the columns
+# of one batch are built as Python objects at once, so this also bounds that memory.
 _INSERT_BATCH = 20_000
+# SQLite's page cache for a large insert, in KiB: the default 2 MB holds a small part of the
+# three indexes of a million-event table. (Dropping the indexes and making them again after
+# a large insert was measured too: no faster at a million events, so they are kept.)
+_INSERT_CACHE_KIB = 256_000
+
+
+@contextlib.contextmanager
+def _large_cache(con):
+    """A larger page cache for the connection while a big edit runs, then the old one."""
+    (old,) = con.execute("PRAGMA cache_size").fetchone()
+    con.execute(f"PRAGMA cache_size = -{_INSERT_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        con.execute(f"PRAGMA cache_size = {int(old)}")
 
 
 def delete_events(db: Database, ids: Sequence[int], *, command: str, description: str) -> Edit:
@@ -108,11 +125,13 @@ def query_events(
     sources: Sequence[str] | None = None,
     recordings: Sequence[str] | None = None,
     with_ids: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """The stored events matching every filter given, as an Events table.
 
     Optional columns appear when any selected event has a value in them. With ``with_ids``,
-    the index holds the events' database ids.
+    the index holds the events' database ids. ``progress`` is called with the number of
+    events read so far, every hundred thousand.
     """
     where, parameters = [], []
     for column, values in (
@@ -127,21 +146,56 @@ def query_events(
     sql = f"SELECT id, {', '.join(_COLUMNS)} FROM events"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    rows = db.execute(sql + " ORDER BY recording, channel, start_s, id", parameters).fetchall()
-    if not rows:
+    # Plain tuples (not sqlite3.Row), turned into columns a chunk at a time: the Python
+    # objects of one chunk, not of every event, are alive at once.
+    cursor = db.connection.cursor()
+    cursor.row_factory = None
+    cursor.execute(sql + " ORDER BY recording, channel, start_s, id", parameters)
+    chunks = []
+    while rows := cursor.fetchmany(_FETCH_CHUNK):
+        chunks.append(_frame(rows))
+        if progress:
+            progress(sum(map(len, chunks)))
+    cursor.close()
+    if not chunks:
         return empty_events()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=["id", *_COLUMNS])
+    frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
     for name in OPTIONAL_COLUMNS:
         if frame[name].isna().all():
             frame = frame.drop(columns=name)
-    extras = [json.loads(e) if isinstance(e, str) else {} for e in frame.pop("extra")]
-    for key in sorted({k for e in extras for k in e}):
-        frame[key] = [e.get(key, "") for e in extras]
+    extras = frame.pop("extra")
+    has_extras = extras.notna().to_numpy()
+    if has_extras.any():
+        parsed = [json.loads(e) for e in extras[has_extras]]
+        for key in sorted({k for e in parsed for k in e}):
+            column = np.full(len(frame), "", dtype=object)
+            column[has_extras] = [e.get(key, "") for e in parsed]
+            frame[key] = column
     ids = frame.pop("id").to_numpy()
     events = validate_events(frame, where=str(db.path))
     if with_ids:
         events.index = pd.Index(ids, name="id")
     return events
+
+
+# Rows fetched from SQLite at a time by query_events.
+_FETCH_CHUNK = 100_000
+
+
+def _frame(rows: list[tuple]) -> pd.DataFrame:
+    """Fetched rows (``id`` then ``_COLUMNS``) as columns with their Events dtypes."""
+    columns = list(zip(*rows, strict=True))
+    names = ["id", *_COLUMNS]
+    table = {}
+    for name, values in zip(names, columns, strict=True):
+        if name in ("id", "channel"):
+            table[name] = np.array(values, dtype=np.int64)
+        elif name in ("start_s", "stop_s", *OPTIONAL_COLUMNS):
+            # NULL (None) becomes NaN.
+            table[name] = np.array(values, dtype=np.float64)
+        else:
+            table[name] = pd.Series(values, dtype=object if name == "extra" else "str")
+    return pd.DataFrame(table)
 
 
 def undo(db: Database, n: int = 1) -> list[Edit]:
@@ -205,38 +259,41 @@ def _edit(row, *, undone: bool | None = None) -> Edit:
     )
 
 
-def _rows(events: pd.DataFrame):
-    """The events as tuples in ``_COLUMNS`` order (NaN as NULL, extra labels as JSON)."""
-    n = len(events)
-    optional = {
-        name: events[name].to_numpy() if name in events else np.full(n, np.nan)
-        for name in OPTIONAL_COLUMNS
-    }
+def _batches(events: pd.DataFrame, edit_id: int):
+    """``(events done, rows)`` per batch of ``_INSERT_BATCH``: rows as tuples in ``_COLUMNS``
+    order plus the edit id (NaN as NULL, extra labels as one JSON object).
+
+    The columns are converted whole (numpy to Python objects in C); only the extra labels'
+    JSON is made per row, and only when there are extra labels.
+    """
     extras = extra_label_columns(events)
-    extra_json = (
-        [json.dumps(dict(zip(extras, values, strict=True))) for values in events[extras].to_numpy()]
-        if extras
-        else [None] * n
-    )
-    for i, row in enumerate(
-        zip(
-            events["recording"].tolist(),
-            events["start_s"].tolist(),
-            events["stop_s"].tolist(),
-            events["label"].tolist(),
-            events["kind"].tolist(),
-            events["channel"].tolist(),
-            events["source"].tolist(),
-            strict=True,
-        )
-    ):
-        values = [_null(optional[name][i]) for name in OPTIONAL_COLUMNS]
-        yield (*row, *values, extra_json[i])
+    for start in range(0, len(events), _INSERT_BATCH):
+        batch = events.iloc[start : start + _INSERT_BATCH]
+        n = len(batch)
+        columns = [
+            batch[name].tolist()
+            for name in ("recording", "start_s", "stop_s", "label", "kind", "channel", "source")
+        ]
+        for name in OPTIONAL_COLUMNS:
+            columns.append(_nullable(batch[name].to_numpy()) if name in batch else [None] * n)
+        if extras:
+            columns.append(
+                [
+                    json.dumps(dict(zip(extras, values, strict=True)))
+                    for values in zip(*(batch[c].tolist() for c in extras), strict=True)
+                ]
+            )
+        else:
+            columns.append([None] * n)
+        columns.append([edit_id] * n)
+        yield start + n, zip(*columns, strict=True)
 
 
-def _null(value: float) -> float | None:
-    value = float(value)
-    return None if math.isnan(value) else value
+def _nullable(values: np.ndarray) -> list:
+    """Floats as Python floats, NaN as None (SQL NULL)."""
+    out = values.astype(object)
+    out[np.isnan(values)] = None
+    return out.tolist()
 
 
 def _chunks(items: list[int], size: int = 500):

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sonotype.annotations import concat_events, read_events, write_events
+from sonotype.annotations.events import is_canonical
 from sonotype.atomic import clean_stale
 from sonotype.errors import AnnotationError, ParameterError, SonotypeError
 from sonotype.store import event_store
@@ -58,8 +59,8 @@ class ImportReport:
         return sum(self.counts.values())
 
 
-# Stage name, items done, items in all (files read, then events stored).
-ImportProgress = Callable[[str, int, int], None]
+# Stage name, items done, items in all (None when not known yet).
+ImportProgress = Callable[[str, int, int | None], None]
 
 
 class Project:
@@ -235,7 +236,7 @@ class Project:
             clipped, dropped = clipped + n_clipped, dropped + n_dropped
             tables.append(events)
             counts[str(path)] = len(events)
-        events = concat_events(tables)
+        events = concat_events(tables, validated=True)
         description = f"imported {plural(len(events), 'event')} from {plural(len(counts), 'file')}"
         config = {
             "files": list(counts),
@@ -247,7 +248,12 @@ class Project:
         stored = None if progress is None else (lambda done: progress("storing", done, len(events)))
         with self.run("import", config):
             edit = event_store.add_events(
-                self.db, events, command="import", description=description, progress=stored
+                self.db,
+                events,
+                command="import",
+                description=description,
+                progress=stored,
+                validated=is_canonical(events),
             )
         return ImportReport(edit, counts, clipped, dropped)
 
@@ -319,14 +325,29 @@ class Project:
         sources: Sequence[str] | None = None,
         overwrite: bool = False,
         option_names: Mapping[str, str] | None = None,
+        progress: ImportProgress | None = None,
     ) -> list[Path]:
         """Write the stored events that match the filters in an annotation format.
 
         ``path`` ending in a separator, or an existing folder, gets one file per recording.
         ``option_names`` spells the caller's options in errors (as in
-        :func:`~sonotype.annotations.write_events`).
+        :func:`~sonotype.annotations.write_events`). ``progress`` is called as events are
+        read from the database and as files are written (stage, done, total or None).
         """
-        events = self.events(kinds=kinds, labels=labels, sources=sources)
+        events = event_store.query_events(
+            self.db,
+            kinds=kinds,
+            labels=labels,
+            sources=sources,
+            progress=None if progress is None else (lambda n: progress("reading", n, None)),
+        )
+        files = [0]
+
+        def written_one() -> None:
+            files[0] += 1
+            if progress is not None:
+                progress("writing", files[0], None)
+
         if events.empty:
             raise ParameterError(
                 "no stored events match the filters (kinds, labels, sources); "
@@ -340,6 +361,7 @@ class Project:
             known_rates=self._known_rates(),
             overwrite=overwrite,
             option_names=option_names,
+            on_file=written_one,
         )
 
     def undo(self, n: int = 1) -> list[event_store.Edit]:

@@ -33,6 +33,7 @@ from sonotype.annotations.formats.base import (
     read_csv_table,
     register_format,
     require_columns,
+    row_names,
 )
 from sonotype.errors import AnnotationError
 
@@ -109,7 +110,7 @@ class Bacpipe(AnnotationFormat):
         )
         for name, column in extras.items():
             events[name] = table[column]
-        return validate_events(events, where=str(path), rows=[f"row {i}" for i in table.index])
+        return validate_events(events, where=str(path), rows=row_names(table))
 
     def write(self, events: pd.DataFrame, path: Path, options: FormatOptions) -> None:
         extras = [c for c in extra_label_columns(events) if c != LABEL_COLUMN]

@@ -29,6 +29,7 @@ from sonotype.annotations.formats.base import (
     read_csv_table,
     register_format,
     require_columns,
+    row_names,
 )
 from sonotype.errors import AnnotationError
 
@@ -90,7 +91,7 @@ class Das(AnnotationFormat):
         )
         for column in extras:
             events[_extra_name(column)] = table[column]
-        return validate_events(events, where=str(path), rows=[f"row {i}" for i in table.index])
+        return validate_events(events, where=str(path), rows=row_names(table))
 
     def write(self, events: pd.DataFrame, path: Path, options: FormatOptions) -> None:
         recordings = pd.unique(events["recording"])

@@ -28,7 +28,10 @@ times at full float precision and unknown frequency bounds left empty.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -128,26 +131,34 @@ class Raven(AnnotationFormat):
         return f"{Path(recording).stem}.Table.1{SUFFIX}"
 
     def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
-        table, lines = _read_table(path, options)
-        require_columns(table, (SELECTION, BEGIN, END), path, format_name="Raven selection table")
-        table, lines = _one_row_per_selection(table, lines, path)
+        text = open_text(path, options)
+        regular = _read_regular(text)
+        if regular is not None:
+            table, numbers = regular
+        else:
+            table, numbers = _read_table(text, path)
+            require_columns(
+                table, (SELECTION, BEGIN, END), path, format_name="Raven selection table"
+            )
+            table, numbers = _one_row_per_selection(table, numbers, path)
+        lines = _LineNames(numbers)
 
         labels = [c for c in table.columns if not is_raven_measurement(c)]
         label_column = ANNOTATION if ANNOTATION in labels else (labels[0] if labels else None)
         events = pd.DataFrame(
             {
                 "recording": _recordings(table, path, options),
-                "start_s": table[BEGIN].str.strip(),
-                "stop_s": table[END].str.strip(),
+                "start_s": _stripped(table[BEGIN]),
+                "stop_s": _stripped(table[END]),
                 "label": table[label_column] if label_column else "",
                 "channel": _channels(table, lines, path),
             }
         )
         for column, name in ((LOW, "low_hz"), (HIGH, "high_hz")):
             if column in table:
-                values = table[column].str.strip()
+                values = _stripped(table[column])
                 # Raven leaves a bound empty when it is unknown; an all-empty column says nothing.
-                if (values != "").any():
+                if (values.notna() & (values != "")).any():
                     events[name] = blank_to_nan(values)
         for column in labels:
             if column != label_column:
@@ -186,10 +197,95 @@ class Raven(AnnotationFormat):
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _read_table(path: Path, options: FormatOptions) -> tuple[pd.DataFrame, list[str]]:
-    """The table as strings, and each row's name ("line 7") for messages."""
+class _LineNames:
+    """``names[i]`` is "line N", N the file line of row ``i``: made only for a message."""
+
+    def __init__(self, numbers: np.ndarray) -> None:
+        self.numbers = numbers
+
+    def __getitem__(self, i) -> str:
+        return f"line {self.numbers[i]}"
+
+    def __call__(self, i: int) -> str:
+        return self[i]
+
+
+#: The numeric columns a regular table's reading parses in C.
+_NUMERIC = (SELECTION, CHANNEL, BEGIN, END, LOW, HIGH)
+# A line holding nothing but white space (which the general reading skips).
+_BLANK_LINE = re.compile(r"(?:^|\n)[^\S\n]*(?:\n|$)")
+
+
+def _read_regular(text: str) -> tuple[pd.DataFrame, np.ndarray] | None:
+    """A regular table read by pandas' C parser, numeric columns as float64; None when the
+    table is not regular, and the general reading (which names what is wrong) must read it.
+
+    Regular: ``\n`` line ends, a header of distinct names with Selection, Begin and End
+    Time, no blank line, no line with more fields than the header, every Selection, Channel
+    and time a number, each selection once and in increasing order, Channel a whole number
+    from 1, frequency bounds numbers or empty. That is what Raven, and sonotype, write; the
+    result equals the general reading's (a test compares them).
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            return None
+    body = text[:-1] if text.endswith("\n") else text
+    head, _, rest = body.partition("\n")
+    names = [name.strip() for name in head.split("\t")]
+    if (
+        not rest
+        or len(set(names)) != len(names)
+        or not {SELECTION, BEGIN, END} <= set(names)
+        or _BLANK_LINE.search(body)
+    ):
+        return None
+    raw = head.split("\t")
+    numeric = {raw[j]: names[j] for j in range(len(raw)) if names[j] in _NUMERIC}
+    try:
+        with warnings.catch_warnings():
+            # pandas warns, and drops data, when the first row has more fields than the header.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            table = pd.read_csv(
+                io.BytesIO(body.encode("utf-8")),  # a StringIO takes 4 bytes a character
+                sep="\t",
+                quoting=csv.QUOTE_NONE,
+                dtype={name: np.float64 if name in numeric else str for name in raw},
+                keep_default_na=False,
+                na_values={name: [""] for name in raw if numeric.get(name) in (LOW, HIGH)},
+                index_col=False,
+                skip_blank_lines=False,
+            )
+    except (ValueError, pd.errors.ParserError, pd.errors.ParserWarning):
+        return None
+    table.columns = names
+    for name in table.columns:
+        if name not in _NUMERIC and table[name].isna().any():
+            # A line with fewer fields than the header: its last cells are empty.
+            table[name] = table[name].fillna("")
+    selection = table[SELECTION].to_numpy()
+    checks = [selection, table[BEGIN].to_numpy(), table[END].to_numpy()]
+    if CHANNEL in table:
+        channel = table[CHANNEL].to_numpy()
+        checks.append(channel)
+        if (channel < 1).any() or (channel != np.round(channel)).any():
+            return None
+    if any(np.isnan(values).any() for values in checks):
+        return None
+    if (selection != np.round(selection)).any() or not (np.diff(selection) > 0).all():
+        return None
+    return table, np.arange(2, len(table) + 2)
+
+
+def _stripped(column: pd.Series) -> pd.Series:
+    """Text cells without surrounding white space; numbers (a regular table's) as they are."""
+    return column if column.dtype == np.float64 else column.str.strip()
+
+
+def _read_table(text: str, path: Path) -> tuple[pd.DataFrame, np.ndarray]:
+    """The table as strings, and each row's line number in the file (for messages)."""
     # Only \n, \r\n and \r end a line: str.splitlines would also split labels at \u2028 etc.
-    all_lines = re.split(r"\r\n|\r|\n", open_text(path, options))
+    all_lines = re.split(r"\r\n|\r|\n", text) if "\r" in text else text.split("\n")
     if not all_lines or not all_lines[0].strip():
         raise AnnotationFormatError(
             path,
@@ -219,21 +315,25 @@ def _read_table(path: Path, options: FormatOptions) -> tuple[pd.DataFrame, list[
     lines = [line + "\t" * (width - 1 - count) for line, count in zip(lines, tabs, strict=True)]
     cells = "\t".join(lines).split("\t") if lines else []
     columns = {name: cells[j::width] for j, name in enumerate(header)}
-    table = pd.DataFrame(columns, columns=header, dtype=object).astype(str)
-    return table, [f"line {n}" for n in numbers]
+    table = pd.DataFrame({name: pd.Series(columns[name], dtype="str") for name in header})
+    return table, np.array(numbers, dtype=np.int64)
 
 
 def _one_row_per_selection(
-    table: pd.DataFrame, lines: list[str], path: Path
-) -> tuple[pd.DataFrame, list[str]]:
+    table: pd.DataFrame, numbers: np.ndarray, path: Path
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Drop the repeats of a selection in other views, preferring its spectrogram line."""
     selection = pd.to_numeric(table[SELECTION].str.strip(), errors="coerce").to_numpy()
     bad = np.flatnonzero(np.isnan(selection) | (selection != np.round(selection)))
     if len(bad):
         i = bad[0]
         raise AnnotationError(
-            path, f"{lines[i]}: Selection={table[SELECTION].iloc[i]!r} is not a whole number"
+            path,
+            f"line {numbers[i]}: Selection={table[SELECTION].iloc[i]!r} is not a whole number",
         )
+    if (np.diff(selection) > 0).all():
+        # Every selection once, in order (one view, as most tables are): nothing to drop.
+        return table, numbers
     views = table[VIEW] if VIEW in table else pd.Series("", index=table.index)
     order = pd.DataFrame(
         {
@@ -248,7 +348,7 @@ def _one_row_per_selection(
         .sort_values()
         .to_numpy()
     )
-    return table.iloc[keep].reset_index(drop=True), [lines[i] for i in keep]
+    return table.iloc[keep].reset_index(drop=True), numbers[keep]
 
 
 def _recordings(table: pd.DataFrame, path: Path, options: FormatOptions) -> pd.Series:
@@ -264,10 +364,10 @@ def _recordings(table: pd.DataFrame, path: Path, options: FormatOptions) -> pd.S
     return names.where(names != "", default)
 
 
-def _channels(table: pd.DataFrame, lines: list[str], path: Path) -> np.ndarray:
+def _channels(table: pd.DataFrame, lines: _LineNames, path: Path) -> np.ndarray:
     if CHANNEL not in table:
         return np.zeros(len(table), dtype=np.int64)
-    raw = table[CHANNEL].str.strip()
+    raw = _stripped(table[CHANNEL])
     channel = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(np.isnan(channel) | (channel < 1) | (channel != np.round(channel)))
     if len(bad):

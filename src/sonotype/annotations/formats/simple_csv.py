@@ -27,6 +27,7 @@ from sonotype.annotations.formats.base import (
     blank_to_nan,
     read_csv_table,
     register_format,
+    row_names,
 )
 from sonotype.errors import AnnotationError
 
@@ -49,7 +50,13 @@ class SimpleCsv(AnnotationFormat):
         return bool(header & set(ONSET_NAMES)) and bool(header & set(OFFSET_NAMES))
 
     def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
-        table = read_csv_table(path, format_name="simple CSV", header=True, options=options)
+        table = read_csv_table(
+            path,
+            format_name="simple CSV",
+            header=True,
+            options=options,
+            float_columns=(*ONSET_NAMES, *OFFSET_NAMES, *OPTIONAL_COLUMNS),
+        )
         columns = {c: c for c in table.columns if c and not c.startswith("Unnamed:")}
         hint = options.spell("format", "FORMAT")
         onset = _first_present(columns, ONSET_NAMES, path, "onset_s", hint)
@@ -76,9 +83,7 @@ class SimpleCsv(AnnotationFormat):
             if name not in used and name not in ONSET_NAMES + OFFSET_NAMES:
                 extra = name if name.startswith("label:") else f"label:{name}"
                 events[extra] = table[column]
-        return validate_events(
-            events, where=str(path), rows=[f"row {i}" for i in table.index], fill_defaults=True
-        )
+        return validate_events(events, where=str(path), rows=row_names(table), fill_defaults=True)
 
     def write(self, events: pd.DataFrame, path: Path, options: FormatOptions) -> None:
         table = pd.DataFrame(
