@@ -41,12 +41,10 @@ same persistent cache folder as sonotype's UMAP code, so they compile once per i
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
-
 import numpy as np
 from sklearn.neighbors import KDTree
+
+from sonotype.numba_cache import point_numba_cache
 
 #: Leaf size of the KD-tree, as :class:`sklearn.cluster.HDBSCAN`'s default, so that the core
 #: distances from the same tree equal scikit-learn's bit for bit.
@@ -58,30 +56,8 @@ MST_EDGE_DTYPE = np.dtype(
 )
 
 
-def _point_numba_cache() -> None:
-    """Use sonotype's persistent numba cache folder (unless the user set ``NUMBA_CACHE_DIR``).
-
-    Must run before numba is imported for the first time; see
-    :mod:`sonotype.reduce.umap_numba`, which sets the same folder.
-    """
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return
-    root = os.environ.get("SONOTYPE_CACHE_DIR")
-    if root:
-        path = Path(root).expanduser() / "numba"
-    else:
-        path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sonotype"
-        path = path.expanduser() / "numba"
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return  # numba falls back to its own locations
-    os.environ["NUMBA_CACHE_DIR"] = str(path)  # read when numba is imported (and by children)
-    if "numba" in sys.modules:  # already imported: later cache locators read its config
-        sys.modules["numba"].config.CACHE_DIR = str(path)
-
-
-_point_numba_cache()
+# Before numba is imported below: its compiled kernels go to sonotype's per-user cache.
+point_numba_cache()
 
 import numba  # noqa: E402  (after the cache folder is chosen)
 

@@ -49,6 +49,7 @@ from sonotype.checks import (
     check_random_state,
 )
 from sonotype.errors import ParameterError
+from sonotype.numba_cache import numba_cache_dir
 from sonotype.reduce.base import Embedding, Progress, TrustworthinessScorer
 from sonotype.reduce.memory import (
     available_memory_mb,
@@ -60,7 +61,7 @@ from sonotype.reduce.memory import (
 )
 from sonotype.reduce.umap_layout import run_grid
 from sonotype.reduce.umap_neighbors import EXACT_MAX_WORK, NEIGHBORS
-from sonotype.reduce.umap_numba import import_umap, numba_cache_dir
+from sonotype.reduce.umap_numba import import_umap
 from sonotype.reduce.umap_reducer import (
     METRICS,
     MIN_SAMPLES,

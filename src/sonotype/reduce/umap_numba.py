@@ -22,39 +22,14 @@ module) by the same Python function compiled with ``nogil=True`` and ``cache=Tru
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
 import warnings
-from pathlib import Path
+
+from sonotype.numba_cache import point_numba_cache
 
 _import_lock = threading.Lock()
 _umap = None
 _nogil_layout = False
-
-
-def numba_cache_dir() -> Path:
-    """The per-user folder for numba's compiled code: ``$SONOTYPE_CACHE_DIR/numba``, else
-    ``$XDG_CACHE_HOME/sonotype/numba``, else ``~/.cache/sonotype/numba``."""
-    root = os.environ.get("SONOTYPE_CACHE_DIR")
-    if root:
-        return Path(root).expanduser() / "numba"
-    cache_home = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache_home).expanduser() / "sonotype" / "numba"
-
-
-def _point_numba_cache() -> None:
-    """Set numba's cache folder (unless the user set ``NUMBA_CACHE_DIR``)."""
-    if os.environ.get("NUMBA_CACHE_DIR"):
-        return
-    path = numba_cache_dir()
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return  # numba falls back to its own locations
-    os.environ["NUMBA_CACHE_DIR"] = str(path)  # read when numba is imported (and by children)
-    if "numba" in sys.modules:  # already imported: later cache locators read config
-        sys.modules["numba"].config.CACHE_DIR = str(path)
 
 
 def _cache_umap_functions(umap_modules) -> int:
@@ -113,7 +88,7 @@ def import_umap():
     global _umap, _nogil_layout
     with _import_lock:
         if _umap is None:
-            _point_numba_cache()
+            point_numba_cache()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 import umap
