@@ -341,8 +341,8 @@ def classify(
         "auto",
         "--engine",
         help="What runs the network: torch or onnx (onnxruntime; probabilities agree to "
-        "1e-5). auto: onnx when installed, for --stream and multi-threaded runs; torch in "
-        "one-thread pool workers, where it is faster.",
+        "1e-5). auto: onnx for --stream when installed (lower latency), torch for "
+        "recordings (faster).",
     ),
     stream: bool = typer.Option(
         False,

@@ -63,19 +63,19 @@ def onnxruntime_installed() -> bool:
 def resolve_engine(engine: str, network: torch.nn.Module, *, small_inputs: bool = False) -> str:
     """The engine ``engine`` stands for.
 
-    ``"auto"`` is ``"onnx"`` when onnxruntime is installed, ``network`` is on the CPU, and
-    either torch runs more than one thread or the inputs are small (``small_inputs``: a
-    stream's chunks, where each call's fixed cost dominates); else ``"torch"``.
+    ``"auto"`` is ``"onnx"`` for small inputs (``small_inputs``: a stream's chunks, where each
+    call's fixed cost dominates and onnxruntime's is 4x smaller) when onnxruntime is installed
+    and ``network`` is on the CPU; else ``"torch"``, which classifies whole recordings faster
+    on one thread and on two (``benchmarks/classify.py``, docs/supervised.md).
     """
     if engine not in ENGINES:
         raise ParameterError(
             f"engine={engine!r} must be one of {', '.join(ENGINES)}; auto uses onnxruntime "
-            "when it is installed"
+            "for streaming when it is installed"
         )
     on_cpu = next(network.parameters()).device.type == "cpu"
     if engine == "auto":
-        fits = small_inputs or torch.get_num_threads() > 1
-        return "onnx" if on_cpu and fits and onnxruntime_installed() else "torch"
+        return "onnx" if on_cpu and small_inputs and onnxruntime_installed() else "torch"
     if engine == "onnx":
         if not onnxruntime_installed():
             raise ParameterError(
