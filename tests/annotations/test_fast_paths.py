@@ -82,6 +82,7 @@ def test_a_plugin_reader_that_does_not_validate_is_validated(tmp_path):
         name = "careless-test"
         description = "returns a table it did not check"
         suffixes = (".careless",)
+        can_write = False  # only read in this test
 
         def read(self, path, options: FormatOptions):
             return pd.DataFrame(
@@ -89,7 +90,7 @@ def test_a_plugin_reader_that_does_not_validate_is_validated(tmp_path):
             ).assign(kind="annotated", channel=0, source="")
 
         def write(self, events, path, options):
-            raise NotImplementedError
+            raise AssertionError("a read-only test format is never written")
 
     path = tmp_path / "x.careless"
     path.write_text("anything")

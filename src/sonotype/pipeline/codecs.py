@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +16,18 @@ import numpy as np
 import pandas as pd
 
 
-class Codec:
+class Codec(ABC):
     """Write a value to a file and read it back."""
 
     suffix = ""
 
+    @abstractmethod
     def write(self, value: Any, path: Path) -> None:
-        raise NotImplementedError
+        """Write ``value`` to ``path`` (a temporary file the store renames into place)."""
 
+    @abstractmethod
     def read(self, path: Path) -> Any:
-        raise NotImplementedError
+        """The value written to ``path``."""
 
 
 class ArrayCodec(Codec):
