@@ -24,6 +24,7 @@ from sonotype.cli import (
     formats,
     info,
     init,
+    motifs,
     runs,
     scan,
     spectrogram,
@@ -114,6 +115,7 @@ app.command("misses")(supervised.misses)
 app.command("export-model")(supervised.export_model)
 app.add_typer(runs.app, name="runs")
 app.command("retry")(runs.retry)
+app.command("motifs")(motifs.motifs)
 tidy_help(app)
 
 
