@@ -14,12 +14,14 @@ from sonotype.embed.base import (
     make_embedder,
     register_embedder,
 )
+from sonotype.embed.complex import ComplexEmbedder
 from sonotype.embed.flat import FlatEmbedder
 from sonotype.embed.pca import PCAEmbedder
 from sonotype.embed.scaled import FeatureEmbedder
 
 __all__ = [
     "EMBEDDERS",
+    "ComplexEmbedder",
     "Embedder",
     "FeatureEmbedder",
     "FlatEmbedder",
