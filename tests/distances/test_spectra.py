@@ -14,7 +14,7 @@ def test_event_stfts_have_one_shape_and_zeros_after_each_event(tmp_path, rng):
     sr = 8000
     y = (0.1 * rng.normal(size=sr * 2)).astype(np.float32)
     sf.write(tmp_path / "a.wav", y, sr, subtype="FLOAT")
-    events = pd.DataFrame({"recording": ["a.wav", "a.wav"], "start_s": [0.1, 1.5],
+    events = pd.DataFrame({"recording": ["a.wav", "a.wav"], "start_s": [0.1, 1.95],
                            "stop_s": [0.15, 1.99], "channel": [0, 0]})  # fmt: skip
     specs = event_stfts(events, lambda n: Recording(tmp_path / n), n_fft=64, hop_length=16,
                         n_time=40)  # fmt: skip
