@@ -29,6 +29,7 @@ from sonotype.cli import (
     scan,
     spectrogram,
     supervised,
+    triplets,
     tune,
 )
 from sonotype.cli.helptext import tidy_help
@@ -116,6 +117,7 @@ app.command("export-model")(supervised.export_model)
 app.add_typer(runs.app, name="runs")
 app.command("retry")(runs.retry)
 app.command("motifs")(motifs.motifs)
+app.add_typer(triplets.app, name="triplets")
 tidy_help(app)
 
 

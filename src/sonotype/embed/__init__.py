@@ -18,6 +18,7 @@ from sonotype.embed.complex import ComplexEmbedder
 from sonotype.embed.flat import FlatEmbedder
 from sonotype.embed.pca import PCAEmbedder
 from sonotype.embed.scaled import FeatureEmbedder
+from sonotype.embed.triplet import TripletEmbedder
 
 __all__ = [
     "EMBEDDERS",
@@ -26,6 +27,7 @@ __all__ = [
     "FeatureEmbedder",
     "FlatEmbedder",
     "PCAEmbedder",
+    "TripletEmbedder",
     "embedder_parameters",
     "make_embedder",
     "register_embedder",
