@@ -14,10 +14,13 @@ from sonotype.embed.base import (
     make_embedder,
     register_embedder,
 )
-from sonotype.embed.complex import ComplexEmbedder
 from sonotype.embed.flat import FlatEmbedder
 from sonotype.embed.pca import PCAEmbedder
 from sonotype.embed.scaled import FeatureEmbedder
+
+# isort: split
+# Registered after the first three, so that error messages list those first.
+from sonotype.embed.complex import ComplexEmbedder
 from sonotype.embed.triplet import TripletEmbedder
 
 __all__ = [
