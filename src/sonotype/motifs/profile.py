@@ -12,8 +12,11 @@ the z-normalised Euclidean distances. Two engines compute it:
   all rows (one matrix product), so the squared distance is ``2 m (1 - correlation)``;
   exact, no compilation, but ``O(n^2 d m)`` work and ``n d m`` values of memory.
 
-``"auto"`` picks numpy up to :data:`NUMPY_MAX_WINDOWS` windows, stumpy above (measured in
-``benchmarks/motifs.py``). Windows that straddle a gap between concatenated segments (see
+``"auto"`` picks numpy while its memory (the z-normalised windows, ``n d m`` float64, and
+a few ``block_rows x n`` blocks) stays under :data:`NUMPY_MAX_BYTES`, about 3.5 hours of CENS
+at 10 frames per second with a 5 s window, and stumpy beyond. ``benchmarks/motifs.py`` measured the
+numpy engine 15-25 times faster than ``stumpy.mstump`` on 2 to 10 minutes of CENS on 2 cores
+(compiled calls; docs/motifs.md). Windows that straddle a gap between concatenated segments (see
 ``lengths``) get an infinite distance and are never anyone's neighbour.
 """
 
@@ -28,9 +31,9 @@ from sonotype.errors import ParameterError
 
 ENGINES = ("auto", "numpy", "stumpy")
 
-#: Below this many windows "auto" uses the numpy engine: it needs no numba compilation
-#: (about 20 s per process for stumpy), which dominates for short sequences.
-NUMPY_MAX_WINDOWS = 6000
+#: "auto" uses the numpy engine while it needs at most this many bytes (measured faster than
+#: stumpy at every length tried; it only needs memory that grows with the sequence).
+NUMPY_MAX_BYTES = 2 * 2**30
 
 # stumpy's threshold below which a window counts as constant (config.STUMPY_STDDEV_THRESHOLD).
 _CONSTANT_STD = 1e-7
@@ -140,7 +143,8 @@ def matrix_profile(
     if not np.isfinite(series).all():
         raise ParameterError("series holds NaN or infinite values; CENS never does")
     if engine == "auto":
-        engine = "numpy" if n_windows <= NUMPY_MAX_WINDOWS else "stumpy"
+        needed = 8 * n_windows * (series.shape[0] * window + 4 * block_rows)
+        engine = "numpy" if needed <= NUMPY_MAX_BYTES else "stumpy"
     if engine == "stumpy":
         distances, indices = _stumpy_profile(series, window, lengths)
     else:
