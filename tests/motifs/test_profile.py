@@ -25,12 +25,12 @@ def _naive(series, m, valid):
     return out
 
 
-@pytest.mark.parametrize("lengths", [None, [40, 35, 45]])
+@pytest.mark.parametrize("lengths", [None, [30, 25, 25]])
 def test_numpy_engine_equals_naive_reference(rng, lengths):
-    series = rng.random((3, 120))
-    series[:, 50:70] = 0.25  # a constant stretch, as silence gives in CENS
+    series = rng.random((3, 80))
+    series[:, 40:55] = 0.25  # a constant stretch, as silence gives in CENS
     mp = matrix_profile(series, window=10, lengths=lengths, engine="numpy", block_rows=17)
-    valid = np.ones(111, bool) if lengths is None else window_validity(lengths, 10)
+    valid = np.ones(71, bool) if lengths is None else window_validity(lengths, 10)
     np.testing.assert_allclose(mp.distances, _naive(series, 10, valid), atol=1e-9)
     finite = np.isfinite(mp.distances)
     assert (mp.indices[~finite] == -1).all()

@@ -24,6 +24,7 @@ def _triplets(motif_set):
     return triplets, open_recording
 
 
+@pytest.mark.slow
 def test_training_runs_its_epochs_and_saves_a_loadable_model(motif_set, tmp_path):
     triplets, open_recording = _triplets(motif_set)
     config = TripletTrainConfig(dim=8, channels=(4, 8), epochs=3, batches_per_epoch=4,
