@@ -40,7 +40,7 @@ def motifs(
     from sonotype.cli.options import open_project
     from sonotype.errors import ParameterError
     from sonotype.motifs.features import CensSettings
-    from sonotype.motifs.find import label_motifs, recording_motifs
+    from sonotype.motifs.find import label_motifs, motif_table, recording_motifs
     from sonotype.motifs.profile import ENGINES
     from sonotype.motifs.store import motifs_folder, save_motifs
     from sonotype.report.motifs import write_motifs_report
@@ -83,9 +83,7 @@ def motifs(
         info = {"per": per, "rate_hz": rate, "smooth_s": smooth, "window_s": window,
                 "engine": engine, "channel": channel, "kind": kind, "labels": labels}  # fmt: skip
         folder = save_motifs(project.folder, name, results, info)
-        from sonotype.motifs.store import load_motifs
-
-        table, _, _ = load_motifs(project.folder, name)
+        table = motif_table(results)
         report = write_motifs_report(
             project.reports_dir / f"motifs-{name}", name, table, results, info
         )

@@ -157,7 +157,7 @@ def exclusion_zone(window: int) -> int:
     return int(np.ceil(window / 4))
 
 
-def _znormalised_windows(x: np.ndarray, window: int) -> np.ndarray:
+def znormalised_windows(x: np.ndarray, window: int) -> np.ndarray:
     """Windows of one dimension, z-normalised; constant windows become zeros, so that
     their squared distance to any other window is ``window`` (0 to another constant one),
     as stumpy defines it."""
@@ -171,7 +171,7 @@ def _znormalised_windows(x: np.ndarray, window: int) -> np.ndarray:
 def _numpy_profile(series, window, valid, block_rows):
     d = series.shape[0]
     n = series.shape[1] - window + 1
-    z = [_znormalised_windows(series[k], window) for k in range(d)]
+    z = [znormalised_windows(series[k], window) for k in range(d)]
     sq = [np.einsum("ij,ij->i", zk, zk) for zk in z]
     excl = exclusion_zone(window)
     distances = np.full(n, np.inf)

@@ -32,7 +32,7 @@ import pandas as pd
 from sonotype.checks import check_int, check_number
 from sonotype.errors import ParameterError
 from sonotype.motifs.features import CensSettings, span_cens
-from sonotype.motifs.profile import _znormalised_windows
+from sonotype.motifs.profile import znormalised_windows
 
 POSITIVES = ("self", "neighbour")
 NEGATIVES = ("motif", "clip")
@@ -50,7 +50,7 @@ def motif_distances(cens: list[np.ndarray]) -> np.ndarray:
     m = min(c.shape[1] for c in cens)
     d = cens[0].shape[0]
     z = np.stack([
-        np.concatenate([_znormalised_windows(c[k, :m], m)[0] for k in range(d)]) for c in cens
+        np.concatenate([znormalised_windows(c[k, :m], m)[0] for k in range(d)]) for c in cens
     ]).reshape(len(cens), d, m)  # fmt: skip
     diff = z[:, None] - z[None, :]
     return np.sqrt((diff**2).sum(-1)).mean(-1)
