@@ -25,11 +25,19 @@ def gy6or6():
     return events, specs
 
 
-@pytest.mark.parametrize("metric", ["complex-l2", "phase-aware"])
-def test_nearest_neighbours_under_the_distance_share_labels(gy6or6, metric):
-    events, specs = gy6or6
+def _knn_accuracy(events, specs, metric) -> float:
     X = distance_features(specs, metric=metric)
     knn = KNeighborsClassifier(5, metric=feature_metric(metric))
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
-    accuracy = cross_val_score(knn, X, events["label"], cv=cv).mean()
-    assert accuracy >= 0.7
+    return float(cross_val_score(knn, X, events["label"], cv=cv).mean())
+
+
+def test_phase_aware_neighbours_share_labels_and_beat_raw_complex_l2(gy6or6):
+    events, specs = gy6or6
+    phase_aware = _knn_accuracy(events, specs, "phase-aware")
+    complex_l2 = _knn_accuracy(events, specs, "complex-l2")
+    print(f"5-NN accuracy: phase-aware {phase_aware:.3f}, complex-l2 {complex_l2:.3f}")
+    # The magnitude cosine carries the syllable type; the raw complex values change with
+    # every sample of onset jitter, so their L2 distance is mostly phase noise.
+    assert phase_aware >= 0.9
+    assert complex_l2 < phase_aware
