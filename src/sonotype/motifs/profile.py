@@ -6,18 +6,18 @@ skip trivial self-matches) and that neighbour's index. The distance is the one o
 ``stumpy.mstump``'s last row (all dimensions): the mean over the 12 chroma dimensions of
 the z-normalised Euclidean distances. Two engines compute it:
 
-- ``"stumpy"``: ``stumpy.mstump`` (numba; about 20 s of compilation in each new process,
-  then ``O(n^2 d)``);
+- ``"stumpy"``: ``stumpy.mstump`` (numba, compiled in each new process; ``O(n^2 d log d)``
+  work);
 - ``"numpy"``: per dimension, the z-normalised windows of a block of rows times those of
   all rows (one matrix product), so the squared distance is ``2 m (1 - correlation)``;
   exact, no compilation, but ``O(n^2 d m)`` work and ``n d m`` values of memory.
 
-``"auto"`` picks numpy while its memory (the z-normalised windows, ``n d m`` float64, and
-a few ``block_rows x n`` blocks) stays under :data:`NUMPY_MAX_BYTES`, about 3.5 hours of CENS
-at 10 frames per second with a 5 s window, and stumpy beyond. ``benchmarks/motifs.py`` measured the
-numpy engine 15-25 times faster than ``stumpy.mstump`` on 2 to 10 minutes of CENS on 2 cores
-(compiled calls; docs/motifs.md). Windows that straddle a gap between concatenated segments (see
-``lengths``) get an infinite distance and are never anyone's neighbour.
+``"auto"`` picks numpy while its memory (the z-normalised windows, ``n d m`` float64, and a
+few ``block_rows x n`` blocks) stays under :data:`NUMPY_MAX_BYTES`, about 2.8 hours of CENS
+at 10 frames per second with a 5 s window, and stumpy beyond: ``benchmarks/motifs.py``
+measured the numpy engine 23-30 times faster than ``stumpy.mstump`` on 2 and 5 minutes of
+CENS on 2 cores (docs/motifs.md). Windows that straddle a gap between concatenated
+segments (see ``lengths``) get an infinite distance and are never anyone's neighbour.
 """
 
 from __future__ import annotations
