@@ -1,6 +1,6 @@
 """Benchmark: the matrix profile of CENS at 10 frames per second, in times realtime.
 
-Run by hand: ``python benchmarks/motifs.py [--minutes 2 5 10 20] [--window 5]``.
+Run by hand: ``python benchmarks/motifs.py [--minutes 2 5 10 20] [--window 5] [--threads 1]``.
 
 For each duration, on synthetic CENS-like sequences (12 rows, Hann-smoothed random chroma,
 unit-norm frames, as CENS is) of that many minutes at 10 frames per second, each
@@ -13,12 +13,19 @@ measurement in a fresh process (so numba's compilation and peak memory are its o
 and prints seconds, times realtime (audio duration / seconds) and the process's peak
 resident memory (``ru_maxrss``) minus that of the same process before the call. Also the
 CENS front end itself: ``recording_cens`` over a synthetic WAV of the same length.
+
+``--threads`` sets numba's and BLAS's threads in the children (``NUMBA_NUM_THREADS``,
+``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``); 1 by default, so
+that the engines compare like with like on a machine shared with other work, where
+stumpy's parallel threads otherwise fight over the cores (measured 30-50 times slower
+under a load average of 20).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -61,10 +68,14 @@ print(json.dumps(out))
 """
 
 
-def measure(kind: str, minutes: float, window_s: float, wav: str) -> dict:
+def measure(kind: str, minutes: float, window_s: float, wav: str, threads: int) -> dict:
+    env = dict(os.environ)
+    for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                 "MKL_NUM_THREADS"):  # fmt: skip
+        env[name] = str(threads)
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, kind, str(minutes), str(window_s), wav],
-        capture_output=True, text=True, check=True,
+        capture_output=True, text=True, check=True, env=env,
     )  # fmt: skip
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -73,6 +84,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, nargs="+", default=[2, 5, 10, 20])
     parser.add_argument("--window", type=float, default=5.0)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     print(f"{'minutes':>7} {'engine':>8} {'first s':>8} {'s':>8} {'x realtime':>11} "
           f"{'peak MB':>8}", flush=True)  # fmt: skip
@@ -80,7 +92,7 @@ def main() -> None:
         wav = str(Path(tmp) / "audio.wav")
         for minutes in args.minutes:
             for kind in ("cens", "numpy", "stumpy"):
-                r = measure(kind, minutes, args.window, wav)
+                r = measure(kind, minutes, args.window, wav, args.threads)
                 speed = minutes * 60 / r["seconds"]
                 print(f"{minutes:7g} {kind:>8} {r['first_s']:8.2f} {r['seconds']:8.2f} "
                       f"{speed:11.0f} {r['peak_mb']:8.1f}", flush=True)  # fmt: skip

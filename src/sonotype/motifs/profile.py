@@ -15,8 +15,9 @@ the z-normalised Euclidean distances. Two engines compute it:
 ``"auto"`` picks numpy while its memory (the z-normalised windows, ``n d m`` float64, and a
 few ``block_rows x n`` blocks) stays under :data:`NUMPY_MAX_BYTES`, about 2.8 hours of CENS
 at 10 frames per second with a 5 s window, and stumpy beyond: ``benchmarks/motifs.py``
-measured the numpy engine 23-30 times faster than ``stumpy.mstump`` on 2 and 5 minutes of
-CENS on 2 cores (docs/motifs.md). Windows that straddle a gap between concatenated
+measured the numpy engine 1.2-2 times faster than compiled ``stumpy.mstump`` on 2 to 20
+minutes of CENS (one thread each), and stumpy compiles for 25-30 s per process on top
+(docs/motifs.md). Windows that straddle a gap between concatenated
 segments (see ``lengths``) get an infinite distance and are never anyone's neighbour.
 """
 
@@ -31,8 +32,8 @@ from sonotype.errors import ParameterError
 
 ENGINES = ("auto", "numpy", "stumpy")
 
-#: "auto" uses the numpy engine while it needs at most this many bytes (measured faster than
-#: stumpy at every length tried; it only needs memory that grows with the sequence).
+#: "auto" uses the numpy engine while it needs at most this many bytes (it was measured
+#: faster than stumpy at every length tried, but its memory grows with the sequence).
 NUMPY_MAX_BYTES = 2 * 2**30
 
 # stumpy's threshold below which a window counts as constant (config.STUMPY_STDDEV_THRESHOLD).
