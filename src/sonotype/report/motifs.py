@@ -10,8 +10,12 @@ from sonotype.plot.motifs import profile_figure
 from sonotype.report.html import escape, figure, page, table
 
 
-def write_motifs_report(folder: Path, name: str, table_rows, results, info: dict) -> Path:
-    """Write ``folder/index.html`` with one profile plot per group; return its path."""
+def write_motifs_report(
+    folder: Path, name: str, table_rows, results, info: dict, *, max_plots: int = 100
+) -> Path:
+    """Write ``folder/index.html``: the table of every group and the profile plots of the
+    first ``max_plots`` groups (a corpus of thousands of recordings would otherwise make a
+    page too heavy to open; every profile is in the artifact); return its path."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     parts = [
@@ -27,7 +31,10 @@ def write_motifs_report(folder: Path, name: str, table_rows, results, info: dict
     rows = [[round(v, 3) if isinstance(v, float) else v for v in row]
             for row in table_rows[columns].itertuples(index=False)]  # fmt: skip
     parts.append(table(columns, rows))
-    for g, result in enumerate(results):
+    if len(results) > max_plots:
+        parts.append(f'<p class="note">Profiles of the first {max_plots} of {len(results)} '
+                     "groups; all are in the motif set's profiles.npz.</p>")  # fmt: skip
+    for g, result in enumerate(results[:max_plots]):
         image = folder / f"profile-{g:04d}.png"
         save_figure(profile_figure(result, title=str(result.group)), image)
         parts.append(f"<h2>{escape(result.group)}</h2>")
