@@ -54,3 +54,9 @@ def test_window_too_short_in_frames_names_the_option():
     with pytest.raises(ParameterError, match="--window") as info:
         window_frames(0.2, CensSettings(rate_hz=10).frame_rate_hz(16000))
     assert info.value.parameter == "window"
+
+
+def test_recording_too_short_for_two_windows_names_it(tmp_path, rng):
+    rec = _write(tmp_path / "short.wav", planted_motif(duration_s=5.5, starts_s=(), rng=rng))
+    with pytest.raises(ParameterError, match=r"short.wav lasts 5.5 s.*shorter --window"):
+        recording_motifs(rec, name="short.wav", window_s=5.0)

@@ -17,7 +17,7 @@ import pandas as pd
 from sonotype.checks import check_number
 from sonotype.errors import ParameterError
 from sonotype.motifs.features import DEFAULT_SETTINGS, CensSettings, recording_cens, span_cens
-from sonotype.motifs.profile import MatrixProfile, matrix_profile
+from sonotype.motifs.profile import MatrixProfile, exclusion_zone, matrix_profile
 
 Progress = Callable[[int, int], None]
 
@@ -120,7 +120,8 @@ def recording_motifs(
     rate = settings.frame_rate_hz(recording.sr)
     m = window_frames(window_s, rate)
     cens = recording_cens(recording, settings, channel=channel)
-    if cens.shape[1] < m + 1:
+    # A motif needs two windows farther apart than the exclusion zone (a quarter window).
+    if cens.shape[1] - m + 1 < exclusion_zone(m) + 2:
         raise ParameterError(
             f"{name} lasts {recording.duration_s:.1f} s, too short for a motif window of "
             f"{window_s:g} s: use a shorter --window",
