@@ -73,3 +73,16 @@ def test_bad_options_name_the_flag(project):
     result = runner.invoke(app, ["motifs", "-p", str(project), "--per", "label",
                                  "--label", "nope"])  # fmt: skip
     assert "no such events" in str(result.exception)
+
+
+def test_distances_writes_an_embedding_set_with_its_metric(project):
+    from sonotype.embeddings.sets import load_embedding_set
+
+    result = invoke("distances", "-p", project, "--metric", "phase-aware", "--n-fft", "128",
+                    "--hop-length", "64", "--n-time", "8")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    emb = load_embedding_set(project, "complex-phase-aware")
+    assert emb.vectors.shape == (3, 65 * 8 * 3) and emb.info["metric"] == "cosine"
+    np.testing.assert_allclose(np.linalg.norm(emb.vectors, axis=1), 1.0, rtol=1e-5)
+    result = runner.invoke(app, ["distances", "-p", str(project), "--metric", "phase"])
+    assert "metric" in str(result.exception)

@@ -19,6 +19,7 @@ from sonotype.cli import (
     demo,
     detect,
     discover,
+    distances,
     evaluate,
     events,
     formats,
@@ -118,6 +119,7 @@ app.add_typer(runs.app, name="runs")
 app.command("retry")(runs.retry)
 app.command("motifs")(motifs.motifs)
 app.add_typer(triplets.app, name="triplets")
+app.command("distances")(distances.distances)
 tidy_help(app)
 
 
