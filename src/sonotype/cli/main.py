@@ -15,6 +15,7 @@ import typer.core
 
 from sonotype._version import __version__
 from sonotype.cli import (
+    autoencoder,
     convert,
     demo,
     detect,
@@ -113,6 +114,7 @@ app.command("ethogram")(supervised.ethogram)
 app.command("misses")(supervised.misses)
 app.command("export-model")(supervised.export_model)
 app.add_typer(runs.app, name="runs")
+app.add_typer(autoencoder.app, name="autoencoder")
 app.command("retry")(runs.retry)
 tidy_help(app)
 

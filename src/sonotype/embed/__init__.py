@@ -1,12 +1,13 @@
 """Embedding syllables: spectrograms or acoustic features to ``(n, d)`` float32 vectors.
 
-Embedders are registered by name in :data:`EMBEDDERS` (``flat``, ``pca``, ``features``;
-plugins through the ``sonotype.embedders`` entry-point group) and made with
+Embedders are registered by name in :data:`EMBEDDERS` (``flat``, ``pca``, ``features``,
+``autoencoder``; plugins through the ``sonotype.embedders`` entry-point group) and made with
 :func:`make_embedder`. Each is a scikit-learn estimator with ``fit``, ``transform`` and
 ``fit_transform``.
 """
 
 # The embedder modules are imported for their registration side effect.
+from sonotype.embed.autoencoder import AutoencoderEmbedder
 from sonotype.embed.base import (
     EMBEDDERS,
     Embedder,
@@ -20,6 +21,7 @@ from sonotype.embed.scaled import FeatureEmbedder
 
 __all__ = [
     "EMBEDDERS",
+    "AutoencoderEmbedder",
     "Embedder",
     "FeatureEmbedder",
     "FlatEmbedder",
