@@ -218,3 +218,29 @@ def export(
         f"wrote {path} ({format}): spectrograms (batch, {model.n_freq}, {model.n_time}) -> "
         f"features (batch, {2 * model.config.latent_channels}); description in {path}.json"
     )
+
+
+def train_reconstruction(project_dir, name, labels, kinds, recordings, network, settings) -> None:
+    """``sonotype train --loss autoencoder``: the reconstruction model whose encoder can
+    initialise a classifier (:mod:`sonotype.autoencoder.classifier`)."""
+    from sonotype.autoencoder.classifier import (
+        reconstruction_description,
+        train_reconstruction_in_project,
+    )
+    from sonotype.cli.console import out, progress
+    from sonotype.cli.options import open_project
+
+    network = {k: v for k, v in network.items() if v is not None}
+    with open_project(project_dir) as project, progress("training", settings.steps) as advance:
+        folder = train_reconstruction_in_project(
+            project, name, labels=labels, kinds=kinds or ["annotated"],
+            recordings=recordings or None, network=network, settings=settings,
+            progress=lambda step, total: advance(),
+        )  # fmt: skip
+    described = reconstruction_description(folder)
+    out.print(
+        f"trained reconstruction model {name!r} in {described['training']['seconds']} s: "
+        f"bottleneck {' x '.join(map(str, described['bottleneck']))}, best validation loss "
+        f"{described['best_validation_loss']:.4f} at step {described['best_step']}"
+    )
+    out.print(f"model: {folder} (its encoder.pt initialises a classifier of the same settings)")
