@@ -7,7 +7,6 @@ Embedders are registered by name in :data:`EMBEDDERS` (``flat``, ``pca``, ``feat
 """
 
 # The embedder modules are imported for their registration side effect.
-from sonotype.embed.autoencoder import AutoencoderEmbedder
 from sonotype.embed.base import (
     EMBEDDERS,
     Embedder,
@@ -18,6 +17,10 @@ from sonotype.embed.base import (
 from sonotype.embed.flat import FlatEmbedder
 from sonotype.embed.pca import PCAEmbedder
 from sonotype.embed.scaled import FeatureEmbedder
+
+# isort: split
+# Registered after the built-in embedders, so that they are listed first.
+from sonotype.embed.autoencoder import AutoencoderEmbedder
 
 __all__ = [
     "EMBEDDERS",
