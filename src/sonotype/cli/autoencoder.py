@@ -74,7 +74,7 @@ def train(
         None,
         "--architecture",
         help="conv-small, conv-medium, conv-large, pool-small or "
-        "pool-medium (default: [autoencoder] in sonotype.toml, else conv-small).",
+        "pool-medium (default: the autoencoder table of sonotype.toml: conv-small).",
     ),
     latent_channels: int = typer.Option(None, "--latent-channels", help="Latent channels."),
     epochs: int = typer.Option(None, "--epochs", help="Passes over the spectrograms."),
@@ -94,8 +94,8 @@ def train(
     device: str = typer.Option("cpu", "--device", help="auto, cpu, cuda or mps."),
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
-    """Train denoising autoencoders: one per combination of the [autoencoder] grid in
-    sonotype.toml (options fix a setting). Models go to artifacts/autoencoders/, the report
+    """Train denoising autoencoders: one per combination of the grid in the autoencoder
+    table of sonotype.toml (options fix a setting). Models go to artifacts/autoencoders/, the report
     to reports/autoencoder/NAME/. Nothing changed: nothing is trained again."""
     from sonotype.autoencoder.config import AutoencoderSection
     from sonotype.checks import check_choice
