@@ -15,6 +15,7 @@ import typer.core
 
 from sonotype._version import __version__
 from sonotype.cli import (
+    autoencoder,
     convert,
     demo,
     detect,
@@ -116,6 +117,7 @@ app.command("ethogram")(supervised.ethogram)
 app.command("misses")(supervised.misses)
 app.command("export-model")(supervised.export_model)
 app.add_typer(runs.app, name="runs")
+app.add_typer(autoencoder.app, name="autoencoder")
 app.command("retry")(runs.retry)
 app.command("motifs")(motifs.motifs)
 app.add_typer(triplets.app, name="triplets")

@@ -129,7 +129,12 @@ def train(
         None, "--representation", help="waveform, spectrogram (default) or mel-cepstrum."
     ),
     context_ms: float = typer.Option(None, "--context-ms", help="Context window (ms)."),
-    loss: str = typer.Option(None, "--loss", help="exclusive (softmax, default) or overlapped."),
+    loss: str = typer.Option(
+        None,
+        "--loss",
+        help="exclusive (softmax, default), overlapped, or autoencoder (a reconstruction model "
+        "of the --labels events' spans, docs/representations.md).",
+    ),
     settings: list[str] = typer.Option(
         [],
         "--set",
@@ -192,6 +197,13 @@ def train(
         "loss": loss,
         **parse_network_settings(settings),
     }
+    if loss == "autoencoder":  # sonotype.autoencoder.classifier; docs/representations.md
+        from sonotype.cli.autoencoder import train_reconstruction
+
+        chosen.pop("loss")
+        return train_reconstruction(
+            project_dir, name, _split(labels), _split(kinds), recordings, chosen, train_settings
+        )
     network = network_config(**{k: v for k, v in chosen.items() if v is not None})
     with (
         open_project(project_dir) as project,

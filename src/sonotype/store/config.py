@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from sonotype.audio.readers import AUDIO_EXTENSIONS
+from sonotype.autoencoder.config import AutoencoderSection
 from sonotype.errors import SonotypeError
 
 if sys.version_info >= (3, 11):
@@ -428,6 +429,7 @@ class ProjectConfig(_Section):
     scan: ScanSection = Field(default_factory=ScanSection)
     detect: DetectSection = Field(default_factory=DetectSection)
     compute: ComputeSection = Field(default_factory=ComputeSection)
+    autoencoder: AutoencoderSection = Field(default_factory=AutoencoderSection)
 
 
 def load_config(path: Path) -> ProjectConfig:
