@@ -19,6 +19,7 @@ from sonotype.cli import (
     demo,
     detect,
     discover,
+    edit,
     evaluate,
     events,
     formats,
@@ -99,6 +100,7 @@ app.command("import")(events.import_events)
 app.command("export")(events.export_events)
 # "undo -1" must reach the range check, not be read as an unknown option "-1".
 app.command("undo", context_settings={"ignore_unknown_options": True})(events.undo)
+app.add_typer(edit.app, name="events")
 app.command("spectrogram")(spectrogram.spectrogram)
 app.command("detect")(detect.detect)
 app.command("tune-detector")(tune.tune_detector)
