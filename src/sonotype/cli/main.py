@@ -15,6 +15,7 @@ import typer.core
 
 from sonotype._version import __version__
 from sonotype.cli import (
+    congruence,
     convert,
     demo,
     detect,
@@ -113,6 +114,7 @@ app.command("accuracy")(supervised.accuracy)
 app.command("classify")(supervised.classify)
 app.command("ethogram")(supervised.ethogram)
 app.command("misses")(supervised.misses)
+app.command("congruence")(congruence.congruence)
 app.command("export-model")(supervised.export_model)
 app.add_typer(runs.app, name="runs")
 app.command("retry")(runs.retry)

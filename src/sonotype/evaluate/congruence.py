@@ -78,6 +78,8 @@ class Congruence:
         the set of parties that labelled it.
     portions : DataFrame
         Columns ``recording``, ``start_s``, ``stop_s``: the time judged.
+    labels : list of str
+        The labels judged (each has a row in the summaries, zeros included).
     """
 
     parties: list[str]
@@ -85,6 +87,7 @@ class Congruence:
     regions: pd.DataFrame
     sounds: pd.DataFrame
     portions: pd.DataFrame
+    labels: list[str]
 
     def summary(self, level: str = "event") -> pd.DataFrame:
         """One row per label (and ``"(all)"``): ``everyone``, ``only X`` and (three
@@ -98,7 +101,7 @@ class Congruence:
         wide = table.pivot_table(
             index="label", columns="parties", values="value", aggfunc="sum", fill_value=0
         )
-        labels = [x for x in wide.index if x != ALL_LABELS] + [ALL_LABELS]
+        labels = [*self.labels, ALL_LABELS]
         wide = wide.reindex(labels, fill_value=0)
         names = {named: _key(named, self.parties) for named in wide.columns}
         out = pd.DataFrame({"label": labels})
@@ -266,7 +269,7 @@ def congruence(
         ignore_index=True,
     )
     sounds = sounds.assign(parties=_joined(sounds["mask"].to_numpy(), names)).drop(columns="mask")
-    return Congruence(names, model, regions, sounds[list(SOUND_COLUMNS)], portions)
+    return Congruence(names, model, regions, sounds[list(SOUND_COLUMNS)], portions, chosen)
 
 
 def _clip(events: pd.DataFrame, portions: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
