@@ -128,6 +128,15 @@ MIGRATIONS = (
     """,
 )
 
+#: The indexes of the events table, by name, as the migrations make them: a large insert
+#: drops and remakes them (:func:`sonotype.store.event_store.add_events`); a test checks
+#: that these statements are the schema's.
+EVENT_INDEXES = {
+    "events_by_recording": "CREATE INDEX events_by_recording ON events (recording, start_s)",
+    "events_by_kind": "CREATE INDEX events_by_kind ON events (kind, source, label)",
+    "events_by_edit": "CREATE INDEX events_by_edit ON events (edit_id)",
+}
+
 
 class DatabaseError(SonotypeError):
     """The project database cannot be opened or is damaged."""
