@@ -84,3 +84,10 @@ def test_accept_and_list_with_ids(folder):
     assert "0.900" in listing and "1.2000" in listing
     listing = invoke("events", "list", "--kind", "annotated", "--limit", "2").output
     assert "showing 2 of 4 events" in listing
+
+
+def test_an_empty_source_selects_events_imported_without_one(folder, tmp_path):
+    write_events(make_events("one.wav", [1.5], [1.6], "a"), tmp_path / "m.csv")
+    assert invoke("import", tmp_path / "m.csv").exit_code == 0  # source ""
+    result = invoke("events", "delete", "--kind", "annotated", "--source", "")
+    assert "deleted 1 event " in result.output, result.output

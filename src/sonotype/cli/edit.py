@@ -32,8 +32,14 @@ _IDS = typer.Option(
 
 
 def _split(values: list[str]) -> list[str]:
-    """``--x a,b --x c`` as ``[a, b, c]``."""
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+    """``--x a,b --x c`` as ``[a, b, c]``; ``--source ""`` as ``[""]``: events imported
+    without a source have the empty source."""
+    return [
+        v.strip()
+        for value in values
+        for v in (value.split(",") if value.strip() else [""])
+        if v.strip() or not value.strip()
+    ]
 
 
 def _ids(values: list[str]) -> list[int]:

@@ -106,11 +106,22 @@ def threshold_sweep(
     return pd.concat(rows, ignore_index=True)[list(SWEEP_COLUMNS)]
 
 
+def _distance(curve: pd.DataFrame, ratio: float) -> pd.Series:
+    """``|log(precision / recall) - log(ratio)|``, rounded so that equal ratios tie; NaN
+    where precision or recall is 0 or undefined."""
+    precision, recall = curve["precision"].astype(float), curve["recall"].astype(float)
+    usable = (precision > 0) & (recall > 0)  # NaN compares False
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.abs(np.log(precision / recall) - np.log(ratio)).round(12)
+    return value.where(usable)
+
+
 def dense_thresholds(
     sweep: pd.DataFrame, pr_ratios: Sequence[float] = (1.0,), *, level: str = "event"
 ) -> pd.DataFrame:
     """Per label and wanted precision-to-recall ratio, the swept threshold whose ratio is
-    nearest (in log ratio; ties go to the higher F1, then the lower threshold).
+    nearest (in log ratio; ties go to the higher F1, then to the threshold nearest the ratio
+    at the other level, then its higher F1, then the lower threshold).
 
     Thresholds where precision or recall is 0 or undefined are not candidates; a label with
     none gets NaN (``sonotype ethogram`` then predicts nothing of it).
@@ -132,20 +143,28 @@ def dense_thresholds(
             f"pr_ratios={pr_ratios!r} must be finite numbers > 0", parameter="pr_ratios"
         )
     table = sweep[(sweep["level"] == level) & (sweep["label"] != ALL_LABELS)]
+    other = sweep[(sweep["level"] != level) & (sweep["label"] != ALL_LABELS)]
+    other = other.set_index(["label", "threshold"])
     rows = []
     for label, curve in table.groupby("label", sort=False):
-        precision = curve["precision"].to_numpy(float)
-        recall = curve["recall"].to_numpy(float)
-        usable = (precision > 0) & (recall > 0)  # NaN compares False
+        curve = curve.reset_index(drop=True)
+        # The same thresholds at the other level break ties at this one (e.g. when every
+        # threshold is perfect at the event level).
+        twin = other.reindex(pd.MultiIndex.from_arrays([[label] * len(curve), curve["threshold"]]))
         for ratio in ratios:
-            if not usable.any():
+            distance = _distance(curve, ratio)
+            if distance.isna().all():
                 rows.append((label, ratio, np.nan, np.nan, np.nan, np.nan))
                 continue
-            with np.errstate(divide="ignore", invalid="ignore"):
-                distance = np.abs(np.log(precision / recall) - np.log(ratio))
-            distance = np.where(usable, np.round(distance, 12), np.inf)
-            candidates = curve.assign(distance=distance, f1_=-curve["f1"].fillna(0.0))
-            best = candidates.sort_values(["distance", "f1_", "threshold"]).iloc[0]
+            ranked = curve.assign(
+                distance=distance.fillna(np.inf),
+                f1_=-curve["f1"].fillna(0.0),
+                twin_distance=_distance(twin, ratio).fillna(np.inf).to_numpy(),
+                twin_f1=-twin["f1"].fillna(0.0).to_numpy(),
+            )
+            best = ranked.sort_values(
+                ["distance", "f1_", "twin_distance", "twin_f1", "threshold"]
+            ).iloc[0]
             rows.append(
                 (label, ratio, best["threshold"], best["precision"], best["recall"], best["f1"])
             )
