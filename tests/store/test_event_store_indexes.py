@@ -84,3 +84,27 @@ def test_an_error_midway_leaves_the_indexes_and_rows_as_they_were(tmp_path, rng,
         event_store.add_events(db, many(rng, 100), command="t", description="d", progress=fail)
     assert indexes(db) == EVENT_INDEXES
     assert [tuple(r) for r in db.execute("SELECT * FROM events ORDER BY id")] == before
+
+
+def test_a_version_2_database_gets_the_narrow_kind_index(tmp_path):
+    import sqlite3
+
+    from sonotype.store.database import MIGRATIONS, _statements
+
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    for number, script in enumerate(MIGRATIONS[:2], start=1):
+        for statement in _statements(script):
+            con.execute(statement)
+        con.execute(f"PRAGMA user_version = {number}")
+    con.execute("INSERT INTO edits (at, command, description) VALUES ('t', 'c', 'd')")
+    con.execute(
+        "INSERT INTO events (recording, start_s, stop_s, label, kind, channel, source, edit_id) "
+        "VALUES ('r.wav', 0, 1, 'a', 'annotated', 0, '', 1)"
+    )
+    con.commit()
+    con.close()
+    db = Database(path)
+    assert db.schema_version == len(MIGRATIONS) == 3
+    assert indexes(db) == EVENT_INDEXES
+    assert len(event_store.query_events(db, kinds=["annotated"], labels=["a"])) == 1
