@@ -104,3 +104,21 @@ def test_two_parties_draw_venn_diagrams_and_errors_name_the_option(project, tmp_
     assert (tmp_path / "out" / "venn-event.png").is_file()
     with pytest.raises(ParameterError, match="no annotated events of that source"):
         invoke("congruence", "m", "--dense", "zed", "-p", project)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--choose-by", "frames", "--choose-by 'frames' must be event or sample"),
+        ("--sweep", "0.5,2", "--sweep [0.5, 2.0] must be one or more thresholds in [0, 1]"),
+        ("--pr-ratios", "0", "--pr-ratios [0.0] must be finite numbers > 0"),
+        ("--portion", "both", "--portion 'both' must be union or intersection"),
+    ],
+)
+def test_bad_options_are_named_as_the_cli_spells_them(project, option, value, message):
+    from sonotype.cli.main import cli_message
+
+    args = ["congruence", "m", "--dense", "ann", option, value, "-p", str(project)]
+    with pytest.raises(ParameterError) as caught:
+        invoke(*args)
+    assert cli_message(caught.value, args) == message

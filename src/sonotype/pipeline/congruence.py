@@ -146,6 +146,25 @@ def congruence_report(
     from sonotype.pipeline.stage import Pipeline
 
     tolerance_s = check_number(tolerance_ms, name="tolerance_ms", minimum=0.0) / 1000
+    # Checked before any classification, and named as the caller spells them.
+    if choose_level not in ("event", "sample"):
+        raise ParameterError(
+            f"choose_level={choose_level!r} must be event or sample", parameter="choose_level"
+        )
+    sweep = [float(t) for t in sweep]
+    if not sweep or not all(0.0 <= t <= 1.0 for t in sweep):
+        raise ParameterError(
+            f"sweep={sweep!r} must be one or more thresholds in [0, 1]", parameter="sweep"
+        )
+    pr_ratios = [float(r) for r in pr_ratios]
+    if not pr_ratios or not all(np.isfinite(r) and r > 0 for r in pr_ratios):
+        raise ParameterError(
+            f"pr_ratios={pr_ratios!r} must be finite numbers > 0", parameter="pr_ratios"
+        )
+    if portion not in ("union", "intersection"):
+        raise ParameterError(
+            f"portion={portion!r} must be union or intersection", parameter="portion"
+        )
     model = load_model(project, name)
     dense = list(dict.fromkeys(dense))
     if not dense:
