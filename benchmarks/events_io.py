@@ -134,7 +134,7 @@ elif who == "pandas":
             con.execute("PRAGMA synchronous = FULL")
             n = pd.read_csv(root / "events.csv").to_sql("events", con, index=False)
             con.execute("CREATE INDEX a ON events (recording, onset_s)")
-            con.execute("CREATE INDEX b ON events (kind, source, label)")
+            con.execute("CREATE INDEX b ON events (kind, source)")
             con.execute("CREATE INDEX c ON events (channel)")
     elif case == "import raven":
         with sqlite3.connect(out / "y.db") as con:
