@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -176,29 +177,11 @@ def write_events(
         raise AnnotationError(
             path, "is a file, so one file per recording cannot be written into it as a folder"
         )
-    targets: dict[Path, tuple[pd.DataFrame, FormatOptions]] = {}
     if as_folder:
-        # One pass over the rows, not one per recording (there may be thousands).
-        rows_of = events.groupby("recording", sort=False).indices
-        for rec, rows in rows_of.items():
-            first = int(rows[0]) + 1
-            target, name = output_path(path, rec, fmt.filename_for, row=first)
-            local_rates = {name.name: rates[rec]} if rec in rates else {}
-            local_dirs = (*(d / name.parent for d in dirs), *dirs)
-            table = events.iloc[rows].assign(recording=name.name)
-            options = FormatOptions(
-                sr=sr, audio_dirs=local_dirs, known_rates=local_rates, option_names=names
-            )
-            if target in targets:
-                raise AnnotationError(
-                    path,
-                    f"row {first}: recording {rec!r} would share the {fmt.name} file "
-                    f"{target.name!r} with another recording; rename one of them",
-                )
-            targets[target] = (table, options)
+        targets = _folder_targets(events, path, fmt, sr=sr, rates=rates, dirs=dirs, names=names)
     else:
         options = FormatOptions(sr=sr, audio_dirs=dirs, known_rates=rates, option_names=names)
-        targets[path] = (events, options)
+        targets = {path: (events, options)}
     existing = [str(p) for p in targets if p.exists()]
     if existing and not overwrite:
         raise AnnotationError(
@@ -219,6 +202,119 @@ def write_events(
             if on_file is not None:
                 on_file()
     return written
+
+
+def _folder_targets(
+    events: pd.DataFrame,
+    path: Path,
+    fmt: AnnotationFormat,
+    *,
+    sr: float | None,
+    rates: Mapping[str, float],
+    dirs: Sequence[Path],
+    names: Mapping[str, str],
+    row_offset: int = 0,
+) -> dict[Path, tuple[pd.DataFrame, FormatOptions]]:
+    """The file of each recording of ``events`` in folder ``path``, with its rows and the
+    options to write it; ``row_offset`` shifts the row numbers that errors name."""
+    targets: dict[Path, tuple[pd.DataFrame, FormatOptions]] = {}
+    # One pass over the rows, not one per recording (there may be thousands).
+    rows_of = events.groupby("recording", sort=False).indices
+    for rec, rows in rows_of.items():
+        first = row_offset + int(rows[0]) + 1
+        target, name = output_path(path, rec, fmt.filename_for, row=first)
+        local_rates = {name.name: rates[rec]} if rec in rates else {}
+        local_dirs = (*(d / name.parent for d in dirs), *dirs)
+        table = events.iloc[rows].assign(recording=name.name)
+        options = FormatOptions(
+            sr=sr, audio_dirs=local_dirs, known_rates=local_rates, option_names=names
+        )
+        if target in targets:
+            raise AnnotationError(
+                path,
+                f"row {first}: recording {rec!r} would share the {fmt.name} file "
+                f"{target.name!r} with another recording; rename one of them",
+            )
+        targets[target] = (table, options)
+    return targets
+
+
+def write_event_stream(
+    tables: Sequence[Callable[[], pd.DataFrame]],
+    path: PathLike,
+    *,
+    format: str,
+    sr: float | None = None,
+    audio_dirs: Sequence[PathLike] = (),
+    overwrite: bool = False,
+    option_names: Mapping[str, str] | None = None,
+    on_table: Callable[[int], None] | None = None,
+) -> tuple[list[Path], int]:
+    """Write Events tables one at a time into folder ``path``, one file per recording, as
+    :func:`write_events` does for their concatenation; return the files and the number of
+    events written.
+
+    Only one table (with the files it makes) is in memory at a time: ``tables`` are
+    callables that read them (e.g. one annotation file each). A recording found in several
+    tables is written once with the rows of all of them (its earlier tables are read again:
+    rare, and memory stays bounded). Nothing appears unless every file can be written:
+    each is written to a temporary file, all renamed into place at the end. Errors name
+    rows within their table.
+
+    ``on_table`` is called with the number of tables done after each.
+    """
+    names = dict(option_names or {})
+    fmt = FORMATS.get(format)
+    if not fmt.can_write:
+        raise ParameterError(f"format {fmt.name!r} can be read but not written")
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise AnnotationError(
+            path, "is a file, so one file per recording cannot be written into it as a folder"
+        )
+    # As write_events: the output folder is where recordings are looked for first.
+    dirs = (*(Path(d) for d in audio_dirs), path if path.is_dir() else path.parent)
+    written: dict[Path, Path] = {}  # target -> its temporary file
+    owners: dict[Path, list[int]] = {}  # target -> the tables holding its recording
+    total = 0
+    with contextlib.ExitStack() as stack:
+        for i, read in enumerate(tables):
+            events = read()
+            targets = _folder_targets(events, path, fmt, sr=sr, rates={}, dirs=dirs, names=names)
+            new = [t for t in targets if t not in written]
+            existing = [t for t in new if t.exists()]
+            if existing and not overwrite:
+                raise AnnotationError(
+                    existing[0],
+                    f"already exists; pass {spell_option(names, 'overwrite', 'True')} "
+                    "to replace it",
+                )
+            # One atomic_paths per table (it cleans each folder of stale temporaries once);
+            # all of them publish together when the stack closes without an error.
+            written.update(zip(new, stack.enter_context(atomic_paths(new)), strict=True))
+            for target, (table, options) in targets.items():
+                if owners.get(target):
+                    # The recording has rows in earlier tables too: join them.
+                    earlier = [
+                        _folder_targets(
+                            tables[j](), path, fmt, sr=sr, rates={}, dirs=dirs, names=names
+                        )[target][0]
+                        for j in owners[target]
+                    ]
+                    table = pd.concat([*earlier, table], ignore_index=True)
+                owners.setdefault(target, []).append(i)
+                tmp = written[target]
+                try:
+                    fmt.write(table.reset_index(drop=True), tmp, options)
+                except AnnotationError as error:
+                    if error.path == str(tmp):
+                        raise AnnotationError(target, error.problem) from None
+                    raise
+            total += len(events)
+            del events, targets
+            if on_table is not None:
+                on_table(i + 1)
+    return list(written), total
 
 
 def infer_format(

@@ -74,6 +74,7 @@ def convert(
         infer_format_from_name,
         iter_annotation_files,
         read_events,
+        write_event_stream,
         write_events,
     )
     from sonotype.cli.console import err, progress
@@ -107,43 +108,64 @@ def convert(
     else:
         files = [(source, from_format)]
 
-    tables = []
-    with progress("reading", len(files)) as advance:
-        for path, file_format in files:
+    def reader(path: Path, file_format: str | None):
+        def read():
             with _noted(err, path, "reading"):
-                tables.append(
-                    read_events(
-                        path,
-                        format=file_format,
-                        sr=sample_rate,
-                        recording=recording,
-                        audio_dirs=audio,
-                        # Keep sub-folders in recording names (train/x.wav, test/x.wav).
-                        relative_to=source if source.is_dir() else None,
-                        encoding=encoding,
-                        option_names=OPTION_NAMES,
-                    )
+                events = read_events(
+                    path,
+                    format=file_format,
+                    sr=sample_rate,
+                    recording=recording,
+                    audio_dirs=audio,
+                    # Keep sub-folders in recording names (train/x.wav, test/x.wav).
+                    relative_to=source if source.is_dir() else None,
+                    encoding=encoding,
+                    option_names=OPTION_NAMES,
                 )
-            advance()
-    # read_events validated each table; checking the whole again would double the work.
-    events = concat_events(tables, validated=True)
-    if tier_by is not None:
-        events = _tiered(events, tier_by)
+            return _tiered(events, tier_by) if tier_by is not None else events
+
+        return read
+
+    readers = [reader(path, file_format) for path, file_format in files]
     audio_dirs = [*audio, source if source.is_dir() else source.parent]
-    n_files = events["recording"].nunique() if as_folder or out_format.per_recording else 1
-    with progress("writing", n_files) as advance:
-        written = write_events(
-            events,
-            output,
-            format=out_format.name,
-            sr=sample_rate,
-            audio_dirs=audio_dirs,
-            overwrite=force,
-            option_names=OPTION_NAMES,
-            on_file=advance,
-        )
+    if len(files) > 1 and (as_folder or (out_format.per_recording and not output_path.suffix)):
+        # One file per recording: read, write and forget one input file at a time, so
+        # memory holds one file's events, not all of them.
+        with progress("converting", len(files)) as advance:
+            written, n_events = write_event_stream(
+                readers,
+                output,
+                format=out_format.name,
+                sr=sample_rate,
+                audio_dirs=audio_dirs,
+                overwrite=force,
+                option_names=OPTION_NAMES,
+                on_table=lambda done: advance(),
+            )
+    else:
+        tables = []
+        with progress("reading", len(files)) as advance:
+            for read in readers:
+                tables.append(read())
+                advance()
+        # read_events validated each table; checking the whole again would double the work.
+        events = concat_events(tables, validated=True)
+        del tables
+        n_events = len(events)
+        n_files = events["recording"].nunique() if as_folder or out_format.per_recording else 1
+        with progress("writing", n_files) as advance:
+            written = write_events(
+                events,
+                output,
+                format=out_format.name,
+                sr=sample_rate,
+                audio_dirs=audio_dirs,
+                overwrite=force,
+                option_names=OPTION_NAMES,
+                on_file=advance,
+            )
     err.print(
-        f"converted {len(events)} event{'s' if len(events) != 1 else ''} from {len(files)} "
+        f"converted {n_events} event{'s' if n_events != 1 else ''} from {len(files)} "
         f"file{'s' if len(files) != 1 else ''} to {out_format.name}: "
         + (str(written[0]) if len(written) == 1 else f"{len(written)} files in {output}")
     )

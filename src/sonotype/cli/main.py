@@ -16,11 +16,13 @@ import typer.core
 from sonotype._version import __version__
 from sonotype.cli import (
     autoencoder,
+    congruence,
     convert,
     demo,
     detect,
     discover,
     distances,
+    edit,
     evaluate,
     events,
     formats,
@@ -103,6 +105,7 @@ app.command("import")(events.import_events)
 app.command("export")(events.export_events)
 # "undo -1" must reach the range check, not be read as an unknown option "-1".
 app.command("undo", context_settings={"ignore_unknown_options": True})(events.undo)
+app.add_typer(edit.app, name="events")
 app.command("spectrogram")(spectrogram.spectrogram)
 app.command("detect")(detect.detect)
 app.command("tune-detector")(tune.tune_detector)
@@ -115,6 +118,7 @@ app.command("accuracy")(supervised.accuracy)
 app.command("classify")(supervised.classify)
 app.command("ethogram")(supervised.ethogram)
 app.command("misses")(supervised.misses)
+app.command("congruence")(congruence.congruence)
 app.command("export-model")(supervised.export_model)
 app.add_typer(runs.app, name="runs")
 app.add_typer(autoencoder.app, name="autoencoder")

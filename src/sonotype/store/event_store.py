@@ -24,7 +24,7 @@ from sonotype.annotations.events import (
     validate_events,
 )
 from sonotype.errors import ParameterError
-from sonotype.store.database import Database
+from sonotype.store.database import EVENT_INDEXES, Database
 
 _COLUMNS = (
     "recording", "start_s", "stop_s", "label", "kind", "channel", "source",
@@ -63,17 +63,27 @@ def add_events(
     """
     if not validated:
         events = validate_events(events, where="events to store")
-    sql = (
-        f"INSERT INTO events ({', '.join(_COLUMNS)}, edit_id) "
-        f"VALUES ({', '.join('?' * len(_COLUMNS))}, ?)"
-    )
+    columns = _bound_columns(events)
     with db.transaction() as con, _large_cache(con):
         edit = _new_edit(con, command, description)
         _delete(con, edit, [int(i) for i in replace_ids])
-        for done, batch in _batches(events, edit.id):
+        # The edit's id is an integer SQLite gave: written into the statement, it is not
+        # bound a million times; columns no event fills are left to their default, NULL.
+        sql = (
+            f"INSERT INTO events ({', '.join(columns)}, edit_id) "
+            f"VALUES ({', '.join('?' * len(columns))}, {int(edit.id)})"
+        )
+        rebuild = _rebuild_indexes(con, len(events))
+        if rebuild:
+            for name in EVENT_INDEXES:
+                con.execute(f"DROP INDEX {name}")
+        for done, batch in _batches(events, columns):
             con.executemany(sql, batch)
             if progress:
                 progress(done)
+        if rebuild:
+            for statement in EVENT_INDEXES.values():
+                con.execute(statement)
     return edit
 
 
@@ -81,9 +91,21 @@ def add_events(
 # of one batch are built as Python objects at once, so this also bounds that memory.
 _INSERT_BATCH = 20_000
 # SQLite's page cache for a large insert, in KiB: the default 2 MB holds a small part of the
-# three indexes of a million-event table. (Dropping the indexes and making them again after
-# a large insert was measured too: no faster at a million events, so they are kept.)
+# three indexes of a million-event table.
 _INSERT_CACHE_KIB = 256_000
+# An insert of at least this many events, and at least as many as the table holds already,
+# drops the events' indexes and makes them again after (in the same transaction, so a crash
+# or an error leaves them as they were): sorting the keys once costs less than keeping
+# three B-trees up to date row by row (measured in docs/project.md).
+_REBUILD_MIN = 100_000
+
+
+def _rebuild_indexes(con, n_new: int) -> bool:
+    """Whether inserting ``n_new`` events should rebuild the indexes rather than update them."""
+    if n_new < _REBUILD_MIN:
+        return False
+    (n_old,) = con.execute("SELECT count(*) FROM events").fetchone()
+    return n_new >= n_old
 
 
 @contextlib.contextmanager
@@ -259,9 +281,17 @@ def _edit(row, *, undone: bool | None = None) -> Edit:
     )
 
 
-def _batches(events: pd.DataFrame, edit_id: int):
-    """``(events done, rows)`` per batch of ``_INSERT_BATCH``: rows as tuples in ``_COLUMNS``
-    order plus the edit id (NaN as NULL, extra labels as one JSON object).
+def _bound_columns(events: pd.DataFrame) -> list[str]:
+    """The columns of ``_COLUMNS`` an insert of ``events`` binds: the required ones, the
+    optional ones some event fills, and ``extra`` when there are extra labels."""
+    required = [c for c in _COLUMNS if c not in OPTIONAL_COLUMNS and c != "extra"]
+    optional = [c for c in OPTIONAL_COLUMNS if c in events and events[c].notna().any()]
+    return required + optional + (["extra"] if extra_label_columns(events) else [])
+
+
+def _batches(events: pd.DataFrame, columns: Sequence[str]):
+    """``(events done, rows)`` per batch of ``_INSERT_BATCH``: rows as tuples of
+    ``columns`` (NaN as NULL, extra labels as one JSON object).
 
     The columns are converted whole (numpy to Python objects in C); only the extra labels'
     JSON is made per row, and only when there are extra labels.
@@ -269,24 +299,20 @@ def _batches(events: pd.DataFrame, edit_id: int):
     extras = extra_label_columns(events)
     for start in range(0, len(events), _INSERT_BATCH):
         batch = events.iloc[start : start + _INSERT_BATCH]
-        n = len(batch)
-        columns = [
-            batch[name].tolist()
-            for name in ("recording", "start_s", "stop_s", "label", "kind", "channel", "source")
-        ]
-        for name in OPTIONAL_COLUMNS:
-            columns.append(_nullable(batch[name].to_numpy()) if name in batch else [None] * n)
-        if extras:
-            columns.append(
-                [
-                    json.dumps(dict(zip(extras, values, strict=True)))
-                    for values in zip(*(batch[c].tolist() for c in extras), strict=True)
-                ]
-            )
-        else:
-            columns.append([None] * n)
-        columns.append([edit_id] * n)
-        yield start + n, zip(*columns, strict=True)
+        values = []
+        for name in columns:
+            if name == "extra":
+                values.append(
+                    [
+                        json.dumps(dict(zip(extras, row, strict=True)))
+                        for row in zip(*(batch[c].tolist() for c in extras), strict=True)
+                    ]
+                )
+            elif name in OPTIONAL_COLUMNS:
+                values.append(_nullable(batch[name].to_numpy()))
+            else:
+                values.append(batch[name].tolist())
+        yield start + len(batch), zip(*values, strict=True)
 
 
 def _nullable(values: np.ndarray) -> list:

@@ -212,8 +212,10 @@ class _LineNames:
 
 #: The numeric columns a regular table's reading parses in C.
 _NUMERIC = (SELECTION, CHANNEL, BEGIN, END, LOW, HIGH)
-# A line holding nothing but white space (which the general reading skips).
-_BLANK_LINE = re.compile(r"(?:^|\n)[^\S\n]*(?:\n|$)")
+# A line holding nothing but white space (which the general reading skips), searched in
+# "\n" + body: a pattern that starts with a literal is scanned for it, 15 times faster than
+# one starting with (?:^|\n) (11 ms for a 10,000-selection table; issue 13).
+_BLANK_LINE = re.compile(r"\n[^\S\n]*(?:\n|$)")
 
 
 def _read_regular(text: str) -> tuple[pd.DataFrame, np.ndarray] | None:
@@ -237,7 +239,7 @@ def _read_regular(text: str) -> tuple[pd.DataFrame, np.ndarray] | None:
         not rest
         or len(set(names)) != len(names)
         or not {SELECTION, BEGIN, END} <= set(names)
-        or _BLANK_LINE.search(body)
+        or _BLANK_LINE.search("\n" + body)
     ):
         return None
     raw = head.split("\t")
