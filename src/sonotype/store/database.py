@@ -126,6 +126,22 @@ MIGRATIONS = (
     );
     CREATE INDEX run_steps_by_run ON run_steps (run_id, stage, item);
     """,
+    # 3 (numbered 4 if issue 13's migration merges first): redo. An undone edit keeps the
+    # events it had made while it may be redone; ``newest_edit`` is the newest edit when it
+    # was undone, so any edit made since (by whatever code) ends the redo history.
+    """
+    CREATE TABLE redo_edits (
+        edit_id INTEGER PRIMARY KEY REFERENCES edits(id),
+        undone_order INTEGER NOT NULL,      -- larger: undone later, so redone first
+        newest_edit INTEGER NOT NULL
+    );
+    CREATE TABLE redo_rows (                -- events an undone edit had made, as it left them
+        edit_id INTEGER NOT NULL REFERENCES edits(id),
+        event_id INTEGER NOT NULL,
+        row TEXT NOT NULL
+    );
+    CREATE INDEX redo_rows_by_edit ON redo_rows (edit_id);
+    """,
 )
 
 
