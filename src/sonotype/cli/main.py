@@ -14,6 +14,7 @@ import typer
 import typer.core
 
 from sonotype._version import __version__
+from sonotype.cli import app as app_command
 from sonotype.cli import (
     convert,
     demo,
@@ -114,6 +115,7 @@ app.command("misses")(supervised.misses)
 app.command("export-model")(supervised.export_model)
 app.add_typer(runs.app, name="runs")
 app.command("retry")(runs.retry)
+app.command("app")(app_command.app)
 tidy_help(app)
 
 
