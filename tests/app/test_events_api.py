@@ -128,9 +128,10 @@ def test_two_clients_edit_concurrently_and_see_each_other(project_dir):
     heard = []
 
     def listen():
-        with TestClient(app, base_url="http://127.0.0.1") as listener, listener.stream(
-            "GET", "/api/changes", params={"max_s": 4}
-        ) as stream:
+        with (
+            TestClient(app, base_url="http://127.0.0.1") as listener,
+            listener.stream("GET", "/api/changes", params={"max_s": 4}) as stream,
+        ):
             for line in stream.iter_lines():
                 if line.startswith("event:"):
                     heard.append((time.monotonic(), line.split(":", 1)[1].strip()))
@@ -145,9 +146,10 @@ def test_two_clients_edit_concurrently_and_see_each_other(project_dir):
     listener = threading.Thread(target=listen)
     listener.start()
     time.sleep(0.8)
-    with TestClient(app, base_url="http://127.0.0.1") as a, TestClient(
-        app, base_url="http://127.0.0.1"
-    ) as b:
+    with (
+        TestClient(app, base_url="http://127.0.0.1") as a,
+        TestClient(app, base_url="http://127.0.0.1") as b,
+    ):
         began = time.monotonic()
         workers = [threading.Thread(target=edit, args=(c, lab)) for c, lab in ((a, "A"), (b, "B"))]
         for w in workers:

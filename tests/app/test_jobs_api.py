@@ -35,7 +35,8 @@ def test_a_detect_job_runs_records_its_run_and_logs(client, project_dir):
 @pytest.mark.slow
 def test_cancel_a_running_job(client):
     # discover on a long grid runs long enough to be cancelled (its run is recorded first).
-    response = client.post("/api/jobs", json={"command": "discover", "args": ["--kind", "annotated"]})
+    body = {"command": "discover", "args": ["--kind", "annotated"]}
+    response = client.post("/api/jobs", json=body)
     job_id = response.json()["id"]
     wait(client, job_id, until=lambda j: j["run_id"] is not None or not j["running"])
     cancelled = client.post(f"/api/jobs/{job_id}/cancel")

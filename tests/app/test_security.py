@@ -21,7 +21,8 @@ def test_a_token_is_needed_on_every_request_audio_and_images_included(project_di
             assert response.status_code == 401, url
             assert "token" in response.json()["detail"]
         assert client.get("/api/recordings?token=wrong").status_code == 401
-        assert client.get("/api/recordings", headers={"Authorization": "token x"}).status_code == 401
+        wrong = {"Authorization": "token x"}
+        assert client.get("/api/recordings", headers=wrong).status_code == 401
         ok = client.get("/api/recordings?token=s3cret")
         assert ok.status_code == 200
         # The page's later requests (images, audio) carry the cookie the first one set.
