@@ -83,6 +83,10 @@ def create_app(folder: Path | str, *, token: str | None = None) -> FastAPI:
     def index():
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon():
+        return Response(status_code=204)
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
