@@ -135,6 +135,8 @@ def test_lasso_points_and_label_them_in_bulk(page, project_dir):
     labelled = eventually(lambda: events(project_dir, labels=["lassoed"]))
     assert len(labelled) == len(inside)
     assert set(labelled["kind"]) == {"annotated"}
+    page.wait_for_selector("#legend >> text=lassoed")
+    page.wait_for_selector("#grid .snippet >> text=lassoed")
     screenshot(page, "explore")
 
 

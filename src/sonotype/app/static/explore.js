@@ -210,6 +210,9 @@ export function toScreen(i) {
   return [(nx + 1) / 2 * w, (1 - ny) / 2 * h];
 }
 window.scatterToScreen = toScreen;
+// For benchmarks/app.py: draw given points, and paint one frame at once.
+window.scatterSetPoints = setPoints;
+window.scatterPaint = paint;
 
 // -- pan, zoom, hover, select ----------------------------------------------------------------
 
