@@ -115,3 +115,15 @@ def test_symlink_escapes_are_refused(client, project_dir, tmp_path):
 def test_safe_path_refusals(tmp_path, path, why):
     with pytest.raises(PathRefused, match=why):
         safe_path(tmp_path, path)
+
+
+def test_the_database_and_config_are_not_served_even_from_an_audio_root(project_dir):
+    from sonotype.store.config import CONFIG_NAME
+
+    config = project_dir / CONFIG_NAME
+    config.write_text(config.read_text().replace('roots = ["audio"]', 'roots = ["audio", "."]'))
+    with TestClient(create_app(project_dir), base_url="http://127.0.0.1") as client:
+        for name in ("sonotype.db", "sonotype.toml", "sonotype.db-wal"):
+            response = client.get(f"/files/audio/1/{name}")
+            assert response.status_code == 403, name
+        assert client.get("/files/audio/1/audio/song_1.wav").status_code == 200

@@ -108,13 +108,22 @@ def test_lasso_points_and_label_them_in_bulk(page, project_dir):
     page.click("nav button[data-tab='explore']")
     page.wait_for_function("window.scatter && window.scatter.n === 46", timeout=20_000)
     page.wait_for_timeout(300)
+    # Pan: drag the picture 60 px right; on release the view has moved by as much.
+    box = page.locator("#scatter-overlay").bounding_box()
+    before = page.evaluate("window.scatterToScreen(0)")
+    page.mouse.move(box["x"] + 20, box["y"] + 20)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 80, box["y"] + 20, steps=5)
+    page.mouse.up()
+    after = page.evaluate("window.scatterToScreen(0)")
+    assert after[0] - before[0] == pytest.approx(60, abs=1)
+    assert after[1] == pytest.approx(before[1], abs=1)
     screen = np.array(page.evaluate(
         "Array.from({length: window.scatter.n}, (_, i) => window.scatterToScreen(i))"))  # fmt: skip
     # Lasso the points of one cluster: the ones nearest the first point.
     centre = screen[0]
     near = np.argsort(np.hypot(*(screen - centre).T))[:5]
     radius = np.hypot(*(screen[near] - centre).T).max() + 6
-    box = page.locator("#scatter-overlay").bounding_box()
     angles = np.linspace(0, 2 * np.pi, 24)
     polygon = centre + radius * np.c_[np.cos(angles), np.sin(angles)]
     inside = np.flatnonzero(np.hypot(*(screen - centre).T) < radius - 1)

@@ -21,10 +21,14 @@ def _state(request: Request):
     return state_of(request)
 
 
-def _send(base, path: str) -> FileResponse:
+def _send(state, base, path: str) -> FileResponse:
     from sonotype.app.server import NotFound
 
     found = safe_path(base, path)
+    private = found.name.startswith(("sonotype.db", "sonotype.toml"))
+    if private and found.parent == state.folder.resolve():
+        # An audio root may be the project folder itself: its database and config stay private.
+        raise PathRefused(f"{path}: the project's database and config are not served")
     if not found.is_file():
         raise NotFound(f"{path}: no such file")
     return FileResponse(found)
@@ -33,19 +37,22 @@ def _send(base, path: str) -> FileResponse:
 @router.get("/reports/{path:path}")
 def report_file(request: Request, path: str):
     """A file under ``reports/`` (HTML reports, catalogs, plots)."""
-    return _send(_state(request).folder / "reports", path)
+    state = _state(request)
+    return _send(state, state.folder / "reports", path)
 
 
 @router.get("/artifacts/{path:path}")
 def artifact_file(request: Request, path: str):
     """A file under ``artifacts/``."""
-    return _send(_state(request).folder / "artifacts", path)
+    state = _state(request)
+    return _send(state, state.folder / "artifacts", path)
 
 
 @router.get("/audio/{root}/{path:path}")
 def audio_file(request: Request, root: int, path: str):
     """A file under audio root number ``root`` (as listed in sonotype.toml, from 0)."""
-    roots = _state(request).project.audio_roots
+    state = _state(request)
+    roots = state.project.audio_roots
     if not 0 <= root < len(roots):
         raise PathRefused(f"audio root {root}: the project has {len(roots)} (0-{len(roots) - 1})")
-    return _send(roots[root][1], path)
+    return _send(state, roots[root][1], path)

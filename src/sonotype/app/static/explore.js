@@ -130,6 +130,19 @@ function upload(name, data) {
   gl.bufferData(gl.ARRAY_BUFFER, data, gl.STATIC_DRAW);
 }
 
+// Frame intervals while panning, for benchmarks/app.py.
+let panPending = false;
+function panFrame() {
+  if (panPending) return;
+  panPending = true;
+  requestAnimationFrame((t) => {
+    panPending = false;
+    if (scatter.lastPan !== undefined && t - scatter.lastPan < 1000) scatter.panFrames.push(t - scatter.lastPan);
+    scatter.lastPan = t;
+  });
+}
+scatter.panFrames = [];
+
 let pending = false;
 export function draw() {
   if (pending) return;
@@ -236,11 +249,11 @@ function onDown(ev) {
     const p = [m.clientX - rect.left, m.clientY - rect.top];
     if (Math.hypot(p[0] - start[0], p[1] - start[1]) > 3) moved = true;
     if (mode === "pan") {
-      const last = path[path.length - 1];
-      scatter.cx -= ((p[0] - last[0]) / rect.width) * 2 / scatter.k;
-      scatter.cy += ((p[1] - last[1]) / rect.height) * 2 / scatter.k;
+      // While dragging, move the drawn picture (the compositor does it, whatever the number
+      // of points); the points are drawn again where they belong on release.
       path.push(p);
-      draw();
+      $("#scatter").style.transform = `translate(${p[0] - start[0]}px, ${p[1] - start[1]}px)`;
+      panFrame();
       return;
     }
     path.push(p);
@@ -256,6 +269,14 @@ function onDown(ev) {
     window.removeEventListener("mousemove", move);
     window.removeEventListener("mouseup", up);
     ctx.clearRect(0, 0, overlay.width, overlay.height);
+    if (mode === "pan" && moved) {
+      const end = path[path.length - 1];
+      scatter.cx -= ((end[0] - start[0]) / rect.width) * 2 / scatter.k;
+      scatter.cy += ((end[1] - start[1]) / rect.height) * 2 / scatter.k;
+      paint();
+      $("#scatter").style.transform = "";
+      return;
+    }
     if (!moved) { const i = nearest(start[0], start[1]); if (i >= 0) showSimilar(i); return; }
     if (mode === "pan") return;
     const end = path[path.length - 1];

@@ -41,7 +41,7 @@ export async function initView() {
   $("#spectrogram").addEventListener("wheel", onWheel, { passive: false });
   $("#spectrogram").addEventListener("mousedown", onMouseDown);
   labels.listeners.push((label) => {
-    if (view.selected != null) relabel(view.selected, label);
+    if (view.selected != null && document.querySelector("#view.active")) relabel(view.selected, label);
   });
   if (view.recordings.length) await openRecording(view.recordings[0].id);
   window.addEventListener("resize", () => render());
