@@ -72,3 +72,65 @@ def test_principal_plane():
     line = np.outer(np.arange(50), np.ones(5)).astype(np.float32)
     plane = principal_plane(line)
     assert plane.shape == (50, 2) and np.ptp(plane[:, 1]) < 1e-3 * np.ptp(plane[:, 0])
+
+
+def store_discovery_run(project_dir, name="birds"):
+    """What `sonotype discover --name NAME` leaves: its selection (UMAP points and HDBSCAN
+    clusters) and its clusters stored as `clustered` events with a receipt pointing at it."""
+    import pandas as pd
+
+    from sonotype.cluster import Clustering
+    from sonotype.pipeline.codecs import JsonCodec
+    from sonotype.pipeline.discover_codecs import Selection, SelectionCodec
+    from sonotype.pipeline.discover_config import FeatureSettings
+    from sonotype.reduce import Embedding
+
+    with Project(project_dir) as project:
+        syllables = project.events(kinds=["annotated"])
+        n = len(syllables)
+        codes = pd.factorize(syllables["label"])[0]
+        coords = np.c_[codes * 10.0, np.arange(n) % 3].astype(np.float32)
+        selection = Selection(
+            summary=pd.DataFrame({"score": [1.0]}),
+            candidate=0,
+            settings=FeatureSettings(
+                time_mode="stretch",
+                n_freq=8,
+                n_time=8,
+                freq_scale="linear",
+                freq_range_hz=(0.0, 16000.0),
+                n_components=4,
+            ),
+            reduction=Embedding("umap", {"n_neighbors": 5}, coords, np.arange(n)),
+            clustering=Clustering("hdbscan", {}, codes.astype(np.int64)),
+        )
+        target = project.artifacts.put_file(
+            "selection", inputs={}, params={"name": name}, suffix=".npz",
+            write=lambda tmp: SelectionCodec().write(selection, tmp),
+        )  # fmt: skip
+        key = target.stem
+        project.store_results(syllables.assign(label=codes.astype(str)), kind="clustered",
+                              source=name, command="test", description="clusters")  # fmt: skip
+        project.artifacts.put_file(
+            "clustered-events", inputs={"selection": key}, params={"name": name}, suffix=".json",
+            write=lambda tmp: JsonCodec().write({"source": name, "n": n, "hash": "x"}, tmp),
+        )  # fmt: skip
+    return codes, coords
+
+
+def test_a_discovery_run_is_a_set_with_its_clusters(client, project_dir):
+    codes, coords = store_discovery_run(project_dir)
+    sets = {s["id"]: s for s in client.get("/api/explore/sets").json()}
+    assert sets["discover:birds"]["n"] == len(codes)
+    points = np.frombuffer(client.get("/api/explore/discover:birds/points").content, "<f4")
+    assert np.array_equal(points.reshape(-1, 2), coords)
+    meta = client.get("/api/explore/discover:birds/columns").json()
+    assert meta["columns"]["cluster"] == sorted({str(c) for c in codes})
+    assert not meta["similarity"]
+    rows = client.get("/api/explore/discover:birds/rows?i=0,1").json()
+    assert [r["cluster"] for r in rows] == codes[:2].tolist()
+    # The points of a row's cluster are its nearest neighbours (distance in the plane).
+    near = client.get("/api/explore/discover:birds/similar?row=0&k=3").json()
+    assert all(codes[n["row"]] == codes[0] for n in near)
+    missing = client.get("/api/explore/discover:nope/points")
+    assert missing.status_code == 400 and "birds" in missing.json()["detail"]
