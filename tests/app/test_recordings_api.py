@@ -87,3 +87,13 @@ def test_waveform_envelope(client):
 def test_video_beside_the_recording(client):
     assert client.get("/api/recordings/1/video").content == b"\x1a\x45\xdf\xa3"
     assert client.get("/api/recordings/2/video").status_code == 404
+
+
+def test_spans_longer_than_the_limit_are_refused(client, monkeypatch):
+    from sonotype.app.api import recordings
+
+    monkeypatch.setattr(recordings, "MAX_SPAN_S", 2.0)
+    for what in ("audio.wav", "spectrogram.png", "waveform"):
+        response = client.get(f"/api/recordings/1/{what}", params={"start_s": 0, "stop_s": 3})
+        assert response.status_code == 400 and "at most 2 s" in response.json()["detail"], what
+        assert client.get(f"/api/recordings/1/{what}?start_s=1&stop_s=3").status_code == 200

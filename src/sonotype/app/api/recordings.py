@@ -15,6 +15,9 @@ from sonotype.errors import ParameterError
 
 router = APIRouter(prefix="/api/recordings", tags=["recordings"])
 
+#: The longest span served at once (audio, spectrogram, waveform), seconds: a span is read
+#: whole, and a page shows and plays spans, not whole days.
+MAX_SPAN_S = 600.0
 #: Video containers a browser plays, looked for beside a recording (same stem).
 VIDEO_SUFFIXES = (".mp4", ".webm", ".ogv", ".mov", ".m4v")
 
@@ -82,12 +85,20 @@ def get_recording(request: Request, recording_id: int) -> dict:
 
 
 def _span(rec: Recording, start_s: float, stop_s: float | None) -> tuple[float, float]:
+    """The span asked for, checked: inside the recording, and at most :data:`MAX_SPAN_S`
+    long (a span is read whole into memory)."""
     stop = rec.duration_s if stop_s is None else min(stop_s, rec.duration_s)
     if not (math.isfinite(start_s) and start_s >= 0) or stop <= start_s:
         raise ParameterError(
             f"start_s={start_s:g}, stop_s={stop:g}: give a span inside the recording "
             f"(0-{rec.duration_s:g} s) that ends after it starts",
             parameter="start_s",
+        )
+    if stop - start_s > MAX_SPAN_S:
+        raise ParameterError(
+            f"stop_s - start_s = {stop - start_s:g} s: at most {MAX_SPAN_S:g} s at once; "
+            "ask for a shorter span",
+            parameter="stop_s",
         )
     return start_s, stop
 
@@ -99,10 +110,6 @@ def _channel(rec: Recording, channel: int) -> int:
             parameter="channel",
         )
     return channel
-
-
-#: The longest span served as audio at once, seconds: a page plays spans, not whole days.
-MAX_AUDIO_S = 600.0
 
 
 @router.get("/{recording_id}/audio.wav")
@@ -124,11 +131,6 @@ def audio(
     _, path = _recording(request, recording_id)
     rec = Recording(path)
     start, stop = _span(rec, start_s, stop_s)
-    if stop - start > MAX_AUDIO_S:
-        raise ParameterError(
-            f"stop_s - start_s = {stop - start:g} s: at most {MAX_AUDIO_S:g} s at once",
-            parameter="stop_s",
-        )
     if not 1.0 <= slow <= 100.0:
         raise ParameterError(f"slow={slow:g} must be between 1 and 100", parameter="slow")
     y = rec.read(start, stop, channel=_channel(rec, channel))[0]

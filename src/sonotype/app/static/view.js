@@ -3,6 +3,8 @@
 import { $, api, status, labels, colour, chooseLabel, fmt } from "./common.js";
 
 const KINDS = ["annotated", "detected", "predicted", "missed", "mistaken", "clustered"];
+// The server serves at most this many seconds at once (MAX_SPAN_S).
+const MAX_SPAN_S = 600;
 export const view = {
   recordings: [], rec: null, start: 0, dur: 5, events: [], selected: null,
   hidden: new Set(["clustered"]), audio: null,
@@ -104,7 +106,7 @@ export async function loadEvents() {
 }
 
 function visible(e) {
-  if (view.hidden.has(e.kind)) return false;
+  if (view.hidden.has(e.kind) || e.channel !== (Number($("#channel").value) || 0)) return false;
   const label = $("#label-filter").value, source = $("#source-filter").value;
   return (!label || e.label === label) && (!source || e.source === source);
 }
@@ -169,7 +171,7 @@ async function loadCounts() {
 
 export function zoom(factor, at = null) {
   const centre = at ?? view.start + view.dur / 2;
-  const dur = Math.min(view.rec.duration_s, Math.max(0.05, view.dur * factor));
+  const dur = Math.min(view.rec.duration_s, MAX_SPAN_S, Math.max(0.05, view.dur * factor));
   view.start = Math.max(0, Math.min(centre - (centre - view.start) * (dur / view.dur), view.rec.duration_s - dur));
   view.dur = dur;
   render();
