@@ -57,3 +57,14 @@ def test_jobs_refuse_what_they_cannot_run(client):
     assert client.get("/api/jobs/77/log").status_code == 404
     assert client.post("/api/runs/999/cancel").status_code == 404
     assert client.get("/api/runs").status_code == 200
+
+
+def test_cancelling_a_run_that_has_ended_is_a_conflict(client, project_dir):
+    from sonotype.store.project import Project
+
+    with Project(project_dir) as project, project.run("test", {}) as outcome:
+        run_id = outcome.id
+    runs = client.get("/api/runs").json()
+    assert runs[0]["id"] == run_id and runs[0]["status"] == "ok"
+    response = client.post(f"/api/runs/{run_id}/cancel")
+    assert response.status_code == 409 and "not running" in response.json()["detail"]
