@@ -147,6 +147,14 @@ def test_lasso_points_and_label_them_in_bulk(page, project_dir):
     page.wait_for_selector("#legend >> text=lassoed")
     page.wait_for_selector("#grid .snippet >> text=lassoed")
     screenshot(page, "explore")
+    # Hovering a point shows its spectrogram; the catalogue has a row per label.
+    x, y = screen[np.argmin(screen[:, 0])]  # the leftmost point (clear of the legend)
+    box = page.locator("#scatter-overlay").bounding_box()  # the status line may have wrapped
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    page.wait_for_selector("#hover img", state="visible")
+    page.click("#exemplars")
+    for label in ("a", "b", "c", "d", "lassoed"):
+        page.wait_for_selector(f"#grid >> text=annotated {label}")
 
 
 def test_accept_a_predicted_event_from_the_review_queue(page, project_dir):
@@ -184,3 +192,15 @@ def test_two_tabs_see_each_other_s_edits(page, browser, server, project_dir):
     seen_after_s = time.monotonic() - began
     other.close()
     assert seen_after_s < 5
+
+
+def test_start_a_job_and_follow_it_to_the_end(page, project_dir):
+    page.click("nav button[data-tab='jobs']")
+    page.select_option("#job-command", "detect")
+    page.fill("#job-args", "--source from-page")
+    page.click("#job-start")
+    page.wait_for_selector("#job-table tbody tr >> text=ok", timeout=120_000)
+    page.wait_for_selector("#job-log >> text=detected")
+    page.wait_for_selector("#run-table tbody tr >> text=detect")
+    assert len(events(project_dir, sources=["from-page"])) > 0
+    screenshot(page, "jobs")
