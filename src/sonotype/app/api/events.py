@@ -210,23 +210,10 @@ def counts(request: Request, recording: str | None = None) -> list[dict]:
 
 @router.get("/labels")
 def labels(request: Request) -> dict:
-    """Labels to annotate with: those of the config's classes (when any) and those stored."""
+    """The labels stored in the project, sorted (the page adds those typed in)."""
     project = _project(request)
     stored = [r[0] for r in project.db.execute("SELECT DISTINCT label FROM events ORDER BY 1")]
-    configured = _configured_labels(project.config)
-    return {"labels": list(dict.fromkeys([*configured, *stored])), "configured": configured}
-
-
-def _configured_labels(config) -> list[str]:
-    """Label names the config lists, wherever a section names them."""
-    found: list[str] = []
-    for section in config.model_dump().values():
-        if isinstance(section, dict):
-            for key in ("labels", "classes"):
-                value = section.get(key)
-                if isinstance(value, list) and all(isinstance(v, str) for v in value):
-                    found.extend(value)
-    return found
+    return {"labels": stored}
 
 
 @router.get("/sources")
