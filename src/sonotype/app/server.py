@@ -21,6 +21,7 @@ from sonotype.app import security
 from sonotype.app.state import AppState
 from sonotype.errors import ParameterError, SonotypeError
 from sonotype.store.project import find_project
+from sonotype.store.runs import RunNotRunningError
 
 STATIC = Path(__file__).parent / "static"
 
@@ -70,7 +71,7 @@ def create_app(folder: Path | str, *, token: str | None = None) -> FastAPI:
             status = 403
         elif isinstance(error, (NotFound, LookupError)):
             status = 404
-        elif type(error).__name__ == "RunNotRunningError":
+        elif isinstance(error, RunNotRunningError):
             status = 409
         else:
             status = 400
