@@ -144,3 +144,25 @@ def test_project_update_and_redo(tmp_path):
         project.redo()
         assert project.events()["label"].tolist() == ["b"]
         assert edit.id == 1
+
+
+def test_undo_then_redo_gives_back_every_value_exactly(db):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    start = rng.uniform(0, 1000, 500)
+    events = make_events(
+        "x.wav",
+        start,
+        start + rng.uniform(0, 1, 500),
+        "a",
+        score=rng.random(500),
+        low_hz=rng.uniform(0, 1e4, 500),
+        extra_labels={"label:who": ['é "quoted"'] * 500},
+    )
+    event_store.add_events(db, events, command="t", description="t")
+    before = rows(db)
+    event_store.undo(db)
+    assert rows(db).empty
+    event_store.redo(db)
+    pd.testing.assert_frame_equal(rows(db), before, check_exact=True)

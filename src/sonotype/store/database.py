@@ -135,10 +135,20 @@ MIGRATIONS = (
         undone_order INTEGER NOT NULL,      -- larger: undone later, so redone first
         newest_edit INTEGER NOT NULL
     );
-    CREATE TABLE redo_rows (                -- events an undone edit had made, as it left them
-        edit_id INTEGER NOT NULL REFERENCES edits(id),
-        event_id INTEGER NOT NULL,
-        row TEXT NOT NULL
+    CREATE TABLE redo_rows (                -- events an undone edit had made, as it left them:
+        id INTEGER NOT NULL,                -- the columns of events, copied by SQLite exactly
+        recording TEXT NOT NULL,
+        start_s REAL NOT NULL,
+        stop_s REAL NOT NULL,
+        label TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        channel INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        low_hz REAL,
+        high_hz REAL,
+        score REAL,
+        extra TEXT,
+        edit_id INTEGER NOT NULL REFERENCES edits(id)
     );
     CREATE INDEX redo_rows_by_edit ON redo_rows (edit_id);
     """,

@@ -451,19 +451,15 @@ def redo(db: Database, n: int = 1) -> list[Edit]:
         for row in rows:
             edit_id = row["id"]
             # What the edit removed or changed is back (undo restored it): take it out again.
-            for (event_id,) in con.execute(
-                "SELECT event_id FROM edit_rows WHERE edit_id = ?", (edit_id,)
-            ).fetchall():
-                con.execute("DELETE FROM events WHERE id = ?", (event_id,))
-            for (saved,) in con.execute(
-                "SELECT row FROM redo_rows WHERE edit_id = ?", (edit_id,)
-            ).fetchall():
-                event = json.loads(saved)
-                con.execute(
-                    f"INSERT OR REPLACE INTO events ({', '.join(event)}) "
-                    f"VALUES ({', '.join('?' * len(event))})",
-                    tuple(event.values()),
-                )
+            con.execute(
+                "DELETE FROM events WHERE id IN (SELECT event_id FROM edit_rows WHERE edit_id = ?)",
+                (edit_id,),
+            )
+            con.execute(
+                f"INSERT OR REPLACE INTO events ({_ROW}) "
+                f"SELECT {_ROW} FROM redo_rows WHERE edit_id = ?",
+                (edit_id,),
+            )
             con.execute("DELETE FROM redo_rows WHERE edit_id = ?", (edit_id,))
             con.execute("DELETE FROM redo_edits WHERE edit_id = ?", (edit_id,))
             con.execute("UPDATE edits SET undone = 0 WHERE id = ?", (edit_id,))
@@ -481,6 +477,10 @@ def redoable(db: Database) -> list[Edit]:
     return [_edit(row) for row in rows]
 
 
+# Every column of a stored event, for copies between events and redo_rows.
+_ROW = ", ".join(("id", *_COLUMNS, "edit_id"))
+
+
 def _keep_for_redo(con, edit_id: int) -> None:
     """Before undo takes out what edit ``edit_id`` made, keep it so redo can put it back."""
     _forget_stale_redo(con)
@@ -490,10 +490,9 @@ def _keep_for_redo(con, edit_id: int) -> None:
         (edit_id, order, _newest_edit(con)),
     )
     con.execute("DELETE FROM redo_rows WHERE edit_id = ?", (edit_id,))
-    rows = con.execute("SELECT * FROM events WHERE edit_id = ?", (edit_id,)).fetchall()
-    con.executemany(
-        "INSERT INTO redo_rows (edit_id, event_id, row) VALUES (?, ?, ?)",
-        [(edit_id, row["id"], json.dumps(dict(row))) for row in rows],
+    # Copied by SQLite itself, column for column: exact, and fast for a million events.
+    con.execute(
+        f"INSERT INTO redo_rows ({_ROW}) SELECT {_ROW} FROM events WHERE edit_id = ?", (edit_id,)
     )
 
 
