@@ -46,12 +46,10 @@ def test_is_loopback():
 
 
 def test_serve_makes_a_token_off_loopback(project_dir, monkeypatch):
-    import uvicorn
-
-    from sonotype.app import serve
+    from sonotype.app import serve, server
 
     seen = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    monkeypatch.setattr(server, "run_server", lambda app, **kw: seen.update(app=app, **kw))
     serve(project_dir, host="0.0.0.0", port=5999, announce=lambda url: seen.update(url=url))
     token = seen["app"].state.sonotype.token
     assert token and len(token) > 30

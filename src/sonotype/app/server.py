@@ -132,8 +132,6 @@ def serve(
 
     ``announce`` is called with the URL to open (with the token in it), before serving.
     """
-    import uvicorn
-
     security.check_host(host, port)
     if token is None and not security.is_loopback(host):
         token = security.make_token()
@@ -145,4 +143,25 @@ def serve(
     announce(url)
     if open_browser:
         webbrowser.open(url)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    run_server(app, host=host, port=port)
+
+
+def run_server(app: FastAPI, *, host: str, port: int) -> None:
+    """Serve ``app`` with uvicorn until Ctrl-C or SIGTERM.
+
+    Open pages keep a change stream open, and uvicorn waits for open responses before it
+    stops: the streams are told to end (``stopping``) when the signal comes.
+    """
+    import uvicorn
+
+    state = app.state.sonotype
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            state.stopping = True
+            super().handle_exit(sig, frame)
+
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=5
+    )
+    Server(config).run()

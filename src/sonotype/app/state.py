@@ -61,6 +61,8 @@ class AppState:
     scatters: dict = field(default_factory=dict)
     jobs: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    #: Set when the server is asked to stop: change streams end.
+    stopping: bool = False
     _local: threading.local = field(default_factory=threading.local)
     _opened: list = field(default_factory=list)
 

@@ -40,4 +40,10 @@ def app(
     def announce(url: str) -> None:
         err.print(f"sonotype app on {folder}\nOpen [bold]{url}[/]  (Ctrl-C stops it)")
 
-    serve(folder, host=host, port=port, open_browser=open_browser, announce=announce)
+    from sonotype.invocation import Terminated
+
+    try:
+        serve(folder, host=host, port=port, open_browser=open_browser, announce=announce)
+    except (KeyboardInterrupt, Terminated):
+        # Ctrl-C or SIGTERM is how the app is meant to stop: every edit is already stored.
+        err.print("sonotype app stopped")

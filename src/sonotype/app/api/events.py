@@ -296,7 +296,8 @@ async def changes(
     """Server-sent events: ``edit`` with the newest edit whenever the events change."""
     from sonotype.app.server import state_of
 
-    path = str(state_of(request).project.db.path)
+    state = state_of(request)
+    path = str(state.project.db.path)
 
     async def stream():
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
@@ -304,7 +305,7 @@ async def changes(
             last = edit_signature(con)
             yield f"event: hello\ndata: {json.dumps({'edit': last[0]})}\n\n"
             began = quiet = time.monotonic()
-            while max_s is None or time.monotonic() - began < max_s:
+            while (max_s is None or time.monotonic() - began < max_s) and not state.stopping:
                 if await request.is_disconnected():
                     break
                 await asyncio.sleep(POLL_S)
