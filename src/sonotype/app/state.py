@@ -59,6 +59,8 @@ class AppState:
     hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]")
     images: ByteCache = field(default_factory=lambda: ByteCache(256 * 2**20))
     scatters: dict = field(default_factory=dict)
+    #: Set -> (edit-log state, its colouring columns): see ``api.explore.columns_for``.
+    columns: dict = field(default_factory=dict)
     jobs: dict = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     #: Set when the server is asked to stop: change streams end.

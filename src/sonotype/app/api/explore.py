@@ -11,7 +11,7 @@ categories, so 200,000 points cost 1.6 MB plus 0.8 MB per column.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 import numpy as np
@@ -195,17 +195,53 @@ def _annotated(project, scatter: Scatter) -> tuple[np.ndarray, np.ndarray]:
     return labels, ids
 
 
-def columns_of(project, scatter: Scatter) -> dict[str, np.ndarray]:
+@dataclass
+class Columns:
+    """A set's colouring columns as of one state of the edit log."""
+
+    values: dict[str, np.ndarray]  # column -> strings, row-aligned with the points
+    annotated_ids: np.ndarray  # the id of the annotated event at each row's span, or -1
+    _codes: dict = field(default_factory=dict)
+
+    def categories(self, column: str) -> list[str]:
+        return self.codes(column)[1]
+
+    def codes(self, column: str) -> tuple[np.ndarray, list[str]]:
+        """int32 codes of ``column`` into its sorted categories, and the categories."""
+        if column not in self._codes:
+            categories, codes = np.unique(self.values[column].astype(str), return_inverse=True)
+            self._codes[column] = (codes.astype("<i4"), categories.tolist())
+        return self._codes[column]
+
+
+def columns_for(state, scatter: Scatter) -> Columns:
+    """The set's columns, computed once per state of the edit log (labelling changes
+    ``annotated``): a 200,000-point set takes seconds to match against the events."""
+    from sonotype.app.api.events import edit_signature
+
+    key = (scatter.name, edit_signature(state.project.db.connection))
+    with state.lock:
+        cached = state.columns.get(scatter.name)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    labels, ids = _annotated(state.project, scatter)
+    found = Columns(columns_of(scatter, annotated=labels), ids)
+    with state.lock:
+        state.columns[scatter.name] = (key, found)
+    return found
+
+
+def columns_of(scatter: Scatter, *, annotated: np.ndarray) -> dict[str, np.ndarray]:
     """Columns to colour by, each an array of strings, row-aligned with the points."""
     events = scatter.events
+    recordings = events["recording"].astype(str)
+    folders = {r: PurePosixPath(r).parent.as_posix() for r in recordings.unique()}
     columns = {
         "label": events["label"].astype(str).to_numpy(),
-        "annotated": _annotated(project, scatter)[0],
+        "annotated": annotated,
         "kind": events["kind"].astype(str).to_numpy(),
-        "recording": events["recording"].astype(str).to_numpy(),
-        "animal": np.array(
-            [PurePosixPath(r).parent.as_posix() for r in events["recording"]], dtype=object
-        ),
+        "recording": recordings.to_numpy(),
+        "animal": recordings.map(folders).to_numpy(),
         "source": events["source"].astype(str).to_numpy(),
     }
     if scatter.clusters is not None:
@@ -221,10 +257,10 @@ def columns(request: Request, set_id: str) -> dict:
     """The colouring columns and their categories (codes at ``/codes/{column}``)."""
     state = _state(request)
     scatter = load_scatter(state, set_id)
-    found = columns_of(state.project, scatter)
+    found = columns_for(state, scatter)
     return {
         "n": len(scatter.coords),
-        "columns": {name: sorted(set(values.tolist())) for name, values in found.items()},
+        "columns": {name: found.categories(name) for name in found.values},
         "similarity": scatter.vectors is not None,
     }
 
@@ -233,16 +269,16 @@ def columns(request: Request, set_id: str) -> dict:
 def codes(request: Request, set_id: str, column: str) -> Response:
     """Little-endian int32 codes of ``column``: indexes into its sorted categories."""
     state = _state(request)
-    scatter = load_scatter(state, set_id)
-    found = columns_of(state.project, scatter)
-    if column not in found:
+    found = columns_for(state, load_scatter(state, set_id))
+    _check_column(found, column)
+    return Response(found.codes(column)[0].tobytes(), media_type="application/octet-stream")
+
+
+def _check_column(found: Columns, column: str) -> None:
+    if column not in found.values:
         raise ParameterError(
-            f"column={column!r}: the columns are {', '.join(found)}", parameter="column"
+            f"column={column!r}: the columns are {', '.join(found.values)}", parameter="column"
         )
-    categories = sorted(set(found[column].tolist()))
-    index = {c: i for i, c in enumerate(categories)}
-    out = np.fromiter((index[v] for v in found[column]), dtype="<i4", count=len(found[column]))
-    return Response(out.tobytes(), media_type="application/octet-stream")
 
 
 @router.get("/{set_id}/rows")
@@ -259,7 +295,7 @@ def rows(request: Request, set_id: str, i: str = Query(..., description="Row num
         )
     _check_rows(wanted, len(scatter.coords))
     ids = {r["path"]: r["id"] for r in state.project.db.execute("SELECT id, path FROM recordings")}
-    labels, _ = _annotated(state.project, scatter)
+    labels = columns_for(state, scatter).values["annotated"]
     out = []
     for row in wanted:
         event = scatter.events.iloc[row]
@@ -308,17 +344,15 @@ def exemplars(
     """For each category of ``column``, the rows nearest its centroid: the catalogue."""
     state = _state(request)
     scatter = load_scatter(state, set_id)
-    found = columns_of(state.project, scatter)
-    if column not in found:
-        raise ParameterError(
-            f"column={column!r}: the columns are {', '.join(found)}", parameter="column"
-        )
+    found = columns_for(state, scatter)
+    _check_column(found, column)
     space = np.asarray(scatter.vectors if scatter.vectors is not None else scatter.coords)
+    codes, categories = found.codes(column)
     out = {}
-    for category in sorted(set(found[column].tolist())):
+    for code, category in enumerate(categories):
         if category in ("", "-1"):
             continue
-        members = np.flatnonzero(found[column] == category)
+        members = np.flatnonzero(codes == code)
         centre = space[members].mean(axis=0)
         distance = ((space[members] - centre) ** 2).sum(axis=1)
         out[category] = members[np.argsort(distance, kind="stable")[:per_category]].tolist()
@@ -340,7 +374,7 @@ def label_rows(request: Request, set_id: str, body: BulkLabel) -> dict:
     scatter = load_scatter(state, set_id)
     wanted = sorted(set(body.rows))
     _check_rows(wanted, len(scatter.coords))
-    _, ids = _annotated(state.project, scatter)
+    ids = columns_for(state, scatter).annotated_ids
     chosen = scatter.events.iloc[wanted]
     keep = [c for c in ("recording", "start_s", "stop_s", "channel", "low_hz", "high_hz")
             if c in chosen]  # fmt: skip
