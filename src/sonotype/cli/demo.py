@@ -10,12 +10,16 @@ import typer
 def demo(
     folder: Path = typer.Argument(Path("sonotype-demo"), help="Where to write the demo."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the synthetic data."),
+    app: bool = typer.Option(
+        False, "--app", help="Then open the demo project in the app (`sonotype app --open`)."
+    ),
 ) -> None:
     """Make a project of synthetic birdsong and fly song with exact annotations, and a report.
 
     Writes the recordings and their ground truth, creates a project in FOLDER, scans it,
     imports the truth and writes reports/index.html. Re-running replaces a folder that an
-    earlier demo wrote; any other non-empty folder is refused.
+    earlier demo wrote; any other non-empty folder is refused. With --app it then serves the
+    app on the demo project (http://127.0.0.1:5006/) and opens it in a browser.
     """
     from rich.table import Table
 
@@ -90,3 +94,7 @@ def demo(
         "  sonotype ethogram fly-song flies/fly_01.wav && sonotype export --kind predicted "
         "--format songexplorer -o predicted/"
     )
+    if app:
+        from sonotype.cli.app import app as run_app
+
+        run_app(project_dir=data.folder, host="127.0.0.1", port=5006, open_browser=True)

@@ -14,6 +14,7 @@ import typer
 import typer.core
 
 from sonotype._version import __version__
+from sonotype.cli import app as app_command
 from sonotype.cli import (
     autoencoder,
     congruence,
@@ -126,6 +127,7 @@ app.command("retry")(runs.retry)
 app.command("motifs")(motifs.motifs)
 app.add_typer(triplets.app, name="triplets")
 app.command("distances")(distances.distances)
+app.command("app")(app_command.app)
 tidy_help(app)
 
 

@@ -134,6 +134,32 @@ MIGRATIONS = (
     DROP INDEX events_by_kind;
     CREATE INDEX events_by_kind ON events (kind, source);
     """,
+    # 4: redo. An undone edit keeps the events it had made while it may be redone;
+    # ``newest_edit`` is the newest edit when it was undone, so any edit made since (by
+    # whatever code) ends the redo history.
+    """
+    CREATE TABLE redo_edits (
+        edit_id INTEGER PRIMARY KEY REFERENCES edits(id),
+        undone_order INTEGER NOT NULL,      -- larger: undone later, so redone first
+        newest_edit INTEGER NOT NULL
+    );
+    CREATE TABLE redo_rows (                -- events an undone edit had made, as it left them:
+        id INTEGER NOT NULL,                -- the columns of events, copied by SQLite exactly
+        recording TEXT NOT NULL,
+        start_s REAL NOT NULL,
+        stop_s REAL NOT NULL,
+        label TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        channel INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        low_hz REAL,
+        high_hz REAL,
+        score REAL,
+        extra TEXT,
+        edit_id INTEGER NOT NULL REFERENCES edits(id)
+    );
+    CREATE INDEX redo_rows_by_edit ON redo_rows (edit_id);
+    """,
 )
 
 #: The indexes of the events table, by name, as the migrations make them: a large insert

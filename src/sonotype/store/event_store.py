@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from sonotype.annotations.events import (
+    EXTRA_LABEL_PREFIX,
     OPTIONAL_COLUMNS,
     empty_events,
     extra_label_columns,
@@ -240,6 +242,7 @@ def undo(db: Database, n: int = 1) -> list[Edit]:
                 "to undo them all"
             )
         for row in rows:
+            _keep_for_redo(con, row["id"])
             con.execute("DELETE FROM events WHERE edit_id = ?", (row["id"],))
             restored = con.execute(
                 "SELECT row FROM edit_rows WHERE edit_id = ?", (row["id"],)
@@ -325,3 +328,208 @@ def _nullable(values: np.ndarray) -> list:
 def _chunks(items: list[int], size: int = 500):
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+# -- changing events in place, and redo ------------------------------------------------------
+
+#: Columns :func:`update_events` may change (and any ``label:*`` column).
+UPDATABLE = ("recording", "start_s", "stop_s", "label", "kind", "channel", "source",
+             *OPTIONAL_COLUMNS)  # fmt: skip
+
+
+def update_events(
+    db: Database,
+    ids: Sequence[int],
+    changes: Mapping[str, Any],
+    *,
+    command: str,
+    description: str,
+) -> Edit:
+    """Change the events ``ids`` in place, keeping their ids, as one edit; return it.
+
+    ``changes`` maps a column (one of :data:`UPDATABLE`, or a ``label:*`` column; an empty
+    string removes a ``label:*`` value) to one value for every event, or to a sequence of one
+    value per id, in the order of ``ids``. The changed events are checked as any Events table
+    is. Undo restores them as they were, with the same ids.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from sonotype.annotations.events import make_events
+    >>> db = Database(pathlib.Path(tempfile.mkdtemp()) / "s.db")
+    >>> _ = add_events(db, make_events("a.wav", [0.0], [1.0], ["x"]), command="t", description="t")
+    >>> edit = update_events(db, [1], {"label": "y"}, command="relabel", description="x -> y")
+    >>> query_events(db)["label"].tolist()
+    ['y']
+    >>> _ = undo(db); query_events(db)["label"].tolist()
+    ['x']
+    """
+    ids = [int(i) for i in ids]
+    if not ids:
+        raise ParameterError("ids=[]: give the ids of the events to change", parameter="ids")
+    if len(set(ids)) != len(ids):
+        raise ParameterError("ids: an event id is given twice; give each once", parameter="ids")
+    if not changes:
+        raise ParameterError("changes={}: name a column to change, e.g. {'label': 'a'}")
+    values = {}
+    for column, value in changes.items():
+        if column not in UPDATABLE and not column.startswith(EXTRA_LABEL_PREFIX):
+            raise ParameterError(
+                f"changes: column {column!r} cannot be changed; the columns are "
+                f"{', '.join(UPDATABLE)} and label:* columns",
+                parameter="changes",
+            )
+        if isinstance(value, (list, tuple, np.ndarray, pd.Series)):
+            if len(value) != len(ids):
+                raise ParameterError(
+                    f"changes[{column!r}]: {len(value)} values for {len(ids)} events; give "
+                    "one value, or one per event",
+                    parameter="changes",
+                )
+            values[column] = list(value)
+        else:
+            values[column] = [value] * len(ids)
+    with db.transaction() as con:
+        rows = {}
+        for chunk in _chunks(ids):
+            marks = ", ".join("?" * len(chunk))
+            for row in con.execute(f"SELECT * FROM events WHERE id IN ({marks})", chunk):
+                rows[row["id"]] = dict(row)
+        missing = [i for i in ids if i not in rows]
+        if missing:
+            raise ParameterError(
+                f"ids: no stored event has id {', '.join(map(str, missing[:5]))}"
+                + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else "")
+                + "; they may have been deleted or undone: reload the events",
+                parameter="ids",
+            )
+        new = [_changed(rows[i], {c: v[k] for c, v in values.items()}) for k, i in enumerate(ids)]
+        _check_rows(new, where="the changed events")
+        edit = _new_edit(con, command, description)
+        con.executemany(
+            "INSERT INTO edit_rows (edit_id, event_id, row) VALUES (?, ?, ?)",
+            [(edit.id, i, json.dumps(rows[i])) for i in ids],
+        )
+        assignments = ", ".join(f"{c} = ?" for c in (*_COLUMNS, "edit_id"))
+        con.executemany(
+            f"UPDATE events SET {assignments} WHERE id = ?",
+            [(*(row[c] for c in _COLUMNS), edit.id, row["id"]) for row in new],
+        )
+    return edit
+
+
+def _changed(row: dict, changes: Mapping[str, Any]) -> dict:
+    """A stored row (as ``SELECT *`` gives it) with ``changes`` applied."""
+    row = dict(row)
+    extra = json.loads(row["extra"]) if row["extra"] else {}
+    for column, value in changes.items():
+        if column.startswith(EXTRA_LABEL_PREFIX):
+            if value is None or value == "":
+                extra.pop(column, None)
+            else:
+                extra[column] = str(value)
+        elif column in OPTIONAL_COLUMNS:
+            row[column] = None if value is None or np.isnan(float(value)) else float(value)
+        else:
+            row[column] = value
+    row["extra"] = json.dumps(extra) if extra else None
+    return row
+
+
+def _check_rows(rows: list[dict], *, where: str) -> None:
+    """Check changed rows against the Events schema; fix their types in place."""
+    table = pd.DataFrame(
+        {
+            c: [row[c] for row in rows]
+            for c in ("recording", "start_s", "stop_s", "label", "kind", "channel", "source")
+        }
+    )
+    checked = validate_events(table, where=where)
+    for row, (start, stop, channel) in zip(
+        rows, checked[["start_s", "stop_s", "channel"]].itertuples(index=False), strict=True
+    ):
+        row["start_s"], row["stop_s"], row["channel"] = float(start), float(stop), int(channel)
+
+
+def redo(db: Database, n: int = 1) -> list[Edit]:
+    """Redo the ``n`` most recently undone edits, the last undone first; return them.
+
+    The rule, as in any editor: what :func:`undo` undid can be redone until a new edit is
+    made; a new edit (an import, an update, a deletion, a stored result) ends the redo
+    history, since it may have changed what the undone edit had touched. Nothing is redone
+    (and an empty list returned) when nothing can be; asking for more than can be is an
+    error that says how many can.
+    """
+    if n < 1:
+        raise ParameterError(f"N={n}: the number of edits to redo must be at least 1")
+    with db.transaction() as con:
+        _forget_stale_redo(con)
+        rows = con.execute(
+            "SELECT edits.* FROM redo_edits JOIN edits ON edits.id = redo_edits.edit_id "
+            "ORDER BY undone_order DESC LIMIT ?",
+            (n,),
+        ).fetchall()
+        if rows and len(rows) < n:
+            left = "only 1 edit" if len(rows) == 1 else f"only {len(rows)} edits"
+            raise ParameterError(
+                f"cannot redo {n} edits: {left} can be redone; ask for {len(rows)} to redo them all"
+            )
+        for row in rows:
+            edit_id = row["id"]
+            # What the edit removed or changed is back (undo restored it): take it out again.
+            con.execute(
+                "DELETE FROM events WHERE id IN (SELECT event_id FROM edit_rows WHERE edit_id = ?)",
+                (edit_id,),
+            )
+            con.execute(
+                f"INSERT OR REPLACE INTO events ({_ROW}) "
+                f"SELECT {_ROW} FROM redo_rows WHERE edit_id = ?",
+                (edit_id,),
+            )
+            con.execute("DELETE FROM redo_rows WHERE edit_id = ?", (edit_id,))
+            con.execute("DELETE FROM redo_edits WHERE edit_id = ?", (edit_id,))
+            con.execute("UPDATE edits SET undone = 0 WHERE id = ?", (edit_id,))
+    return [_edit(row, undone=False) for row in rows]
+
+
+def redoable(db: Database) -> list[Edit]:
+    """The edits :func:`redo` would redo, the next one first."""
+    newest = _newest_edit(db.connection)
+    rows = db.execute(
+        "SELECT edits.* FROM redo_edits JOIN edits ON edits.id = redo_edits.edit_id "
+        "WHERE newest_edit = ? ORDER BY undone_order DESC",
+        (newest,),
+    ).fetchall()
+    return [_edit(row) for row in rows]
+
+
+# Every column of a stored event, for copies between events and redo_rows.
+_ROW = ", ".join(("id", *_COLUMNS, "edit_id"))
+
+
+def _keep_for_redo(con, edit_id: int) -> None:
+    """Before undo takes out what edit ``edit_id`` made, keep it so redo can put it back."""
+    _forget_stale_redo(con)
+    (order,) = con.execute("SELECT COALESCE(MAX(undone_order), 0) + 1 FROM redo_edits").fetchone()
+    con.execute(
+        "INSERT OR REPLACE INTO redo_edits (edit_id, undone_order, newest_edit) VALUES (?, ?, ?)",
+        (edit_id, order, _newest_edit(con)),
+    )
+    con.execute("DELETE FROM redo_rows WHERE edit_id = ?", (edit_id,))
+    # Copied by SQLite itself, column for column: exact, and fast for a million events.
+    con.execute(
+        f"INSERT INTO redo_rows ({_ROW}) SELECT {_ROW} FROM events WHERE edit_id = ?", (edit_id,)
+    )
+
+
+def _forget_stale_redo(con) -> None:
+    """Drop the redo history when an edit was made after its edits were undone."""
+    newest = _newest_edit(con)
+    stale = con.execute("SELECT 1 FROM redo_edits WHERE newest_edit != ? LIMIT 1", (newest,))
+    if stale.fetchone():
+        con.execute("DELETE FROM redo_rows")
+        con.execute("DELETE FROM redo_edits")
+
+
+def _newest_edit(con) -> int:
+    return con.execute("SELECT COALESCE(MAX(id), 0) FROM edits").fetchone()[0]

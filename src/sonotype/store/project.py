@@ -368,6 +368,19 @@ class Project:
         """Undo the last ``n`` edits of the events."""
         return event_store.undo(self.db, n)
 
+    def redo(self, n: int = 1) -> list[event_store.Edit]:
+        """Redo the last ``n`` undone edits (see :func:`sonotype.store.event_store.redo`)."""
+        return event_store.redo(self.db, n)
+
+    def update_events(
+        self, ids: Sequence[int], changes: Mapping[str, Any], *, command: str, description: str
+    ) -> event_store.Edit:
+        """Change stored events in place as one undoable edit (see
+        :func:`sonotype.store.event_store.update_events`)."""
+        return event_store.update_events(
+            self.db, ids, changes, command=command, description=description
+        )
+
     def edit_log(self, *, limit: int = 20) -> list[event_store.Edit]:
         return event_store.edit_log(self.db, limit=limit)
 
