@@ -24,6 +24,7 @@ from sonotype.cli import (
     formats,
     info,
     init,
+    review,
     runs,
     scan,
     spectrogram,
@@ -112,6 +113,8 @@ app.command("classify")(supervised.classify)
 app.command("ethogram")(supervised.ethogram)
 app.command("misses")(supervised.misses)
 app.command("export-model")(supervised.export_model)
+for _name in ("xval", "generalize", "learncurve", "mistakes", "compare"):
+    app.command(_name)(getattr(review, _name))
 app.add_typer(runs.app, name="runs")
 app.command("retry")(runs.retry)
 tidy_help(app)

@@ -91,7 +91,12 @@ def overlap_groups(examples: pd.DataFrame, *, reach_s: float) -> np.ndarray:
 
 
 def check_label_counts(
-    labels: Sequence[str], groups: np.ndarray, *, n_folds: int, option: str = "--k"
+    labels: Sequence[str],
+    groups: np.ndarray,
+    *,
+    n_folds: int,
+    option: str = "--k",
+    given: str | None = None,
 ) -> None:
     """Raise a :class:`ParameterError` naming each label with fewer separable groups than
     folds: every fold must be able to hold some of every label.
@@ -106,6 +111,8 @@ def check_label_counts(
         Folds wanted.
     option : str
         The option that set ``n_folds``, as the command line spells it.
+    given : str, optional
+        The option's value as the user gave it (default: ``n_folds``).
     """
     table = pd.DataFrame({"label": np.asarray(labels, dtype=object), "group": groups})
     counts = table.groupby("label", sort=True).agg(
@@ -118,9 +125,9 @@ def check_label_counts(
             for label, row in short.iterrows()
         )
         raise ParameterError(
-            f"too few examples for {option} {n_folds}: {listing} (examples whose context "
-            f"windows overlap count once); each label needs at least {n_folds}: annotate "
-            f"more, or lower {option}",
+            f"too few examples for {option} {given or n_folds} ({n_folds} folds): {listing} "
+            f"(examples whose context windows overlap count once); each label needs at least "
+            f"{n_folds}: annotate more, or {'raise' if given else 'lower'} {option}",
             parameter=option.lstrip("-"),
         )
 
@@ -132,6 +139,7 @@ def assign_folds(
     n_folds: int,
     random_state: int = 0,
     option: str = "--k",
+    given: str | None = None,
 ) -> np.ndarray:
     """Stratified group k-fold: each group to one fold, labels spread evenly.
 
@@ -149,8 +157,8 @@ def assign_folds(
         At least 2.
     random_state : int
         Seeds the order of equal groups.
-    option : str
-        Named in errors.
+    option, given : str
+        Named in errors (see :func:`check_label_counts`).
 
     Returns
     -------
@@ -171,7 +179,7 @@ def assign_folds(
     check_int(n_folds, name=option.lstrip("-"), minimum=2, hint="use at least 2 folds")
     labels = np.asarray(labels, dtype=object)
     groups = np.asarray(groups)
-    check_label_counts(labels, groups, n_folds=n_folds, option=option)
+    check_label_counts(labels, groups, n_folds=n_folds, option=option, given=given)
     names, label_codes = np.unique(labels.astype(str), return_inverse=True)
     group_ids, group_codes = np.unique(groups, return_inverse=True)
     counts = np.zeros((len(group_ids), len(names)))
