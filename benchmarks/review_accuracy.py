@@ -2,7 +2,8 @@
 recordings in ``../shared/data`` (the numbers of docs/review.md).
 
 Run by hand, niced: ``nice -n 10 python benchmarks/review_accuracy.py --only fly|bird
-[--steps N] [--k 5] [--replicates 1] [--sizes 0.1,0.25,0.5,1] [--folder DIR]``.
+[--steps N] [--feature-maps 32] [--k 5] [--replicates 1] [--sizes 0.1,0.25,0.5,1]
+[--folder DIR]``.
 
 Drosophila: a model trained like docs/supervised.md's (mel-pulse and mel-sine with the
 ``not_`` annotations as negatives, overlapped loss, ``ambient`` ignored, volume_db=10) on
@@ -49,6 +50,7 @@ def main() -> None:
     parser.add_argument("--replicates", type=int, default=1)
     parser.add_argument("--sizes", default="0.1,0.25,0.5,1")
     parser.add_argument("--folder", type=Path, default=None)
+    parser.add_argument("--feature-maps", type=int, default=32)
     parser.add_argument("--skip", default="", help="comma-separated: xval,generalize,learncurve")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="review-"))
@@ -58,7 +60,9 @@ def main() -> None:
         train = dict(
             labels=["mel-pulse", "mel-sine"],
             ignore_labels=["ambient"],
-            network=network_config(loss="overlapped", volume_db=10.0),
+            network=network_config(
+                loss="overlapped", volume_db=10.0, feature_maps=args.feature_maps
+            ),
         )
         omit = dict(omit="one")
     else:
@@ -66,7 +70,7 @@ def main() -> None:
         train = dict(
             labels=list("abcdefghijk"),
             background="background",
-            network=network_config(volume_db=6.0),
+            network=network_config(volume_db=6.0, feature_maps=args.feature_maps),
         )
         omit = dict(omit="some", k=5)
     target = folder / args.only

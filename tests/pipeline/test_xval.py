@@ -109,3 +109,21 @@ def test_k_between_minus_one_and_one_is_refused():
     for k in (-1, 0, 1):
         with pytest.raises(ParameterError, match="--k"):
             xval_tasks(k)
+
+
+def test_folds_run_in_parallel_worker_processes_with_the_same_results(trained, tmp_path):
+    alone = xval(trained, "m", k=2, seed=9, executor=LocalExecutor(1), write=False)
+    # the same tasks again, now in two worker processes (the cached ones are removed)
+    for run in trained.run_steps(alone.summary["run_id"]):
+        path = trained.artifacts.find("review-fold", run["key"], suffix=".json")
+        if path is not None:
+            path.unlink()
+    executor = LocalExecutor(2)
+    together = xval(trained, "m", k=2, seed=9, executor=executor, write=False)
+    steps = trained.run_steps(together.summary["run_id"])
+    assert {s["status"] for s in steps} == {"computed"}
+    assert executor.most_at_once == 2
+    left = alone.predictions.sort_values(["task", "recording", "start_s"])
+    right = together.predictions.sort_values(["task", "recording", "start_s"])
+    assert left["predicted"].tolist() == right["predicted"].tolist()
+    assert np.allclose(left["score"], right["score"], atol=1e-5)
