@@ -10,7 +10,7 @@ Drosophila: a model trained like docs/supervised.md's (mel-pulse and mel-sine wi
 both recordings; then ``xval``, ``generalize --omit one`` (each recording withheld in turn)
 and ``learncurve``. Bengalese finch gy6or6: all 10 songs, every syllable label and the
 unannotated time as ``background`` (exclusive loss, volume_db=6); ``xval``, ``generalize
---omit some --k 5`` (two songs withheld per network) and ``learncurve``. Each review command
+--omit some --k K`` (whole songs withheld, K folds of them) and ``learncurve``. Each review command
 trains networks with the model's own recipe; prints every summary as JSON.
 """
 
@@ -25,6 +25,7 @@ from pathlib import Path
 from sonotype.models.config import network_config
 from sonotype.models.settings import TrainSettings
 from sonotype.pipeline import supervised
+from sonotype.pipeline.executors import LocalExecutor
 from sonotype.pipeline.generalize import generalize
 from sonotype.pipeline.learncurve import learncurve
 from sonotype.pipeline.xval import xval
@@ -51,9 +52,23 @@ def main() -> None:
     parser.add_argument("--sizes", default="0.1,0.25,0.5,1")
     parser.add_argument("--folder", type=Path, default=None)
     parser.add_argument("--feature-maps", type=int, default=32)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="pin torch to this many threads and run tasks one at a time in this process "
+        "(0: as sonotype chooses); on a shared, busy machine one thread avoids thrashing",
+    )
     parser.add_argument("--skip", default="", help="comma-separated: xval,generalize,learncurve")
     args = parser.parse_args()
     folder = args.folder or Path(tempfile.mkdtemp(prefix="review-"))
+    executor = None
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        torch.set_num_threads = lambda n: None  # training asks for every core; keep the pin
+        executor = LocalExecutor(1)
     skip = set(filter(None, args.skip.split(",")))
     if args.only == "fly":
         data, pattern, steps = DATA / "drosophila-songexplorer", "*.csv", args.steps or 600
@@ -72,7 +87,7 @@ def main() -> None:
             background="background",
             network=network_config(volume_db=6.0, feature_maps=args.feature_maps),
         )
-        omit = dict(omit="some", k=5)
+        omit = dict(omit="some", k=args.k)
     target = folder / args.only
     existing = (target / "sonotype.toml").is_file()
     project = Project.open(target) if existing else Project.init(target, audio_roots=[data])
@@ -88,15 +103,19 @@ def main() -> None:
         print(f"model m: {steps} steps in {outcome.model.training['seconds']} s; {counts}")
         if "xval" not in skip:
             started = time.perf_counter()
-            result = xval(project, "m", k=args.k, replicates=args.replicates)
+            result = xval(project, "m", k=args.k, replicates=args.replicates, executor=executor)
             show(f"xval k={args.k}", result, started)
         if "generalize" not in skip:
             started = time.perf_counter()
-            show(f"generalize {omit}", generalize(project, "m", **omit), started)
+            show(f"generalize {omit}", generalize(project, "m", executor=executor, **omit), started)
         if "learncurve" not in skip:
             started = time.perf_counter()
             sizes = [float(s) for s in args.sizes.split(",")]
-            show(f"learncurve {sizes}", learncurve(project, "m", sizes=sizes), started)
+            show(
+                f"learncurve {sizes}",
+                learncurve(project, "m", sizes=sizes, executor=executor),
+                started,
+            )
     print(f"\nproject: {target}")
 
 
