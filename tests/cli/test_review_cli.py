@@ -65,11 +65,11 @@ def test_mistakes_are_stored_and_undone(project):
     assert "stored as kind mistaken" in result.output
     with Project.open(project) as p:
         n = len(p.events(kinds=["mistaken"]))
-    if n:
-        assert "sonotype undo" in result.output
-        assert invoke("undo", "-p", project).exit_code == 0
-        with Project.open(project) as p:
-            assert p.events(kinds=["mistaken"]).empty
+    assert n > 0  # a network trained for 8 steps gets some wrong
+    assert "sonotype undo" in result.output
+    assert invoke("undo", "-p", project).exit_code == 0
+    with Project.open(project) as p:
+        assert p.events(kinds=["mistaken"]).empty
 
 
 @pytest.mark.parametrize(

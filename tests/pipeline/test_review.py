@@ -125,20 +125,21 @@ def test_mistakes_are_the_disagreements_in_one_undoable_edit(project):
     wrong = predictions[(predictions["label"] != "ambient") & ~predictions["correct"]]
     assert len(stored) == len(wrong) == len(outcome.mistakes)
     assert outcome.n_events == int((predictions["label"] != "ambient").sum())
-    if len(stored):
-        assert (stored["label"] != stored["label:annotated"]).all()
-        assert set(stored["label:annotated"]) <= {"pulse", "sine"}
-        assert stored["score"].between(0, 1).all()
-        key = ["recording", "start_s", "stop_s"]
-        merged = stored.merge(wrong, on=key, suffixes=("", "_p"))
-        assert (merged["label"] == merged["predicted"]).all()
-        assert (merged["label:annotated"] == merged["label_p"]).all()
+    assert len(stored) > 0  # a network trained for 10 steps gets some wrong
+    assert (stored["label"] != stored["label:annotated"]).all()
+    assert set(stored["label:annotated"]) <= {"pulse", "sine"}
+    assert stored["score"].between(0, 1).all()
+    key = ["recording", "start_s", "stop_s"]
+    merged = stored.merge(wrong, on=key, suffixes=("", "_p"))
+    assert len(merged) == len(stored)
+    assert (merged["label"] == merged["predicted"]).all()
+    assert (merged["label:annotated"] == merged["label_p"]).all()
     # the same again adds no edit; undo takes the mistakes back
     again = mistakes(project, "bs8", k=2, executor=ONE)
     assert again.edit_id is None
-    if outcome.edit_id is not None:
-        project.undo()
-        assert project.events(kinds=["mistaken"]).empty
+    assert outcome.edit_id is not None
+    project.undo()
+    assert project.events(kinds=["mistaken"]).empty
 
 
 def test_compare_reads_the_runs_with_the_prefix(project):
