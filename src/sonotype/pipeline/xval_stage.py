@@ -17,7 +17,6 @@ stratified percentage of the events. The test folds are used for nothing but the
 from __future__ import annotations
 
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from sonotype.atomic import staging_folder
 from sonotype.models.config import NetworkConfig
 from sonotype.models.settings import TrainSettings
 from sonotype.pipeline.codecs import Codec, JsonCodec
@@ -129,7 +129,8 @@ def train_and_test(params: FoldParams, task: FoldTask, examples: pd.DataFrame, a
             )
         return cache[window, jitter_s]
 
-    scratch = Path(audio["scratch"]) / f"{task.name}-{uuid.uuid4().hex[:8]}"
+    # Named as sonotype's staging folders are, so a killed task's is removed by the next.
+    scratch = staging_folder(Path(audio["scratch"]), task.name)
     try:
         model = train_network(
             pool,
