@@ -2,7 +2,7 @@
 recordings in ``../shared/data`` (the numbers of docs/review.md).
 
 Run by hand, niced: ``nice -n 10 python benchmarks/review_accuracy.py --only fly|bird
-[--steps N] [--feature-maps 32] [--k 5] [--replicates 1] [--sizes 0.1,0.25,0.5,1]
+[--steps N] [--feature-maps 32] [--batch-size 32] [--k 5] [--replicates 1] [--sizes 0.1,0.25,0.5,1]
 [--folder DIR]``.
 
 Drosophila: a model trained like docs/supervised.md's (mel-pulse and mel-sine with the
@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="0.1,0.25,0.5,1")
     parser.add_argument("--folder", type=Path, default=None)
     parser.add_argument("--feature-maps", type=int, default=32)
+    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument(
         "--threads",
         type=int,
@@ -97,7 +98,11 @@ def main() -> None:
             project.import_files(sorted(data.glob(pattern)))
         started = time.perf_counter()
         outcome = supervised.train(
-            project, "m", settings=TrainSettings(steps=steps), overwrite=True, **train
+            project,
+            "m",
+            settings=TrainSettings(steps=steps, batch_size=args.batch_size),
+            overwrite=True,
+            **train,
         )
         counts = outcome.examples.groupby("label").size().to_dict()
         print(f"model m: {steps} steps in {outcome.model.training['seconds']} s; {counts}")

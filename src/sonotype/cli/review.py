@@ -33,12 +33,14 @@ WORKERS = typer.Option(
 
 def _run(project_dir: Path, workers: int, description: str, total: int, call):
     """Open the project and its executor, show progress per task, and call ``call``."""
+    from sonotype.checks import check_int
     from sonotype.cli.console import progress
     from sonotype.cli.options import open_project
-    from sonotype.cli.supervised import _workers
     from sonotype.pipeline.executors import open_executor
 
-    n_workers = _workers(workers)
+    check_int(workers, name="workers", minimum=0, default=0,
+              hint="0 runs as many processes as the cores and memory hold")  # fmt: skip
+    n_workers = workers or None
     with open_project(project_dir) as project:
         compute = getattr(project.config, "compute", None)
         with (
