@@ -47,6 +47,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--only", choices=["fly", "bird"], required=True)
     parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument(
+        "--model-steps",
+        type=int,
+        default=None,
+        help="train the model itself for this many steps (default: --steps); the review "
+        "commands train theirs for --steps",
+    )
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--replicates", type=int, default=1)
     parser.add_argument("--sizes", default="0.1,0.25,0.5,1")
@@ -97,28 +104,41 @@ def main() -> None:
             project.scan()
             project.import_files(sorted(data.glob(pattern)))
         started = time.perf_counter()
-        outcome = supervised.train(
-            project,
-            "m",
-            settings=TrainSettings(steps=steps, batch_size=args.batch_size),
-            overwrite=True,
-            **train,
-        )
+        settings = TrainSettings(steps=args.model_steps or steps, batch_size=args.batch_size)
+        outcome = supervised.train(project, "m", settings=settings, overwrite=True, **train)
         counts = outcome.examples.groupby("label").size().to_dict()
-        print(f"model m: {steps} steps in {outcome.model.training['seconds']} s; {counts}")
+        print(f"model m: {settings.steps} steps in {outcome.model.training['seconds']} s; {counts}")
         if "xval" not in skip:
             started = time.perf_counter()
-            result = xval(project, "m", k=args.k, replicates=args.replicates, executor=executor)
+            result = xval(
+                project,
+                "m",
+                k=args.k,
+                replicates=args.replicates,
+                steps=steps,
+                executor=executor,
+            )
             show(f"xval k={args.k}", result, started)
         if "generalize" not in skip:
             started = time.perf_counter()
-            show(f"generalize {omit}", generalize(project, "m", executor=executor, **omit), started)
+            show(
+                f"generalize {omit}",
+                generalize(project, "m", steps=steps, executor=executor, **omit),
+                started,
+            )
         if "learncurve" not in skip:
             started = time.perf_counter()
             sizes = [float(s) for s in args.sizes.split(",")]
             show(
                 f"learncurve {sizes}",
-                learncurve(project, "m", sizes=sizes, executor=executor),
+                learncurve(
+                    project,
+                    "m",
+                    sizes=sizes,
+                    replicates=args.replicates,
+                    steps=steps,
+                    executor=executor,
+                ),
                 started,
             )
     print(f"\nproject: {target}")
