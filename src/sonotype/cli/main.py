@@ -30,6 +30,7 @@ from sonotype.cli import (
     info,
     init,
     motifs,
+    review,
     runs,
     scan,
     spectrogram,
@@ -121,6 +122,8 @@ app.command("ethogram")(supervised.ethogram)
 app.command("misses")(supervised.misses)
 app.command("congruence")(congruence.congruence)
 app.command("export-model")(supervised.export_model)
+for _name in ("xval", "generalize", "learncurve", "mistakes", "compare"):
+    app.command(_name)(getattr(review, _name))
 app.add_typer(runs.app, name="runs")
 app.add_typer(autoencoder.app, name="autoencoder")
 app.command("retry")(runs.retry)
