@@ -1,5 +1,6 @@
-"""The supervised commands: ``train``, ``accuracy``, ``classify``, ``ethogram``, ``misses``
-and ``export-model``. Each works inside a project; torch loads only when a command runs."""
+"""The supervised commands: ``train``, ``ensemble``, ``accuracy``, ``classify``, ``ethogram``,
+``misses`` and ``export-model``. Each works inside a project; torch loads only when a
+command runs."""
 
 from __future__ import annotations
 
@@ -138,7 +139,45 @@ def train(
     ),
     steps: int = typer.Option(1000, "--steps", help="Training steps (batches)."),
     batch_size: int = typer.Option(32, "--batch-size", help="Examples per batch."),
-    learning_rate: float = typer.Option(1e-3, "--learning-rate", help="Adam learning rate."),
+    learning_rate: float = typer.Option(
+        1e-3, "--learning-rate", help="Learning rate (the peak one with --schedule one-cycle)."
+    ),
+    optimizer: str = typer.Option(
+        "adam", "--optimizer", help="adam, adamw (decoupled weight decay) or sgd (with momentum)."
+    ),
+    schedule: str = typer.Option(
+        "constant",
+        "--schedule",
+        help="Learning rate over the steps: constant, cosine (decays to 0) or one-cycle (warms "
+        "up over the first 30%, then anneals).",
+    ),
+    momentum: float = typer.Option(0.9, "--momentum", help="Momentum of --optimizer sgd."),
+    weight_decay: float = typer.Option(
+        None, "--weight-decay", help="Weight decay (default: 0.01 for adamw, else 0)."
+    ),
+    init_from: str = typer.Option(
+        None,
+        "--init-from",
+        help="Fine-tune: start from this trained model's weights, architecture and sample "
+        "rate (audio at other rates is resampled to it).",
+    ),
+    freeze_layers: int = typer.Option(
+        0,
+        "--freeze-layers",
+        help="With --init-from: keep the front end and the first N convolution layers fixed.",
+    ),
+    add_layers: str = typer.Option(
+        None,
+        "--add-layers",
+        help="With --init-from: new dense layers before the output, widths comma-separated "
+        "(e.g. 64,32); they replace the source's head.",
+    ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Continue the stopped training of --name from its last checkpoint (same options "
+        "as then).",
+    ),
     validate_percent: float = typer.Option(
         None,
         "--validate-percent",
@@ -172,6 +211,7 @@ def train(
     """
     from sonotype.cli.console import err, out, progress
     from sonotype.cli.options import open_project
+    from sonotype.errors import ParameterError
     from sonotype.models.config import network_config
     from sonotype.models.settings import TrainSettings
     from sonotype.pipeline import supervised
@@ -180,6 +220,10 @@ def train(
         steps=steps,
         batch_size=batch_size,
         learning_rate=learning_rate,
+        optimizer=optimizer,
+        schedule=schedule,
+        momentum=momentum,
+        weight_decay=weight_decay,
         validate_every=validate_every,
         random_state=seed,
         device=device,
@@ -192,11 +236,25 @@ def train(
         "loss": loss,
         **parse_network_settings(settings),
     }
-    network = network_config(**{k: v for k, v in chosen.items() if v is not None})
+    chosen = {k: v for k, v in chosen.items() if v is not None}
+    widths = _split(add_layers)
+    if (freeze_layers or widths) and not init_from:
+        raise ParameterError("--freeze-layers and --add-layers fine-tune: give --init-from NAME")
+    try:
+        widths = [int(w) for w in widths]
+    except ValueError:
+        raise ParameterError(f"--add-layers {add_layers!r} must be widths, e.g. 64,32") from None
     with (
         open_project(project_dir) as project,
         progress("training", steps * replicates, min_items=1) as advance,
     ):
+        if init_from:
+            from sonotype.models.transfer import transfer_config
+
+            source = supervised.load_model(project, init_from)
+            network = transfer_config(source.config, chosen, add_layers=widths)
+        else:
+            network = network_config(**chosen)
         outcome = supervised.train(
             project,
             name,
@@ -214,6 +272,9 @@ def train(
             test_recordings=test_recordings or (),
             replicates=replicates,
             equalize=equalize,
+            init_from=init_from,
+            freeze_layers=freeze_layers,
+            resume=resume,
             overwrite=force,
             progress=lambda replicate, step, total: advance(),
         )
@@ -244,6 +305,34 @@ def train(
     )
     if replicates > 1:
         out.print(outcome.replicates.to_string(index=False))
+    out.print(f"model: {model.folder}")
+
+
+def ensemble(
+    names: list[str] = typer.Argument(..., help="Models to average (two or more)."),
+    name: str = typer.Option(..., "--name", help="Name of the ensemble model."),
+    force: bool = typer.Option(False, "--force", help="Replace a model of the same name."),
+    project_dir: Path = PROJECT_OPTION,
+) -> None:
+    """Average trained models into one model (same labels, in any order; architectures and
+    contexts may differ) that classify, ethogram, accuracy and export-model use like any
+    other. See docs/supervised.md."""
+    from sonotype.cli.console import out
+    from sonotype.cli.options import open_project
+    from sonotype.pipeline.ensemble import ensemble as make_ensemble
+
+    with open_project(project_dir) as project:
+        model = make_ensemble(project, names, name=name, overwrite=force)
+    out.print(
+        f"ensemble {name!r} of {', '.join(names)}: {len(model.labels)} outputs "
+        f"({', '.join(model.labels)}); context {1000 * model.context_s:.1f} ms, one frame "
+        f"every {1000 * model.step_s:.2f} ms"
+    )
+    if model.validation_windows().empty:
+        out.print(
+            "note: no validation window was held out by every member: `sonotype accuracy` "
+            "cannot score it; score it on densely annotated recordings instead"
+        )
     out.print(f"model: {model.folder}")
 
 
