@@ -14,6 +14,12 @@ NAME = typer.Argument(..., help="Model name (as given to `sonotype train --name`
 RECORDINGS = typer.Argument(
     None, help="Recordings (names or globs, e.g. 'birds/*'); all indexed ones by default."
 )
+CHANNELS = typer.Option(
+    None,
+    "--channels",
+    help="Channels to classify, comma-separated, counted from 0 (default: every channel of "
+    "each recording, each on its own).",
+)
 WORKERS = typer.Option(
     0,
     "--workers",
@@ -51,6 +57,20 @@ def _report_failures(failures: dict[str, str], n: int) -> None:
 
 def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _channels(text: str | None) -> list[int] | None:
+    """``--channels 0,2`` as numbers (None: every channel)."""
+    from sonotype.errors import ParameterError
+
+    if not text:
+        return None
+    try:
+        return [int(part) for part in _split(text)]
+    except ValueError:
+        raise ParameterError(
+            f"--channels {text!r} must be channel numbers counted from 0, e.g. 0,1"
+        ) from None
 
 
 def parse_network_settings(settings: list[str]) -> dict:
@@ -426,6 +446,7 @@ def classify(
         help="Expected share of a label, LABEL=VALUE (repeatable; durations or probabilities).",
     ),
     workers: int = WORKERS,
+    channels: str = CHANNELS,
     engine: str = typer.Option(
         "auto",
         "--engine",
@@ -448,8 +469,8 @@ def classify(
     ),
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
-    """Per-label probability time series for whole recordings (cached artifacts), or for a
-    live input with --stream."""
+    """Per-label probability time series for whole recordings (cached artifacts; every
+    channel of multi-channel recordings), or for a live input with --stream."""
     from rich.markup import escape
 
     from sonotype.cli.console import err, out, progress
@@ -460,9 +481,9 @@ def classify(
     if engine not in ("auto", "torch", "onnx"):
         raise ParameterError(f"--engine {engine!r} must be auto, torch or onnx")
     if stream:
-        if recordings or prevalence:
+        if recordings or prevalence or channels:
             raise ParameterError(
-                "--stream classifies stdin: give no recordings and no --prevalence with it"
+                "--stream classifies stdin: give no recordings, --prevalence or --channels with it"
             )
         with open_project(project_dir) as project:
             model = supervised.load_model(project, name)
@@ -487,15 +508,18 @@ def classify(
                 prevalence=weights or None,
                 workers=_workers(workers),
                 engine=engine,
+                channels=_channels(channels),
                 progress=lambda recording: advance(),
             )
         model = supervised.load_model(project, name)
         notes = rate_notes(project, chosen, model_sr=model.sr)
     for note in notes:
         err.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
+    n_channels = sum(len(paths) for paths in result.channel_paths.values())
     out.print(
-        f"classified {len(result.paths)} recordings ({result.computed} now, {result.cached} "
-        f"done before): ({', '.join(model.labels)}) probabilities every "
+        f"classified {len(result.channel_paths)} recordings, {n_channels} channels "
+        f"({result.computed} now, {result.cached} done before): "
+        f"({', '.join(model.labels)}) probabilities every "
         f"{1000 * model.step_s:.2f} ms, in {project.folder / 'artifacts' / 'probabilities'}"
     )
     _report_failures(result.failures, len(chosen))
@@ -570,11 +594,13 @@ def ethogram(
         help="Segment labels together, one label per segment (default: learned, else no).",
     ),
     workers: int = WORKERS,
+    channels: str = CHANNELS,
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
     """Threshold the probabilities into `predicted` events in the store (point labels as
     points at the probability peaks), replacing this model's earlier predictions. Uses the
-    post-processing learned by `sonotype accuracy`; options override it."""
+    post-processing learned by `sonotype accuracy`; options override it. Each channel of a
+    multi-channel recording gets its own events."""
     from rich.markup import escape
 
     from sonotype.cli.console import err, out, progress
@@ -599,6 +625,7 @@ def ethogram(
                 min_separation_ms=min_separation_ms,
                 majority_vote=majority_vote,
                 workers=_workers(workers),
+                channels=_channels(channels),
                 progress=lambda recording: advance(),
             )
     counts = result.events["label"].value_counts().sort_index()

@@ -26,6 +26,10 @@ def ensemble(
     from sonotype.models.ensemble import save_ensemble
 
     names = list(names)
+    if len(names) < 2:
+        raise ParameterError(
+            f"an ensemble needs at least two models (got {', '.join(names) or 'none'})"
+        )
     folder = model_folder(project, name)
     if name in names:
         raise ParameterError(
