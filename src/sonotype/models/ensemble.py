@@ -52,6 +52,7 @@ class Ensemble(nn.Module):
             raise ParameterError("an ensemble needs at least two models")
         self.members = nn.ModuleList(members)
         self.loss = loss
+        self.input_channels = int(getattr(members[0], "input_channels", 1))
         self.receptive_field = max(int(m.receptive_field) for m in members)
         self.output_step = max(int(m.output_step) for m in members)
         crops, strides = [], []
@@ -111,6 +112,12 @@ def check_members(models: Sequence[SavedModel], names: Sequence[str]) -> None:
                 f"{other_name} works at {other.sr:g} Hz and {name} at {first.sr:g} Hz: "
                 "ensemble models at one sample rate (fine-tune one with `sonotype train "
                 "--init-from` to bring it to the other's rate)",
+                parameter="names",
+            )
+        if other.config.input_channels != first.config.input_channels:
+            raise ParameterError(
+                f"{other_name} reads {other.config.input_channels} channel(s) together and "
+                f"{name} {first.config.input_channels}: ensemble models with the same input",
                 parameter="names",
             )
         if other.config.loss != first.config.loss:

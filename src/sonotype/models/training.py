@@ -30,7 +30,7 @@ from sonotype.models.network import build_network
 from sonotype.models.optimizers import make_optimizer, make_schedule
 from sonotype.models.saved import WEIGHTS_FILE, SavedModel
 from sonotype.models.settings import TrainSettings
-from sonotype.models.windows import ExampleAudio
+from sonotype.models.windows import ExampleAudio, network_input
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -149,7 +149,8 @@ def train_network(
         From :func:`~sonotype.models.groundtruth.select_examples` and
         :func:`~sonotype.models.groundtruth.split_examples`.
     audio_of : callable
-        ``audio_of(examples, window=..., jitter_s=...)`` -> :class:`ExampleAudio`.
+        ``audio_of(examples, window=..., jitter_s=...)`` -> :class:`ExampleAudio`; for a
+        network with several input channels, also ``channels=config.input_channels``.
     labels : list of str
         The training labels (the network's outputs are :func:`output_labels` of them).
     background : str, optional
@@ -182,19 +183,22 @@ def train_network(
     window = network.receptive_field
 
     train_rows = np.flatnonzero(examples["split"].to_numpy() == "train")
-    audio = audio_of(examples, window=window, jitter_s=config.shift_ms / 1000)
+    # Several input channels: the audio of every channel (asked only then, so that an
+    # ``audio_of`` written for mono networks keeps working).
+    more = {"channels": config.input_channels} if config.input_channels > 1 else {}
+    audio = audio_of(examples, window=window, jitter_s=config.shift_ms / 1000, **more)
     check = validation_windows(examples, spacing_s=window / sr / 2)
     check_audio = None
     if len(check):
         windows = audio.windows(check["example"].to_numpy(), check["time_s"].to_numpy())
-        check_audio = torch.from_numpy(windows[:, None, :])
+        check_audio = torch.from_numpy(network_input(windows))
 
     # Standardise the front end's features on a sample of training windows (a network to
     # fine-tune keeps the standardisation its weights were learnt with).
     sample = rng.choice(train_rows, min(len(train_rows), 512), replace=False)
     if init is None:
         network.frontend.fit_standardization(
-            torch.from_numpy(audio.windows(sample, audio.draw_times(sample, rng))[:, None, :])
+            torch.from_numpy(network_input(audio.windows(sample, audio.draw_times(sample, rng))))
         )
     frozen = []
     if freeze_layers:
@@ -304,8 +308,14 @@ class _Stepper:
         batch = self.audio.windows(rows, self.audio.draw_times(rows, rng))
         if config.click_negatives:
             clicked = self.negative[rows] & (rng.random(len(rows)) < config.click_negatives)
-            batch = add_clicks(batch, chosen=clicked, sr=self.sr, rng=rng)
-        x = self.augment(torch.from_numpy(batch[:, None, :]).to(self.device))
+            if batch.ndim == 3:  # several channels: each gets a click of its own
+                n, c, samples = batch.shape
+                clicked = np.repeat(clicked, c)
+                batch = add_clicks(batch.reshape(n * c, samples), chosen=clicked, sr=self.sr,
+                                   rng=rng).reshape(n, c, samples)  # fmt: skip
+            else:
+                batch = add_clicks(batch, chosen=clicked, sr=self.sr, rng=rng)
+        x = self.augment(torch.from_numpy(network_input(batch)).to(self.device))
         target, mask = self.targets.of(self.train_labels[rows], self.device)
         logits = network(x)[:, :, 0]
         loss = self.targets.loss_of(logits, target, mask)

@@ -26,6 +26,7 @@ from sonotype.models.saved import SavedModel
 #: Network settings that shape the weights: a fine-tuned model takes them from its source.
 STRUCTURAL = (
     "architecture",
+    "input_channels",
     "representation",
     "window_ms",
     "stride_ms",

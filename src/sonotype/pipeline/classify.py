@@ -239,8 +239,14 @@ def channel_batches(
     """:func:`probabilities_batch` for each channel of ``recordings`` (see
     :func:`recording_channels`); ``progress`` is called once per recording, when its last
     channel is done."""
+    from sonotype.models.saved import SavedModel
+
     params = params or ClassifyParams()
-    by_channel = recording_channels(pipe.project, recordings, channels)
+    together = SavedModel.load(weights.folder).config.input_channels
+    if together > 1:  # the network reads that many channels at once: one pass per recording
+        by_channel = {0: _with_channels(pipe.project, recordings, together, channels)}
+    else:
+        by_channel = recording_channels(pipe.project, recordings, channels)
     last = {r: c for c, names in by_channel.items() for r in names}
     batches = {}
     for channel, names in by_channel.items():
@@ -254,6 +260,28 @@ def channel_batches(
             progress=advance, block_frames=block_frames, engine=engine,
         )  # fmt: skip
     return batches
+
+
+def _with_channels(
+    project: Project, recordings: Sequence[str], together: int, channels: Sequence[int] | None
+) -> list[str]:
+    """``recordings``, checked to have the ``together`` channels a network reads at once."""
+    from sonotype.errors import ParameterError
+
+    if channels is not None:
+        raise ParameterError(
+            f"the model reads {together} channels together: it classifies each recording "
+            "once, so --channels does not apply",
+            parameter="channels",
+        )
+    counts = recording_table(project, recordings)["channels"].fillna(1).astype(int)
+    short = [f"{name} ({n})" for name, n in counts.items() if n < together]
+    if short:
+        raise ParameterError(
+            f"the model reads {together} channels together, but these recordings have fewer: "
+            f"{', '.join(short[:5])}; leave them out"
+        )
+    return list(recordings)
 
 
 def channel_failures(batches: dict[int, Batch]) -> dict[str, str]:

@@ -149,16 +149,17 @@ class TrainStage(Stage[TrainParams, dict]):
         folder = model_folder(project, params.name)
         cache: dict[tuple, ExampleAudio] = {}
 
-        def audio_of(table, *, window, jitter_s):  # replicates share the audio they read
-            if (window, jitter_s) not in cache:
-                cache[window, jitter_s] = ExampleAudio(
+        def audio_of(table, *, window, jitter_s, channels=1):  # replicates share the audio
+            if (window, jitter_s, channels) not in cache:
+                cache[window, jitter_s, channels] = ExampleAudio(
                     table,
                     lambda rec: Recording(project.recording_path(rec)),
                     sr=prepared.sr,
                     window=window,
                     jitter_s=jitter_s,
+                    channels=channels,
                 )
-            return cache[window, jitter_s]
+            return cache[window, jitter_s, channels]
 
         work = training_folder(project, params.name)
         resume = self.resume and _stopped_key(work) == self.expected_key
