@@ -62,3 +62,41 @@ def test_every_channel_is_classified_and_predicted_events_carry_it(project):
     assert set(stored["channel"]) <= {0, 1} and len(stored) == len(events)
     with pytest.raises(ParameterError, match="channel 2: no chosen recording has it"):
         supervised.classify(project, "m", recordings=["stereo.wav"], channels=[2])
+
+
+@pytest.fixture
+def stereo_project(tmp_path):
+    """Two annotated 2-channel recordings (the song on both channels, quieter on one) and a
+    mono one."""
+    tables = []
+    for i in range(2):
+        y, events = flysong(6, recording=f"pair{i}.wav", random_state=i)
+        write_audio(tmp_path / "audio" / f"pair{i}.wav", np.stack([y, 0.3 * y]), 2500)
+        tables.append(events)
+    y, _ = flysong(2, random_state=9)
+    write_audio(tmp_path / "audio" / "mono.wav", y, 2500)
+    with Project.init(tmp_path, audio_roots=[tmp_path / "audio"]) as p:
+        p.scan()
+        p.add_events(concat_events(tables), command="test", description="truth")
+        yield p
+
+
+@pytest.mark.slow
+def test_a_network_reading_both_channels_together(stereo_project):
+    project = stereo_project
+    config = network_config(conv_layers=2, feature_maps=4, context_ms=40, input_channels=2)
+    settings = TrainSettings(steps=60, batch_size=16, learning_rate=3e-3)
+    model = supervised.train(project, "pair", labels=["pulse", "sine"], background="ambient",
+                             recordings=["pair*"], network=config,
+                             settings=settings).model  # fmt: skip
+    assert model.config.input_channels == 2
+    assert model.network().blocks[0].conv.in_channels == 2
+    assert model.learning_curve()["macro_f1"].max() > 0.5  # three labels: chance is a third
+    result = supervised.classify(project, "pair", recordings=["pair0.wav"])
+    assert set(result.channel_paths["pair0.wav"]) == {0}  # one pass over both channels
+    events = supervised.ethogram(project, "pair", recordings=["pair0.wav"]).events
+    assert set(events["channel"]) <= {0}
+    with pytest.raises(ParameterError, match=r"fewer: mono\.wav \(1\)"):
+        supervised.classify(project, "pair", recordings=["mono.wav"])
+    with pytest.raises(ParameterError, match="--channels does not apply"):
+        supervised.classify(project, "pair", recordings=["pair0.wav"], channels=[1])
