@@ -134,8 +134,10 @@ def test_an_ensemble_is_used_like_any_model(project, tmp_path):
         for name in ("a", "b", "e")
     }
     np.testing.assert_allclose(paths["e"], (paths["a"] + paths["b"]) / 2, atol=1e-5)
+    assert model.training["background"] == "ambient"
     result = supervised.ethogram(project, "e", recordings=["low0.wav"])
     assert set(result.events["source"]) <= {"e"}
+    assert set(result.events["label"]) <= {"pulse", "sine"}  # the background is never stored
     outcome = supervised.accuracy(project, "e")
     assert 0 <= outcome.macro_f1 <= 1
     from sonotype.models.export import export_model

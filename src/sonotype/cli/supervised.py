@@ -534,6 +534,11 @@ def _classify_stream(model, *, engine: str, chunk_ms: float, sr, pcm_format: str
     from sonotype.errors import ParameterError
     from sonotype.models.streaming import StreamClassifier
 
+    if model.config.input_channels > 1:
+        raise ParameterError(
+            f"--stream reads one channel, but the model reads {model.config.input_channels} "
+            "together; classify recordings instead"
+        )
     dtypes = {"f32": np.float32, "s16": np.int16}
     if pcm_format not in dtypes:
         raise ParameterError(f"--format {pcm_format!r} must be f32 or s16")

@@ -186,13 +186,28 @@ def save_ensemble(
                 }
                 for name, model in zip(names, models, strict=True)
             ],
-            "kinds": models[0].training.get("kinds", ["annotated"]),
-            "sources": models[0].training.get("sources", []),
+            **_shared_training(models),
         },
         members=[f"{MEMBERS_DIR}/{i}" for i in range(1, len(models) + 1)],
     )
     ensemble.save()
     return ensemble
+
+
+def _shared_training(models: Sequence[SavedModel]) -> dict:
+    """What ``accuracy`` and ``ethogram`` read of a model's training, for the ensemble: the
+    first member's data settings (the background label is never predicted), and as
+    validation and test recordings only those that every member held out."""
+    first = models[0].training
+    shared = {
+        key: first[key]
+        for key in ("labels", "kinds", "sources", "background", "ignore_labels")
+        if key in first
+    }
+    for key in ("validation_recordings", "test_recordings"):
+        held = [set(m.training.get(key) or []) for m in models]
+        shared[key] = sorted(set.intersection(*held))
+    return shared
 
 
 def _write_common_validation(models: Sequence[SavedModel], folder: Path) -> None:
