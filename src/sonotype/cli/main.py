@@ -116,6 +116,7 @@ app.command("discover")(discover.discover)
 for _name, _command in discover.STAGE_COMMANDS.items():
     app.command(_name)(_command)
 app.command("train")(supervised.train)
+app.command("ensemble")(supervised.ensemble)
 app.command("accuracy")(supervised.accuracy)
 app.command("classify")(supervised.classify)
 app.command("ethogram")(supervised.ethogram)

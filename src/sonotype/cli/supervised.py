@@ -1,5 +1,6 @@
-"""The supervised commands: ``train``, ``accuracy``, ``classify``, ``ethogram``, ``misses``
-and ``export-model``. Each works inside a project; torch loads only when a command runs."""
+"""The supervised commands: ``train``, ``ensemble``, ``accuracy``, ``classify``, ``ethogram``,
+``misses`` and ``export-model``. Each works inside a project; torch loads only when a
+command runs."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ from sonotype.cli.options import PROJECT_OPTION
 NAME = typer.Argument(..., help="Model name (as given to `sonotype train --name`).")
 RECORDINGS = typer.Argument(
     None, help="Recordings (names or globs, e.g. 'birds/*'); all indexed ones by default."
+)
+CHANNELS = typer.Option(
+    None,
+    "--channels",
+    help="Channels to classify, comma-separated, counted from 0 (default: every channel of "
+    "each recording, each on its own).",
 )
 WORKERS = typer.Option(
     0,
@@ -50,6 +57,20 @@ def _report_failures(failures: dict[str, str], n: int) -> None:
 
 def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _channels(text: str | None) -> list[int] | None:
+    """``--channels 0,2`` as numbers (None: every channel)."""
+    from sonotype.errors import ParameterError
+
+    if not text:
+        return None
+    try:
+        return [int(part) for part in _split(text)]
+    except ValueError:
+        raise ParameterError(
+            f"--channels {text!r} must be channel numbers counted from 0, e.g. 0,1"
+        ) from None
 
 
 def parse_network_settings(settings: list[str]) -> dict:
@@ -143,7 +164,45 @@ def train(
     ),
     steps: int = typer.Option(1000, "--steps", help="Training steps (batches)."),
     batch_size: int = typer.Option(32, "--batch-size", help="Examples per batch."),
-    learning_rate: float = typer.Option(1e-3, "--learning-rate", help="Adam learning rate."),
+    learning_rate: float = typer.Option(
+        1e-3, "--learning-rate", help="Learning rate (the peak one with --schedule one-cycle)."
+    ),
+    optimizer: str = typer.Option(
+        "adam", "--optimizer", help="adam, adamw (decoupled weight decay) or sgd (with momentum)."
+    ),
+    schedule: str = typer.Option(
+        "constant",
+        "--schedule",
+        help="Learning rate over the steps: constant, cosine (decays to 0) or one-cycle (warms "
+        "up over the first 30%, then anneals).",
+    ),
+    momentum: float = typer.Option(0.9, "--momentum", help="Momentum of --optimizer sgd."),
+    weight_decay: float = typer.Option(
+        None, "--weight-decay", help="Weight decay (default: 0.01 for adamw, else 0)."
+    ),
+    init_from: str = typer.Option(
+        None,
+        "--init-from",
+        help="Fine-tune: start from this trained model's weights, architecture and sample "
+        "rate (audio at other rates is resampled to it).",
+    ),
+    freeze_layers: int = typer.Option(
+        0,
+        "--freeze-layers",
+        help="With --init-from: keep the front end and the first N convolution layers fixed.",
+    ),
+    add_layers: str = typer.Option(
+        None,
+        "--add-layers",
+        help="With --init-from: new dense layers before the output, widths comma-separated "
+        "(e.g. 64,32); they replace the source's head.",
+    ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Continue the stopped training of --name from its last checkpoint (same options "
+        "as then).",
+    ),
     validate_percent: float = typer.Option(
         None,
         "--validate-percent",
@@ -177,6 +236,7 @@ def train(
     """
     from sonotype.cli.console import err, out, progress
     from sonotype.cli.options import open_project
+    from sonotype.errors import ParameterError
     from sonotype.models.config import network_config
     from sonotype.models.settings import TrainSettings
     from sonotype.pipeline import supervised
@@ -185,6 +245,10 @@ def train(
         steps=steps,
         batch_size=batch_size,
         learning_rate=learning_rate,
+        optimizer=optimizer,
+        schedule=schedule,
+        momentum=momentum,
+        weight_decay=weight_decay,
         validate_every=validate_every,
         random_state=seed,
         device=device,
@@ -204,11 +268,25 @@ def train(
         return train_reconstruction(
             project_dir, name, _split(labels), _split(kinds), recordings, chosen, train_settings
         )
-    network = network_config(**{k: v for k, v in chosen.items() if v is not None})
+    chosen = {k: v for k, v in chosen.items() if v is not None}
+    widths = _split(add_layers)
+    if (freeze_layers or widths) and not init_from:
+        raise ParameterError("--freeze-layers and --add-layers fine-tune: give --init-from NAME")
+    try:
+        widths = [int(w) for w in widths]
+    except ValueError:
+        raise ParameterError(f"--add-layers {add_layers!r} must be widths, e.g. 64,32") from None
     with (
         open_project(project_dir) as project,
         progress("training", steps * replicates, min_items=1) as advance,
     ):
+        if init_from:
+            from sonotype.models.transfer import transfer_config
+
+            source = supervised.load_model(project, init_from)
+            network = transfer_config(source.config, chosen, add_layers=widths)
+        else:
+            network = network_config(**chosen)
         outcome = supervised.train(
             project,
             name,
@@ -226,6 +304,9 @@ def train(
             test_recordings=test_recordings or (),
             replicates=replicates,
             equalize=equalize,
+            init_from=init_from,
+            freeze_layers=freeze_layers,
+            resume=resume,
             overwrite=force,
             progress=lambda replicate, step, total: advance(),
         )
@@ -256,6 +337,34 @@ def train(
     )
     if replicates > 1:
         out.print(outcome.replicates.to_string(index=False))
+    out.print(f"model: {model.folder}")
+
+
+def ensemble(
+    names: list[str] = typer.Argument(..., help="Models to average (two or more)."),
+    name: str = typer.Option(..., "--name", help="Name of the ensemble model."),
+    force: bool = typer.Option(False, "--force", help="Replace a model of the same name."),
+    project_dir: Path = PROJECT_OPTION,
+) -> None:
+    """Average trained models into one model (same labels, in any order; architectures and
+    contexts may differ) that classify, ethogram, accuracy and export-model use like any
+    other. See docs/supervised.md."""
+    from sonotype.cli.console import out
+    from sonotype.cli.options import open_project
+    from sonotype.pipeline.ensemble import ensemble as make_ensemble
+
+    with open_project(project_dir) as project:
+        model = make_ensemble(project, names, name=name, overwrite=force)
+    out.print(
+        f"ensemble {name!r} of {', '.join(names)}: {len(model.labels)} outputs "
+        f"({', '.join(model.labels)}); context {1000 * model.context_s:.1f} ms, one frame "
+        f"every {1000 * model.step_s:.2f} ms"
+    )
+    if model.validation_windows().empty:
+        out.print(
+            "note: no validation window was held out by every member: `sonotype accuracy` "
+            "cannot score it; score it on densely annotated recordings instead"
+        )
     out.print(f"model: {model.folder}")
 
 
@@ -349,6 +458,7 @@ def classify(
         help="Expected share of a label, LABEL=VALUE (repeatable; durations or probabilities).",
     ),
     workers: int = WORKERS,
+    channels: str = CHANNELS,
     engine: str = typer.Option(
         "auto",
         "--engine",
@@ -371,8 +481,8 @@ def classify(
     ),
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
-    """Per-label probability time series for whole recordings (cached artifacts), or for a
-    live input with --stream."""
+    """Per-label probability time series for whole recordings (cached artifacts; every
+    channel of multi-channel recordings), or for a live input with --stream."""
     from rich.markup import escape
 
     from sonotype.cli.console import err, out, progress
@@ -383,9 +493,9 @@ def classify(
     if engine not in ("auto", "torch", "onnx"):
         raise ParameterError(f"--engine {engine!r} must be auto, torch or onnx")
     if stream:
-        if recordings or prevalence:
+        if recordings or prevalence or channels:
             raise ParameterError(
-                "--stream classifies stdin: give no recordings and no --prevalence with it"
+                "--stream classifies stdin: give no recordings, --prevalence or --channels with it"
             )
         with open_project(project_dir) as project:
             model = supervised.load_model(project, name)
@@ -410,15 +520,18 @@ def classify(
                 prevalence=weights or None,
                 workers=_workers(workers),
                 engine=engine,
+                channels=_channels(channels),
                 progress=lambda recording: advance(),
             )
         model = supervised.load_model(project, name)
         notes = rate_notes(project, chosen, model_sr=model.sr)
     for note in notes:
         err.print(f"[yellow]warning:[/] {escape(note)}", soft_wrap=True)
+    n_channels = sum(len(paths) for paths in result.channel_paths.values())
     out.print(
-        f"classified {len(result.paths)} recordings ({result.computed} now, {result.cached} "
-        f"done before): ({', '.join(model.labels)}) probabilities every "
+        f"classified {len(result.channel_paths)} recordings, {n_channels} channels "
+        f"({result.computed} now, {result.cached} done before): "
+        f"({', '.join(model.labels)}) probabilities every "
         f"{1000 * model.step_s:.2f} ms, in {project.folder / 'artifacts' / 'probabilities'}"
     )
     _report_failures(result.failures, len(chosen))
@@ -433,6 +546,11 @@ def _classify_stream(model, *, engine: str, chunk_ms: float, sr, pcm_format: str
     from sonotype.errors import ParameterError
     from sonotype.models.streaming import StreamClassifier
 
+    if model.config.input_channels > 1:
+        raise ParameterError(
+            f"--stream reads one channel, but the model reads {model.config.input_channels} "
+            "together; classify recordings instead"
+        )
     dtypes = {"f32": np.float32, "s16": np.int16}
     if pcm_format not in dtypes:
         raise ParameterError(f"--format {pcm_format!r} must be f32 or s16")
@@ -493,11 +611,13 @@ def ethogram(
         help="Segment labels together, one label per segment (default: learned, else no).",
     ),
     workers: int = WORKERS,
+    channels: str = CHANNELS,
     project_dir: Path = PROJECT_OPTION,
 ) -> None:
     """Threshold the probabilities into `predicted` events in the store (point labels as
     points at the probability peaks), replacing this model's earlier predictions. Uses the
-    post-processing learned by `sonotype accuracy`; options override it."""
+    post-processing learned by `sonotype accuracy`; options override it. Each channel of a
+    multi-channel recording gets its own events."""
     from rich.markup import escape
 
     from sonotype.cli.console import err, out, progress
@@ -522,6 +642,7 @@ def ethogram(
                 min_separation_ms=min_separation_ms,
                 majority_vote=majority_vote,
                 workers=_workers(workers),
+                channels=_channels(channels),
                 progress=lambda recording: advance(),
             )
     counts = result.events["label"].value_counts().sort_index()

@@ -34,6 +34,12 @@ class NetworkConfig(BaseModel):
         description="Network input: the raw waveform through a learned filter bank, a log "
         "power spectrogram, or mel-frequency cepstral coefficients.",
     )
+    input_channels: int = Field(
+        1,
+        ge=1,
+        description="Audio channels the network reads together (e.g. 2 for a microphone "
+        "pair, each channel a feature map); 1 classifies each channel on its own.",
+    )
     window_ms: float = Field(6.4, gt=0, description="Spectrogram window (ms).")
     stride_ms: float = Field(1.6, gt=0, description="Spectrogram hop (ms).")
     low_hz: float = Field(0.0, ge=0, description="Lowest frequency kept (Hz).")

@@ -1,9 +1,10 @@
 """Export a trained model to TorchScript or ONNX, preprocessing included.
 
-The exported network takes raw audio ``(batch, 1, samples)`` at the model's sample rate,
-any number of samples from one receptive field up, and returns probabilities
-``(batch, labels, frames)``, one frame every ``output_step`` samples. A ``.json`` file beside
-it records the sample rate, labels, point labels, receptive field and output step.
+The exported network takes raw audio ``(batch, channels, samples)`` at the model's sample
+rate (one channel unless the network reads several together), any number of samples from one
+receptive field up, and returns probabilities ``(batch, labels, frames)``, one frame every
+``output_step`` samples. A ``.json`` file beside it records the sample rate, labels, point
+labels, receptive field, output step and input channels.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def onnx_bytes(network: torch.nn.Module) -> bytes:
     """``network``'s probabilities as an ONNX model in memory (what the ``onnx`` inference
     engine runs): input ``audio`` ``(batch, 1, samples)``, output ``probabilities``
     ``(batch, labels, frames)``, batch and length free."""
-    example = torch.zeros(1, 1, network.receptive_field + 8 * network.output_step)
+    channels = int(getattr(network, "input_channels", 1))
+    example = torch.zeros(1, channels, network.receptive_field + 8 * network.output_step)
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer and deprecation warnings
@@ -58,7 +60,8 @@ def export_model(model: SavedModel, path: str | Path, *, format: str = "onnx") -
     if path.suffix != FORMATS[format]:
         path = path.with_name(path.name + FORMATS[format])
     wrapped = Probabilities(model.network()).eval()
-    example = torch.zeros(2, 1, model.receptive_field + 8 * model.output_step)
+    channels = model.config.input_channels
+    example = torch.zeros(2, channels, model.receptive_field + 8 * model.output_step)
     with atomic_path(path) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer warnings about Python-side shape arithmetic
         if format == "torchscript":
@@ -72,8 +75,9 @@ def export_model(model: SavedModel, path: str | Path, *, format: str = "onnx") -
         "point_labels": model.point_labels,
         "receptive_field": model.receptive_field,
         "output_step": model.output_step,
-        "input": "audio (batch, 1, samples) float32 at sr; frame j is centred on sample "
-        "j * output_step + receptive_field // 2",
+        "input": f"audio (batch, {channels}, samples) float32 at sr; frame j is centred on "
+        "sample j * output_step + receptive_field // 2",
+        "input_channels": channels,
         "output": "probabilities (batch, labels, frames)",
         "sonotype_version": model.sonotype_version,
     }

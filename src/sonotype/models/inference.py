@@ -30,7 +30,7 @@ import torch
 from sonotype.audio import Recording
 from sonotype.errors import ParameterError
 from sonotype.models.prevalence import adjust_prevalence
-from sonotype.models.windows import read_padded
+from sonotype.models.windows import network_input, read_padded
 
 MODES = ("convolutional", "windows")
 ENGINES = ("auto", "torch", "onnx")
@@ -236,7 +236,9 @@ def classify_recording(
     Parameters
     ----------
     network : torch module
-        With ``receptive_field``, ``output_step`` and ``probabilities(audio)``.
+        With ``receptive_field``, ``output_step`` and ``probabilities(audio)``; one with
+        ``input_channels`` > 1 reads that many channels of the recording together (and
+        ``channel`` is ignored).
     out : array, shape (frames, labels)
         Where to write, e.g. ``np.lib.format.open_memmap``; frames from
         :func:`n_output_frames`.
@@ -262,26 +264,33 @@ def classify_recording(
     half = window // 2
     span = (block_frames - 1) * step + window  # samples behind one block
     starts = list(range(0, n_frames, block_frames))
+    channels = int(getattr(network, "input_channels", 1))
+    if channels > 1 and recording.channels < channels:
+        raise ParameterError(
+            f"{recording.path} has {recording.channels} channel(s); the network reads "
+            f"{channels} together"
+        )
+
+    def block(j0: int) -> np.ndarray:
+        start = j0 * step - half
+        if channels == 1:
+            return read_padded(recording, start, start + span, sr=sr, channel=channel)
+        return read_padded(recording, start, start + span, sr=sr, channel=None)[:channels]
+
     for first in range(0, len(starts), batch_blocks):
         group = starts[first : first + batch_blocks]
-        audio = np.stack(
-            [
-                read_padded(
-                    recording, j0 * step - half, j0 * step - half + span, sr=sr, channel=channel
-                )
-                for j0 in group
-            ]
-        )
+        audio = np.stack([block(j0) for j0 in group])
+        audio = network_input(audio)  # (blocks, channels, span)
         if mode == "convolutional":
-            probabilities = run(audio[:, None, :]).transpose(0, 2, 1)  # (blocks, frames, labels)
+            probabilities = run(audio).transpose(0, 2, 1)  # (blocks, frames, labels)
         else:
-            x = torch.from_numpy(audio[:, None, :]).to(device)
-            windows = x.unfold(-1, window, step).reshape(-1, 1, window)
+            x = torch.from_numpy(audio).to(device)
+            windows = x.unfold(-1, window, step).transpose(1, 2).reshape(-1, channels, window)
             probabilities = predict_windows(network, windows, batch_size=window_batch)
             probabilities = probabilities.reshape(len(group), block_frames, -1).numpy()
-        for j0, block in zip(group, probabilities, strict=True):
+        for j0, part in zip(group, probabilities, strict=True):
             j1 = min(j0 + block_frames, n_frames)
-            out[j0:j1] = block[: j1 - j0]
+            out[j0:j1] = part[: j1 - j0]
         if progress is not None:
             progress(min(group[-1] + block_frames, n_frames))
     return out

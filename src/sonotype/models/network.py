@@ -1,11 +1,13 @@
 """The networks: an input front end and a fully convolutional classifier, registered by name.
 
-Every network maps raw audio ``(batch, 1, samples)`` at the model's sample rate to label
-logits ``(batch, labels, frames)``. Convolutions are *valid* in time, so a window of exactly
-``receptive_field`` samples gives one output frame and a longer input gives one frame every
-``output_step`` samples: frame ``j`` sees samples ``[j * output_step, j * output_step +
-receptive_field)``, the same numbers it would give on that window alone. A whole recording is
-thus classified in one pass over overlapping blocks instead of one window at a time.
+Every network maps raw audio ``(batch, channels, samples)`` at the model's sample rate
+(``channels`` is ``config.input_channels``, 1 unless the network reads several channels
+together) to label logits ``(batch, labels, frames)``. Convolutions are *valid* in time, so
+a window of exactly ``receptive_field`` samples gives one output frame and a longer input
+gives one frame every ``output_step`` samples: frame ``j`` sees samples ``[j * output_step,
+j * output_step + receptive_field)``, the same numbers it would give on that window alone. A
+whole recording is thus classified in one pass over overlapping blocks instead of one window
+at a time.
 
 The front end (spectrogram, mel-cepstrum, or a learned filter bank over the waveform) is part
 of the network, so an exported model carries its preprocessing with it.
@@ -51,7 +53,8 @@ class Framing:
 
 
 class Frontend(nn.Module):
-    """Raw audio ``(batch, 1, samples)`` to standardised features ``(batch, 1, bins, frames)``.
+    """Raw audio ``(batch, channels, samples)`` to standardised features ``(batch, channels,
+    bins, frames)``: each channel through the same transform, standardised apart.
 
     Spectrograms are a convolution with a Hann-windowed Fourier basis (no padding in time);
     the mel-cepstrum multiplies their power by mel filters and a DCT matrix. Each feature bin is
@@ -62,6 +65,7 @@ class Frontend(nn.Module):
     def __init__(self, config: NetworkConfig, sr: float) -> None:
         super().__init__()
         self.representation = config.representation
+        self.channels = config.input_channels
         framing = Framing.of(config, sr)
         self.window, self.hop = framing.window, framing.hop
         high_hz = sr / 2 if config.high_hz is None else min(config.high_hz, sr / 2)
@@ -104,11 +108,21 @@ class Frontend(nn.Module):
                 )
                 bins = config.n_dct
         self.bins = bins
-        self.register_buffer("mean", torch.zeros(bins))
-        self.register_buffer("std", torch.ones(bins))
+        # One mean and deviation per channel and bin, flat (a mono model's are per bin).
+        self.register_buffer("mean", torch.zeros(self.channels * bins))
+        self.register_buffer("std", torch.ones(self.channels * bins))
+
+    def channel_features(self, audio: torch.Tensor) -> torch.Tensor:
+        """Unstandardised features ``(batch, channels, bins, frames)`` of each channel."""
+        if self.channels == 1:  # the common case, without reshaping
+            return self.raw(audio).unsqueeze(1)
+        b, c, n = audio.shape
+        features = self.raw(audio.reshape(b * c, 1, n))
+        return features.reshape(b, c, *features.shape[1:])
 
     def raw(self, audio: torch.Tensor) -> torch.Tensor:
-        """Unstandardised features ``(batch, bins, frames)``."""
+        """Unstandardised features ``(batch, bins, frames)`` of one channel ``(batch, 1,
+        samples)``."""
         if self.representation == "waveform":
             return self.filters(audio)
         spectrum = nn.functional.conv1d(audio, self.basis, stride=self.hop)
@@ -120,13 +134,15 @@ class Frontend(nn.Module):
         return torch.matmul(self.dct, mel)
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
-        features = (self.raw(audio) - self.mean[:, None]) / self.std[:, None]
-        return features.unsqueeze(1)
+        shape = (self.channels, self.bins, 1)
+        return (self.channel_features(audio) - self.mean.view(shape)) / self.std.view(shape)
 
     @torch.no_grad()
     def fit_standardization(self, windows: torch.Tensor) -> None:
-        """Set the per-bin mean and standard deviation from training windows."""
-        features = self.raw(windows).transpose(0, 1).reshape(self.bins, -1)
+        """Set the per-channel, per-bin mean and standard deviation from training windows
+        ``(n, channels, samples)``."""
+        features = self.channel_features(windows).permute(1, 2, 0, 3)
+        features = features.reshape(self.channels * self.bins, -1)
         self.mean.copy_(features.mean(dim=1))
         self.std.copy_(features.std(dim=1).clamp_min(1e-6))
 
@@ -246,10 +262,11 @@ class ConvNet(nn.Module):
         if n_labels < 1:
             raise ParameterError("a network needs at least one label")
         self.loss = config.loss
+        self.input_channels = config.input_channels
         self.frontend = Frontend(config, sr)
         framing = Framing(self.frontend.window, self.frontend.hop)
         frames = framing.context_frames(config.context_ms, sr)
-        bins, channels = self.frontend.bins, 1
+        bins, channels = self.frontend.bins, config.input_channels
         blocks, step = [], framing.hop
         layers = zip(
             *(
@@ -313,7 +330,7 @@ class ConvNet(nn.Module):
         return framing.window + (reach - 1) * framing.hop
 
     def forward(self, audio: torch.Tensor) -> torch.Tensor:
-        """Logits ``(batch, labels, frames)`` of audio ``(batch, 1, samples)``."""
+        """Logits ``(batch, labels, frames)`` of audio ``(batch, input_channels, samples)``."""
         return self.head(self.blocks(self.frontend(audio))).squeeze(2)
 
     def probabilities(self, audio: torch.Tensor) -> torch.Tensor:

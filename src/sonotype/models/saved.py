@@ -10,6 +10,7 @@
       learning_curve.csv  loss, accuracy and per-label precision/recall/F1 per validation
       validation.csv      the validation windows (recording, channel, time_s, label)
       thresholds.csv      per-label thresholds at each precision/recall ratio (accuracy)
+      members/1, ...      an ensemble's members' model.json (sonotype.models.ensemble)
 
 The description is torch-free; only :meth:`SavedModel.network` loads torch.
 """
@@ -52,6 +53,9 @@ class SavedModel:
     #: The key of the training (data, settings, code) that made it; None for models made
     #: outside a project. ``sonotype train`` with the same key finds the model up to date.
     train_key: str | None = None
+    #: For an ensemble: its members' folders, relative to this one (each with a
+    #: ``model.json``); ``weights.pt`` then holds the weights of them all.
+    members: list[str] = field(default_factory=list)
 
     @property
     def step_s(self) -> float:
@@ -105,13 +109,25 @@ class SavedModel:
         """Content hash of the best weights (keys classifications in the artifact cache)."""
         return hashlib.sha256(self.weights_path().read_bytes()).hexdigest()
 
+    def member_models(self) -> list[SavedModel]:
+        """An ensemble's members (empty for a single network)."""
+        return [SavedModel.load(self.folder / member) for member in self.members]
+
+    def architecture(self):
+        """The network without its weights (random ones): what :meth:`network` loads into."""
+        if self.members:
+            from sonotype.models.ensemble import ensemble_network
+
+            return ensemble_network(self.member_models(), weights=False)
+        from sonotype.models.network import build_network
+
+        return build_network(self.config, sr=self.sr, n_labels=len(self.labels))
+
     def network(self, checkpoint: int | None = None):
         """The network with its weights, in evaluation mode, on the CPU."""
         import torch
 
-        from sonotype.models.network import build_network
-
-        network = build_network(self.config, sr=self.sr, n_labels=len(self.labels))
+        network = self.architecture()
         state = torch.load(self.weights_path(checkpoint), map_location="cpu", weights_only=True)
         network.load_state_dict(state)
         return network.eval()

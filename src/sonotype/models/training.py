@@ -11,6 +11,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +27,10 @@ from sonotype.models.groundtruth import NOT_PREFIX, output_labels, validation_wi
 from sonotype.models.inference import predict_windows
 from sonotype.models.negatives import add_clicks
 from sonotype.models.network import build_network
+from sonotype.models.optimizers import make_optimizer, make_schedule
 from sonotype.models.saved import WEIGHTS_FILE, SavedModel
 from sonotype.models.settings import TrainSettings
-from sonotype.models.windows import ExampleAudio
+from sonotype.models.windows import ExampleAudio, network_input
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -107,6 +109,22 @@ class Targets:
         return (per_output * mask).sum() / mask.sum().clamp_min(1)
 
 
+#: The training state saved with every checkpoint, for ``resume``: the step, the optimizer,
+#: the schedule, every random generator, the learning curve and the best step so far.
+#: Removed when the training finishes.
+STATE_FILE = "training-state.pt"
+
+
+@dataclass
+class _Loop:
+    """Where a training loop is: what :func:`train_network` saves to resume from."""
+
+    step: int = 0
+    curve: list[dict] = field(default_factory=list)
+    best_f1: float = -np.inf
+    best_step: int | None = None
+
+
 def train_network(
     examples: pd.DataFrame,
     audio_of: Callable[..., ExampleAudio],
@@ -119,6 +137,9 @@ def train_network(
     background: str | None = None,
     training_record: dict | None = None,
     progress: Callable[[int, int], None] | None = None,
+    init: nn.Module | None = None,
+    freeze_layers: int = 0,
+    resume: bool = False,
 ) -> SavedModel:
     """Train a network on ``examples`` (with a ``split`` column) and save it in ``folder``.
 
@@ -128,7 +149,8 @@ def train_network(
         From :func:`~sonotype.models.groundtruth.select_examples` and
         :func:`~sonotype.models.groundtruth.split_examples`.
     audio_of : callable
-        ``audio_of(examples, window=..., jitter_s=...)`` -> :class:`ExampleAudio`.
+        ``audio_of(examples, window=..., jitter_s=...)`` -> :class:`ExampleAudio`; for a
+        network with several input channels, also ``channels=config.input_channels``.
     labels : list of str
         The training labels (the network's outputs are :func:`output_labels` of them).
     background : str, optional
@@ -137,6 +159,17 @@ def train_network(
         overlapped loss the ``not_X`` examples are.
     progress : callable, optional
         Called with ``(step, steps)`` after each step.
+    init : torch module, optional
+        A network of ``config`` to start from instead of random weights (fine-tuning; see
+        :func:`sonotype.models.transfer.initial_network`): its front end keeps its
+        standardisation.
+    freeze_layers : int
+        With ``init``: keep the front end and the first ``freeze_layers`` convolution
+        blocks as they are (:func:`sonotype.models.transfer.freeze`).
+    resume : bool
+        Continue from the last checkpoint's training state in ``folder`` (optimizer,
+        schedule, random generators, learning curve), so that the steps after it are those
+        an uninterrupted training would have taken; without a saved state, start anew.
     """
     settings = settings or TrainSettings()
     settings.check()
@@ -146,82 +179,77 @@ def train_network(
     rng = np.random.default_rng(settings.random_state)
     generator = torch.Generator().manual_seed(settings.random_state)
     device = pick_device(settings.device)
-    network = build_network(config, sr=sr, n_labels=len(outputs))
+    network = init if init is not None else build_network(config, sr=sr, n_labels=len(outputs))
     window = network.receptive_field
 
     train_rows = np.flatnonzero(examples["split"].to_numpy() == "train")
-    audio = audio_of(examples, window=window, jitter_s=config.shift_ms / 1000)
-    train_labels = examples["label"].to_numpy(str)
-    if config.loss == "overlapped":
-        negative = np.char.startswith(train_labels, NOT_PREFIX)
-    else:
-        negative = train_labels == background
+    # Several input channels: the audio of every channel (asked only then, so that an
+    # ``audio_of`` written for mono networks keeps working).
+    more = {"channels": config.input_channels} if config.input_channels > 1 else {}
+    audio = audio_of(examples, window=window, jitter_s=config.shift_ms / 1000, **more)
     check = validation_windows(examples, spacing_s=window / sr / 2)
     check_audio = None
     if len(check):
         windows = audio.windows(check["example"].to_numpy(), check["time_s"].to_numpy())
-        check_audio = torch.from_numpy(windows[:, None, :])
+        check_audio = torch.from_numpy(network_input(windows))
 
-    # Standardise the front end's features on a sample of training windows.
+    # Standardise the front end's features on a sample of training windows (a network to
+    # fine-tune keeps the standardisation its weights were learnt with).
     sample = rng.choice(train_rows, min(len(train_rows), 512), replace=False)
-    network.frontend.fit_standardization(
-        torch.from_numpy(audio.windows(sample, audio.draw_times(sample, rng))[:, None, :])
-    )
-    network.to(device)
-    optimizer = torch.optim.Adam(network.parameters(), lr=settings.learning_rate)
-    augment = Augmenter(config, generator)
-    targets = Targets(outputs, config.loss)
-    validate_every = settings.validate_every or max(1, settings.steps // 10)
+    if init is None:
+        network.frontend.fit_standardization(
+            torch.from_numpy(network_input(audio.windows(sample, audio.draw_times(sample, rng))))
+        )
+    frozen = []
+    if freeze_layers:
+        from sonotype.models.transfer import freeze
 
+        frozen = freeze(network, freeze_layers)
+    network.to(device)
+    optimizer = make_optimizer(network.parameters(), settings)
+    schedule = make_schedule(optimizer, settings)
     (folder / "checkpoints").mkdir(parents=True, exist_ok=True)
-    curve: list[dict] = []
-    best_f1, best_step = -np.inf, None
-    running_loss, running_correct, running_n = 0.0, 0.0, 0
+    loop = _Loop()
+    state_path = folder / STATE_FILE
+    if resume and state_path.is_file():
+        loop = _load_state(state_path, network, optimizer, schedule, rng, generator, device)
+    elif state_path.exists():
+        state_path.unlink()  # a state of an earlier training: never resume from it by mistake
+
     started = time.perf_counter()
-    for step in range(1, settings.steps + 1):
-        network.train()
-        rows = rng.choice(train_rows, settings.batch_size)
-        batch = audio.windows(rows, audio.draw_times(rows, rng))
-        if config.click_negatives:
-            clicked = negative[rows] & (rng.random(len(rows)) < config.click_negatives)
-            batch = add_clicks(batch, chosen=clicked, sr=sr, rng=rng)
-        x = torch.from_numpy(batch[:, None, :])
-        x = augment(x.to(device))
-        target, mask = targets.of(train_labels[rows], device)
-        logits = network(x)[:, :, 0]
-        loss = targets.loss_of(logits, target, mask)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        running_loss += float(loss.detach()) * len(rows)
-        running_correct += _n_correct(logits.detach(), target, mask, config.loss)
-        running_n += len(rows) if mask is None else float(mask.sum())
+    step_once = _Stepper(
+        network, optimizer, schedule, audio, examples, train_rows,
+        config=config, sr=sr, background=background, rng=rng,
+        augment=Augmenter(config, generator), targets=Targets(outputs, config.loss),
+        device=device, frozen=frozen,
+    )  # fmt: skip
+    validate_every = settings.validate_every or max(1, settings.steps // 10)
+    for step in range(loop.step + 1, settings.steps + 1):
+        step_once(settings.batch_size)
         if progress is not None:
             progress(step, settings.steps)
         if step % validate_every and step != settings.steps:
             continue
-        row = {
-            "step": step,
-            "elapsed_s": time.perf_counter() - started,
-            "train_loss": running_loss / len(rows) / _steps_since(curve, step),
-            "train_accuracy": running_correct / max(running_n, 1),
-        }
-        running_loss, running_correct, running_n = 0.0, 0.0, 0
+        row = {"step": step, "elapsed_s": time.perf_counter() - started, **step_once.summary()}
         checkpoint = folder / "checkpoints" / f"step-{step:06d}.pt"
         _save_state(network, checkpoint)
         if check_audio is not None:
             truth = check["label"].to_numpy(str)
             row.update(
-                _validate(network, check_audio, truth, outputs, config.loss, targets, device)
-            )
+                _validate(network, check_audio, truth, outputs, config.loss, step_once.targets,
+                          device)
+            )  # fmt: skip
             f1 = row["macro_f1"]
         else:
             f1 = step  # without validation the last checkpoint is the best
-        if f1 >= best_f1 or best_step is None:
-            best_f1, best_step = f1, step
+        if f1 >= loop.best_f1 or loop.best_step is None:
+            loop.best_f1, loop.best_step = f1, step
             shutil.copyfile(checkpoint, folder / WEIGHTS_FILE)
-        curve.append(row)
-        _write_csv(pd.DataFrame(curve), folder / "learning_curve.csv")  # follow it as it grows
+        loop.curve.append(row)
+        loop.step = step
+        _write_csv(pd.DataFrame(loop.curve), folder / "learning_curve.csv")  # follow it
+        # Last, so that a state on disk always matches a finished checkpoint and curve.
+        _save_loop(state_path, loop, optimizer, schedule, rng, generator)
 
     _write_csv(check.drop(columns="example"), folder / "validation.csv")
     point_labels = [
@@ -243,17 +271,107 @@ def train_network(
         training={
             **(training_record or {}),
             **settings.model_dump(),
+            "weight_decay": settings.decay,
             "device": str(device),
             "seconds": round(time.perf_counter() - started, 2),
         },
-        best_step=best_step,
+        best_step=loop.best_step,
     )
     model.save()
+    state_path.unlink(missing_ok=True)  # finished: nothing to resume
     return model
 
 
-def _steps_since(curve: list[dict], step: int) -> int:
-    return step - (curve[-1]["step"] if curve else 0)
+class _Stepper:
+    """One training step (a batch drawn, augmented, learnt from), and the running loss and
+    accuracy since the last :meth:`summary`."""
+
+    def __init__(self, network, optimizer, schedule, audio, examples, train_rows, *, config,
+                 sr, background, rng, augment, targets, device, frozen) -> None:  # fmt: skip
+        self.network, self.optimizer, self.schedule = network, optimizer, schedule
+        self.audio, self.train_rows, self.config, self.sr = audio, train_rows, config, sr
+        self.rng, self.augment, self.targets, self.device = rng, augment, targets, device
+        self.frozen = frozen
+        self.train_labels = examples["label"].to_numpy(str)
+        if config.loss == "overlapped":
+            self.negative = np.char.startswith(self.train_labels, NOT_PREFIX)
+        else:
+            self.negative = self.train_labels == background
+        self.loss, self.correct, self.n, self.batches = 0.0, 0.0, 0.0, 0
+
+    def __call__(self, batch_size: int) -> None:
+        network, rng, config = self.network, self.rng, self.config
+        network.train()
+        for module in self.frozen:  # frozen batch norms keep their running statistics
+            module.eval()
+        rows = rng.choice(self.train_rows, batch_size)
+        batch = self.audio.windows(rows, self.audio.draw_times(rows, rng))
+        if config.click_negatives:
+            clicked = self.negative[rows] & (rng.random(len(rows)) < config.click_negatives)
+            if batch.ndim == 3:  # several channels: each gets a click of its own
+                n, c, samples = batch.shape
+                clicked = np.repeat(clicked, c)
+                batch = add_clicks(batch.reshape(n * c, samples), chosen=clicked, sr=self.sr,
+                                   rng=rng).reshape(n, c, samples)  # fmt: skip
+            else:
+                batch = add_clicks(batch, chosen=clicked, sr=self.sr, rng=rng)
+        x = self.augment(torch.from_numpy(network_input(batch)).to(self.device))
+        target, mask = self.targets.of(self.train_labels[rows], self.device)
+        logits = network(x)[:, :, 0]
+        loss = self.targets.loss_of(logits, target, mask)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.schedule.step()
+        self.loss += float(loss.detach())
+        self.batches += 1
+        self.correct += _n_correct(logits.detach(), target, mask, config.loss)
+        self.n += len(rows) if mask is None else float(mask.sum())
+
+    def summary(self) -> dict:
+        """Mean training loss and accuracy since the last summary; resets them."""
+        row = {
+            "train_loss": self.loss / max(self.batches, 1),
+            "train_accuracy": self.correct / max(self.n, 1),
+            "learning_rate": float(self.schedule.get_last_lr()[0]),
+        }
+        self.loss, self.correct, self.n, self.batches = 0.0, 0.0, 0.0, 0
+        return row
+
+
+def _save_loop(path: Path, loop: _Loop, optimizer, schedule, rng, generator) -> None:
+    """The state to resume from after the checkpoint of ``loop.step``."""
+    state = {
+        "loop": {"step": loop.step, "curve": loop.curve, "best_f1": float(loop.best_f1),
+                 "best_step": loop.best_step},
+        "optimizer": optimizer.state_dict(),
+        "schedule": schedule.state_dict(),
+        "numpy": rng.bit_generator.state,
+        "generator": generator.get_state(),
+        "torch": torch.get_rng_state(),
+    }  # fmt: skip
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def _load_state(path: Path, network, optimizer, schedule, rng, generator, device) -> _Loop:
+    """Restore the training state at ``path`` and the network of its checkpoint."""
+    state = torch.load(path, map_location="cpu", weights_only=False)
+    loop = _Loop(**state["loop"])
+    checkpoint = path.parent / "checkpoints" / f"step-{loop.step:06d}.pt"
+    if not checkpoint.is_file():
+        raise ParameterError(
+            f"cannot resume: {path} is at step {loop.step} but {checkpoint.name} is missing; "
+            "train again without --resume"
+        )
+    network.load_state_dict(torch.load(checkpoint, map_location="cpu", weights_only=True))
+    network.to(device)
+    optimizer.load_state_dict(state["optimizer"])
+    schedule.load_state_dict(state["schedule"])
+    rng.bit_generator.state = state["numpy"]
+    generator.set_state(state["generator"])
+    torch.set_rng_state(state["torch"])
+    return loop
 
 
 def _n_correct(logits, target, mask, loss: str) -> float:

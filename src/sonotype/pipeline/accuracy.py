@@ -249,7 +249,7 @@ def _score(
     from sonotype.models.accuracy import mistakes_table, validation_accuracy
     from sonotype.models.inference import predict_windows
     from sonotype.models.training import pick_device
-    from sonotype.models.windows import ExampleAudio
+    from sonotype.models.windows import ExampleAudio, network_input
     from sonotype.report.model import write_model_report
 
     project, name = pipe.project, model.folder.name
@@ -260,8 +260,9 @@ def _score(
         lambda rec: Recording(project.recording_path(rec)),
         sr=model.sr,
         window=model.receptive_field,
+        channels=model.config.input_channels,
     )
-    x = audio.windows(np.arange(len(points)), points["time_s"].to_numpy())[:, None, :]
+    x = network_input(audio.windows(np.arange(len(points)), points["time_s"].to_numpy()))
     truth = windows["label"].to_numpy(str)
     device = pick_device()
 

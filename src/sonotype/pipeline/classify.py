@@ -1,6 +1,9 @@
 """``classify`` as a per-recording stage: each recording's probabilities, streamed to a
 memory-mapped ``(frames, labels)`` ``.npy`` artifact keyed by the recording's content and
-the model's weights, computed through the project's executor (a local pool or Dask)."""
+the model's weights, computed through the project's executor (a local pool or Dask).
+
+Every channel of a multi-channel recording is classified on its own (the stage's ``channel``
+parameter), one batch per channel number over the recordings that have it."""
 
 from __future__ import annotations
 
@@ -162,6 +165,8 @@ class ClassifyResult:
     computed: int = 0
     cached: int = 0
     run_id: int | None = None
+    #: Every channel classified: ``{recording: {channel: path}}`` (``paths`` is channel 0's).
+    channel_paths: dict[str, dict[int, Path]] = field(default_factory=dict)
 
 
 def probabilities_batch(
@@ -191,6 +196,104 @@ def probabilities_batch(
     )
 
 
+def recording_channels(
+    project: Project, recordings: Sequence[str], channels: Sequence[int] | None = None
+) -> dict[int, list[str]]:
+    """For each channel to classify, the recordings that have it: every channel of each
+    recording (``channels`` None), or those of ``channels`` (an error when no recording has
+    one of them)."""
+    from sonotype.errors import ParameterError
+
+    counts = recording_table(project, recordings)["channels"].fillna(1).astype(int).to_dict()
+    most = max(counts.values(), default=1)
+    wanted = sorted(set(channels)) if channels is not None else range(most)
+    chosen: dict[int, list[str]] = {}
+    for channel in wanted:
+        if channel < 0:
+            raise ParameterError(
+                f"channel {channel} must be 0 or more (channels count from 0)",
+                parameter="channels",
+            )
+        having = [r for r in recordings if counts[r] > channel]
+        if not having and channels is not None:
+            raise ParameterError(
+                f"channel {channel}: no chosen recording has it (they have at most {most} "
+                "channel(s), counted from 0)",
+                parameter="channels",
+            )
+        chosen[channel] = having
+    return chosen
+
+
+def channel_batches(
+    pipe: Pipeline,
+    weights: Weights,
+    recordings: Sequence[str],
+    *,
+    params: ClassifyParams | None = None,
+    channels: Sequence[int] | None = None,
+    progress: Callable[[str], None] | None = None,
+    block_frames: int = 1024,
+    engine: str = "auto",
+) -> dict[int, Batch]:
+    """:func:`probabilities_batch` for each channel of ``recordings`` (see
+    :func:`recording_channels`); ``progress`` is called once per recording, when its last
+    channel is done."""
+    from sonotype.models.saved import SavedModel
+
+    params = params or ClassifyParams()
+    together = SavedModel.load(weights.folder).config.input_channels
+    if together > 1:  # the network reads that many channels at once: one pass per recording
+        by_channel = {0: _with_channels(pipe.project, recordings, together, channels)}
+    else:
+        by_channel = recording_channels(pipe.project, recordings, channels)
+    last = {r: c for c, names in by_channel.items() for r in names}
+    batches = {}
+    for channel, names in by_channel.items():
+
+        def advance(name: str, channel=channel) -> None:
+            if progress is not None and last.get(name) == channel:
+                progress(name)
+
+        batches[channel] = probabilities_batch(
+            pipe, weights, names, params=params.model_copy(update={"channel": channel}),
+            progress=advance, block_frames=block_frames, engine=engine,
+        )  # fmt: skip
+    return batches
+
+
+def _with_channels(
+    project: Project, recordings: Sequence[str], together: int, channels: Sequence[int] | None
+) -> list[str]:
+    """``recordings``, checked to have the ``together`` channels a network reads at once."""
+    from sonotype.errors import ParameterError
+
+    if channels is not None:
+        raise ParameterError(
+            f"the model reads {together} channels together: it classifies each recording "
+            "once, so --channels does not apply",
+            parameter="channels",
+        )
+    counts = recording_table(project, recordings)["channels"].fillna(1).astype(int)
+    short = [f"{name} ({n})" for name, n in counts.items() if n < together]
+    if short:
+        raise ParameterError(
+            f"the model reads {together} channels together, but these recordings have fewer: "
+            f"{', '.join(short[:5])}; leave them out"
+        )
+    return list(recordings)
+
+
+def channel_failures(batches: dict[int, Batch]) -> dict[str, str]:
+    """The failed items of every channel, named ``recording`` (channel 0) or
+    ``recording (channel C)``."""
+    return {
+        name if channel == 0 else f"{name} (channel {channel})": why
+        for channel, batch in batches.items()
+        for name, why in batch.failures.items()
+    }
+
+
 def batch_paths(project: Project, batch: Batch) -> dict[str, Path]:
     """The artifact file of each finished item of a batch."""
     return {name: project.artifacts.path(result.key) for name, result in batch.results.items()}
@@ -205,6 +308,7 @@ def classify(
     block_frames: int = 1024,
     workers: int | None = None,
     engine: str = "auto",
+    channels: Sequence[int] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> ClassifyResult:
     """Per-label probabilities for each recording, as cached ``(frames, labels)`` ``.npy``
@@ -216,6 +320,9 @@ def classify(
     with the same ``prevalence``, are not classified again. ``engine`` runs the network:
     ``torch``, ``onnx`` (onnxruntime; they agree to 1e-5) or ``auto``
     (:func:`sonotype.models.inference.resolve_engine`).
+
+    Every channel of each recording is classified (``channels`` chooses some, counted from
+    0): ``paths`` holds channel 0's probabilities, ``channel_paths`` every channel's.
     """
     from sonotype.pipeline.executors import open_executor
 
@@ -238,18 +345,23 @@ def classify(
         open_executor(getattr(project.config, "compute", None), workers=workers) as executor,
     ):
         pipe = Pipeline(project, run_id=run.id, executor=executor)
-        batch = probabilities_batch(
-            pipe,
-            Weights.of(model),
-            chosen,
-            params=params,
-            progress=progress,
-            block_frames=block_frames,
-            engine=engine,
-        )
-        mark_partial(run, batch, what="recording")
+        batches = channel_batches(
+            pipe, Weights.of(model), chosen, params=params, channels=channels,
+            progress=progress, block_frames=block_frames, engine=engine,
+        )  # fmt: skip
+        failures = channel_failures(batches)
+        mark_partial(run, Batch(failures=failures), what="recording")
+    by_recording: dict[str, dict[int, Path]] = {}
+    for channel, batch in batches.items():
+        for name, path in batch_paths(project, batch).items():
+            by_recording.setdefault(name, {})[channel] = path
     return ClassifyResult(
-        batch_paths(project, batch), dict(batch.failures), batch.computed, batch.cached, run.id
+        {name: paths[0] for name, paths in by_recording.items() if 0 in paths},
+        failures,
+        sum(b.computed for b in batches.values()),
+        sum(b.cached for b in batches.values()),
+        run.id,
+        by_recording,
     )
 
 

@@ -16,16 +16,16 @@ import pandas as pd
 
 from sonotype.errors import ParameterError
 from sonotype.models.saved import SavedModel
-from sonotype.pipeline.classify import Weights, mark_partial, probabilities_batch
+from sonotype.pipeline.classify import Weights, channel_batches, channel_failures, mark_partial
 from sonotype.pipeline.codecs import Codec, EventsCodec
 from sonotype.pipeline.model_store import (
+    digest,
     events_hash,
-    gathered,
     load_model,
     recording_table,
     select_recordings,
 )
-from sonotype.pipeline.stage import Pipeline, Result, Stage, StageParams
+from sonotype.pipeline.stage import Batch, Pipeline, Result, Stage, StageParams
 from sonotype.store import Project
 from sonotype.store.event_store import Edit
 
@@ -150,14 +150,17 @@ class EthogramStage(Stage[EthogramParams, pd.DataFrame]):
     params_model: ClassVar[type[StageParams]] = EthogramParams
     codec: ClassVar[Codec] = EventsCodec()
 
-    def compute(self, params: EthogramParams, *, probabilities: Mapping[str, np.ndarray]):
+    def compute(
+        self, params: EthogramParams, *, probabilities: Mapping[tuple[str, int], np.ndarray]
+    ):
+        """``probabilities`` of each ``(recording, channel)``; events carry the channel."""
         from sonotype.annotations.events import concat_events
         from sonotype.models.ethogram import ethogram as threshold_probabilities
 
         return concat_events(
             [
                 threshold_probabilities(
-                    probabilities[recording],
+                    probabilities[recording, channel],
                     labels=params.labels,
                     step_s=params.step_s,
                     recording=recording,
@@ -165,11 +168,29 @@ class EthogramStage(Stage[EthogramParams, pd.DataFrame]):
                     point_labels=params.point_labels,
                     source=params.source,
                     exclusive=params.exclusive,
+                    channel=channel,
                     **params.settings,
                 )
-                for recording in sorted(probabilities)
+                for recording, channel in sorted(probabilities)
             ]
         )
+
+
+def gathered_channels(batches: Mapping[int, Any], recordings: Sequence[str]) -> Result[dict]:
+    """One input made of every channel's results for ``recordings``: keyed by their keys,
+    loaded lazily as ``{(recording, channel): probabilities}``."""
+    chosen = [
+        (name, channel)
+        for channel, batch in sorted(batches.items())
+        for name in recordings
+        if name in batch.results
+    ]
+    # Channel 0 keys as before channels were classified (the same cache for mono files);
+    # NUL, which no file name holds, sets the other channels apart.
+    keys = {name if c == 0 else f"{name}\0{c}": batches[c].results[name].key for name, c in chosen}
+    return Result(
+        digest(keys), load=lambda: {(n, c): batches[c].results[n].value for n, c in chosen}
+    )
 
 
 @dataclass(frozen=True)
@@ -208,6 +229,7 @@ def ethogram(
     min_separation_ms: float | None = None,
     majority_vote: bool | None = None,
     workers: int | None = None,
+    channels: Sequence[int] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> EthogramResult:
     """Threshold the probabilities into ``predicted`` events (source: the model's name) and
@@ -216,7 +238,9 @@ def ethogram(
     Settings left at None come from the model's learned post-processing, if any (see
     :func:`ethogram_settings`). The background label is never stored. Recordings not
     classified yet are classified first (see :func:`~sonotype.pipeline.classify.classify`);
-    one that fails is reported in the result's ``failures`` and the others go on.
+    one that fails is reported in the result's ``failures`` and the others go on. Every
+    channel of a multi-channel recording is classified and thresholded on its own (or those
+    of ``channels``, counted from 0); each event carries its channel.
     """
     from sonotype.annotations.events import concat_events
     from sonotype.pipeline.executors import open_executor
@@ -249,8 +273,10 @@ def ethogram(
         open_executor(getattr(project.config, "compute", None), workers=workers) as executor,
     ):
         pipe = Pipeline(project, run_id=run.id, executor=executor)
-        batch = probabilities_batch(pipe, Weights.of(model), chosen, progress=progress)
-        done = [r for r in chosen if r in batch.results]
+        batches = channel_batches(
+            pipe, Weights.of(model), chosen, channels=channels, progress=progress
+        )
+        done = [r for r in chosen if any(r in b.results for b in batches.values())]
         params = EthogramParams(
             settings=settings,
             labels=model.labels,
@@ -260,7 +286,8 @@ def ethogram(
             source=name,
             durations_s={r: durations[r] for r in done},
         )
-        events = pipe.stage(EthogramStage(), params, probabilities=gathered(batch, done)).value
+        probabilities = gathered_channels(batches, done)
+        events = pipe.stage(EthogramStage(), params, probabilities=probabilities).value
         # The model's predictions in recordings not chosen now stay as they are.
         stored = project.events(kinds=["predicted"], sources=[name])
         kept = stored[~stored["recording"].isin(done)]
@@ -271,8 +298,9 @@ def ethogram(
             command="ethogram",
             description=f"{len(events)} events predicted by {name} in {len(done)} recordings",
         )
-        mark_partial(run, batch, what="recording")
-    return EthogramResult(events, edit, origins, dict(batch.failures), run.id)
+        failures = channel_failures(batches)
+        mark_partial(run, Batch(failures=failures), what="recording")
+    return EthogramResult(events, edit, origins, failures, run.id)
 
 
 # -- misses ------------------------------------------------------------------------------------

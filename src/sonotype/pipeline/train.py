@@ -1,20 +1,25 @@
 """``train`` as a stage: a network trained on the project's events into
 ``artifacts/models/NAME/``, keyed by the events' and recordings' content, the network and
 training settings and the seeds; the key is recorded in ``model.json``, so training again
-with nothing changed trains nothing and finds the model up to date."""
+with nothing changed trains nothing and finds the model up to date.
+
+A training runs in ``artifacts/training/NAME/`` (its key in ``key.txt``) and is moved into
+the model folder when it finishes; a training that stops (killed, interrupted, failed) stays
+there, and ``resume`` continues it from its last checkpoint when the key is the same."""
 
 from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from sonotype.atomic import replace_folder, staging_folder
+from sonotype.atomic import atomic_path, replace_folder
 from sonotype.errors import ParameterError
 from sonotype.models.config import NetworkConfig
 from sonotype.models.saved import SavedModel
@@ -23,6 +28,7 @@ from sonotype.pipeline.codecs import Codec, JsonCodec
 from sonotype.pipeline.model_store import (
     digest,
     events_hash,
+    load_model,
     model_folder,
     record_table,
     recording_table,
@@ -51,6 +57,19 @@ class TrainParams(StageParams):
     test_recordings: list[str] = Field(default_factory=list)
     replicates: int = 1
     equalize: bool = False
+    #: Fine-tuning: the model started from (``name``, ``weights_sha256``, ``sr``), or None.
+    init_from: dict[str, Any] | None = None
+    freeze_layers: int = 0
+
+
+#: Where trainings run until they finish (kept when they stop, to resume).
+TRAINING_DIR = Path("artifacts") / "training"
+KEY_FILE = "key.txt"
+
+
+def training_folder(project: Project, name: str) -> Path:
+    """``artifacts/training/NAME`` of the project: model ``name``'s training in progress."""
+    return project.folder / TRAINING_DIR / model_folder(project, name).name
 
 
 @dataclass(frozen=True)
@@ -99,9 +118,16 @@ class TrainStage(Stage[TrainParams, dict]):
     codec: ClassVar[Codec] = JsonCodec()
 
     def __init__(
-        self, project: Project, *, progress: Callable[[int, int, int], None] | None = None
+        self,
+        project: Project,
+        *,
+        progress: Callable[[int, int, int], None] | None = None,
+        resume: bool = False,
     ) -> None:
         self.project, self.progress = project, progress
+        #: Continue the stopped training of the same key (not a parameter: the result is
+        #: the same either way).
+        self.resume = resume
         #: Set before the stage runs: the examples, and the key the model will record.
         self.prepared: _Prepared | None = None
         self.expected_key = ""
@@ -123,62 +149,67 @@ class TrainStage(Stage[TrainParams, dict]):
         folder = model_folder(project, params.name)
         cache: dict[tuple, ExampleAudio] = {}
 
-        def audio_of(table, *, window, jitter_s):  # replicates share the audio they read
-            if (window, jitter_s) not in cache:
-                cache[window, jitter_s] = ExampleAudio(
+        def audio_of(table, *, window, jitter_s, channels=1):  # replicates share the audio
+            if (window, jitter_s, channels) not in cache:
+                cache[window, jitter_s, channels] = ExampleAudio(
                     table,
                     lambda rec: Recording(project.recording_path(rec)),
                     sr=prepared.sr,
                     window=window,
                     jitter_s=jitter_s,
+                    channels=channels,
                 )
-            return cache[window, jitter_s]
+            return cache[window, jitter_s, channels]
 
-        staging = staging_folder(folder.parent, params.name)
-        try:
-            rows, models = [], []
-            for r in range(params.replicates):
-                seed = params.settings.random_state + r
-                target = staging if params.replicates == 1 else staging / "replicates" / f"r{r + 1}"
-                model = train_network(
-                    examples,
-                    audio_of,
-                    config=params.network,
-                    sr=prepared.sr,
-                    labels=list(params.labels),
-                    folder=target,
-                    settings=params.settings.model_copy(update={"random_state": seed}),
-                    background=params.background,
-                    training_record={**prepared.record, "replicate": r + 1},
-                    progress=None if progress is None else (lambda s, n, r=r: progress(r, s, n)),
-                )
-                curve = model.learning_curve()
-                f1 = curve.set_index("step").get("macro_f1", pd.Series(dtype=float))
-                rows.append(
-                    {
-                        "replicate": r + 1,
-                        "seed": seed,
-                        "best_step": model.best_step,
-                        "macro_f1": float(f1.get(model.best_step, np.nan)),
-                        "seconds": model.training["seconds"],
-                    }
-                )
-                models.append(model)
-            table = pd.DataFrame(rows)
-            best = models[0]
-            if params.replicates > 1:
-                best = models[int(table["macro_f1"].fillna(-1).to_numpy().argmax())]
-                for item in best.folder.iterdir():
-                    copy = shutil.copytree if item.is_dir() else shutil.copyfile
-                    copy(item, staging / item.name)
-                table.to_csv(staging / "replicates.csv", index=False)
-            chosen = SavedModel.load(staging)
-            chosen.train_key = self.expected_key
-            chosen.save()
-            replace_folder(staging, folder)
-        finally:
-            if staging.exists():
-                shutil.rmtree(staging)
+        work = training_folder(project, params.name)
+        resume = self.resume and _stopped_key(work) == self.expected_key
+        if not resume:
+            shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True, exist_ok=True)
+        with atomic_path(work / KEY_FILE) as tmp:
+            tmp.write_text(self.expected_key + "\n")
+        init = _initial_network(project, params)
+        rows, models = [], []
+        for r in range(params.replicates):
+            seed = params.settings.random_state + r
+            target = work if params.replicates == 1 else work / "replicates" / f"r{r + 1}"
+            if resume and (target / "model.json").is_file():  # finished before the stop
+                models.append(SavedModel.load(target))
+                rows.append(_replicate_row(models[-1], r + 1, seed))
+                continue
+            model = train_network(
+                examples,
+                audio_of,
+                config=params.network,
+                sr=prepared.sr,
+                labels=list(params.labels),
+                folder=target,
+                settings=params.settings.model_copy(update={"random_state": seed}),
+                background=params.background,
+                training_record={**prepared.record, "replicate": r + 1},
+                progress=None if progress is None else (lambda s, n, r=r: progress(r, s, n)),
+                init=None if init is None else init(),
+                freeze_layers=params.freeze_layers,
+                resume=resume,
+            )
+            rows.append(_replicate_row(model, r + 1, seed))
+            models.append(model)
+        table = pd.DataFrame(rows)
+        best = models[0]
+        if params.replicates > 1:
+            best = models[int(table["macro_f1"].fillna(-1).to_numpy().argmax())]
+            for item in best.folder.iterdir():
+                if item.is_dir():
+                    shutil.copytree(item, work / item.name, dirs_exist_ok=True)
+                else:
+                    shutil.copyfile(item, work / item.name)
+            table.to_csv(work / "replicates.csv", index=False)
+        chosen = SavedModel.load(work)
+        chosen.train_key = self.expected_key
+        chosen.save()
+        (work / KEY_FILE).unlink()
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        replace_folder(work, folder)
         return {
             "model": folder.relative_to(project.folder).as_posix(),
             "key": self.expected_key,
@@ -204,6 +235,9 @@ def train(
     test_recordings: Sequence[str] = (),
     replicates: int = 1,
     equalize: bool = False,
+    init_from: str | None = None,
+    freeze_layers: int = 0,
+    resume: bool = False,
     overwrite: bool = False,
     progress: Callable[[int, int, int], None] | None = None,
 ) -> TrainOutcome:
@@ -229,6 +263,17 @@ def train(
     setting: when the model ``name`` was trained with the same key and is still there,
     nothing is trained and the outcome says ``up_to_date``. A model of that name trained
     otherwise is replaced only with ``overwrite``.
+
+    Fine-tuning: with ``init_from`` (a model of the project), training starts from that
+    model's weights (:mod:`sonotype.models.transfer`; ``network`` must come from
+    :func:`~sonotype.models.transfer.transfer_config` of its configuration) at its sample
+    rate, training audio at other rates being resampled as it is read; ``freeze_layers``
+    keeps its front end and first convolution blocks fixed.
+
+    ``resume`` continues the training of ``name`` that stopped (killed, interrupted or
+    failed) from its last checkpoint, with the same optimizer state and random generators:
+    the same steps an uninterrupted training takes. It needs the same events, recordings and
+    settings (the same key) as the stopped training.
     """
     folder = model_folder(project, name)
     labels = list(labels)
@@ -272,6 +317,8 @@ def train(
         test_recordings=list(tests),
         replicates=replicates,
         equalize=equalize,
+        init_from=_source_record(project, init_from),
+        freeze_layers=freeze_layers,
     )
     index = recording_table(project, chosen)
     hashes = index["content_hash"].astype(str).to_dict()
@@ -279,8 +326,22 @@ def train(
         "events": Result.of(events, key=events_hash(events)),
         "recordings": Result.of(hashes, key=digest(hashes)),
     }
-    stage = TrainStage(project, progress=progress)
+    stage = TrainStage(project, progress=progress, resume=resume)
     key = stage.key(params, {n: r.key for n, r in inputs.items()})
+    if resume:
+        stopped = _stopped_key(training_folder(project, name))
+        if stopped is None:
+            raise ParameterError(
+                f"--resume: no stopped training of {name!r} to continue "
+                f"({training_folder(project, name)} is absent); train without --resume",
+                parameter="resume",
+            )
+        if stopped != key:
+            raise ParameterError(
+                f"--resume: the stopped training of {name!r} used other events, recordings "
+                "or settings; give the same options as then, or train again without --resume",
+                parameter="resume",
+            )
     existing = (folder / "model.json").is_file() and SavedModel.load(folder).train_key
     if folder.exists() and existing != key and not overwrite:
         raise ParameterError(f"model {name!r} exists ({folder}); pass --force to replace it")
@@ -371,6 +432,15 @@ def _prepare(
     check_batch_size(examples, params.settings.batch_size)
     rates = index["sr"]
     sr = float(rates.loc[examples["recording"].unique()].mode().iloc[0])
+    if params.init_from is not None:  # fine-tuning keeps the source model's rate
+        source_sr = float(params.init_from["sr"])
+        other = sorted({float(r) for r in rates.loc[examples["recording"].unique()]} - {source_sr})
+        if other:
+            warnings.append(
+                f"training audio at {', '.join(f'{r:g}' for r in other)} Hz is resampled to "
+                f"{source_sr:g} Hz, the rate of {params.init_from['name']} (--init-from)"
+            )
+        sr = source_sr
     record = {
         "labels": list(params.labels),
         "kinds": list(params.kinds),
@@ -387,5 +457,51 @@ def _prepare(
         "warnings": list(warnings),
         "equalize": params.equalize,
         "n_examples": examples["split"].value_counts().to_dict(),
+        "init_from": params.init_from,
+        "freeze_layers": params.freeze_layers,
     }
     return _Prepared(examples, record, warnings, sr)
+
+
+def _stopped_key(work: Path) -> str | None:
+    """The key of the training stopped in ``work``, if one is there."""
+    path = work / KEY_FILE
+    return path.read_text().strip() if path.is_file() else None
+
+
+def _source_record(project: Project, name: str | None) -> dict[str, Any] | None:
+    """What identifies a model to fine-tune from: its name, weights and rate."""
+    if name is None:
+        return None
+    model = load_model(project, name)
+    return {"name": name, "weights_sha256": model.weights_hash(), "sr": model.sr}
+
+
+def _initial_network(project: Project, params: TrainParams):
+    """A maker of the network to start each replicate from (None: random weights)."""
+    if params.init_from is None:
+        return None
+    from sonotype.models.groundtruth import output_labels
+    from sonotype.models.transfer import initial_network
+
+    source = load_model(project, params.init_from["name"])
+    if source.weights_hash() != params.init_from["weights_sha256"]:
+        raise ParameterError(
+            f"--init-from {params.init_from['name']} changed while preparing the training; "
+            "run again",
+            parameter="init_from",
+        )
+    outputs = output_labels(list(params.labels), loss=params.network.loss)
+    return lambda: initial_network(source, params.network, outputs)
+
+
+def _replicate_row(model: SavedModel, replicate: int, seed: int) -> dict[str, Any]:
+    curve = model.learning_curve()
+    f1 = curve.set_index("step").get("macro_f1", pd.Series(dtype=float))
+    return {
+        "replicate": replicate,
+        "seed": seed,
+        "best_step": model.best_step,
+        "macro_f1": float(f1.get(model.best_step, np.nan)),
+        "seconds": model.training["seconds"],
+    }
