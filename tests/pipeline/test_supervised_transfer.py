@@ -86,6 +86,7 @@ class Stop(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_resume_continues_a_stopped_training(project):
     settings = TrainSettings(steps=12, batch_size=8, validate_every=4, schedule="cosine")
     kwargs = dict(**DENSE, network=TINY, recordings=["low*"], settings=settings)
