@@ -19,6 +19,7 @@ from sonotype.cli import (
     demo,
     detect,
     discover,
+    embeddings,
     evaluate,
     events,
     formats,
@@ -105,7 +106,9 @@ app.command("tune-detector")(tune.tune_detector)
 app.add_typer(evaluate.app, name="evaluate")
 app.command("discover")(discover.discover)
 for _name, _command in discover.STAGE_COMMANDS.items():
-    app.command(_name)(_command)
+    app.command(_name)(embeddings.embed if _name == "embed" else _command)
+app.command("models")(embeddings.models)
+app.command("activations")(embeddings.activations)
 app.command("train")(supervised.train)
 app.command("accuracy")(supervised.accuracy)
 app.command("classify")(supervised.classify)
