@@ -53,8 +53,6 @@ BATCH = typer.Option(32, "--batch-size", help="Windows per model call (speed and
 def models(project_dir: Path = PROJECT_OPTION) -> None:
     """List the embedding models: dimensions, sample rate, window, labels, or why one cannot
     run here (a missing extra, a missing file)."""
-    from rich.table import Table
-
     from sonotype.cli.console import out
     from sonotype.embeddings.models import describe_models
     from sonotype.store.project import find_project
@@ -63,20 +61,17 @@ def models(project_dir: Path = PROJECT_OPTION) -> None:
         folder = find_project(project_dir or ".")
     except Exception:  # outside a project: the models every project has
         folder = None
-    table = Table(title="embedding models (sonotype embed --model NAME)", title_justify="left")
-    for column in ("model", "kind", "dimensions", "sr (Hz)", "window (s)", "labels", "status"):
-        table.add_column(column)
+    out.print("embedding models (sonotype embed --model NAME):", highlight=False)
     for row in describe_models(folder):
-        table.add_row(
-            row.name,
-            row.kind,
-            "-" if row.dimensions is None else str(row.dimensions),
-            "-" if row.sr is None else f"{row.sr:g}",
-            "-" if row.window_s is None else f"{row.window_s:.3g}",
-            str(row.labels or "-"),
-            "ready" if row.unavailable is None else f"unavailable: {row.unavailable}",
-        )
-    out.print(table)
+        facts = [row.kind]
+        if row.dimensions is not None:
+            facts.append(f"{row.dimensions} dimensions")
+        if row.sr is not None:
+            facts.append(f"{row.sr:g} Hz, {row.window_s:.3g} s windows")
+        if row.labels:
+            facts.append(f"{row.labels} labels")
+        status = "ready" if row.unavailable is None else f"unavailable: {row.unavailable}"
+        out.print(f"  {row.name}: {', '.join(facts)}; {status}", markup=False, highlight=False)
 
 
 def embed(
