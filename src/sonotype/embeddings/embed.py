@@ -25,7 +25,12 @@ import pandas as pd
 from sonotype.annotations.events import concat_events, make_events
 from sonotype.atomic import atomic_path
 from sonotype.embeddings.models import AudioModel, resolve_model
-from sonotype.embeddings.sets import EmbeddingSet, check_set_name, save_embedding_set
+from sonotype.embeddings.sets import (
+    EmbeddingSet,
+    check_set_name,
+    load_embedding_set,
+    save_embedding_set,
+)
 from sonotype.embeddings.stage import (
     DEFAULT_BATCH,
     EmbedUnitsParams,
@@ -205,7 +210,9 @@ def embed_project(
                 f"{hop_s:g} s for embedding set {name}",
             )
         pipeline = Pipeline(project, run_id=run.id, executor=executor or LocalExecutor())
-        batch = pipeline.map(EmbedUnitsStage(resolved), params, items, progress=progress)
+        batch = pipeline.map(
+            EmbedUnitsStage(resolved, batch_size=batch_size), params, items, progress=progress
+        )
         if not batch.results:
             first, why = next(iter(batch.failures.items()))
             raise SonotypeError(
@@ -213,12 +220,13 @@ def embed_project(
                 f"the first: {first}: {why}"
             )
         kept = [item for item in items if item.name in batch.results]
-        parts = {n: batch.results[n].value for n in (item.name for item in kept)}
         table = concat_events([item.value.events for item in kept])
+        staging = project.folder / "artifacts" / "embeddings" / f".{name}.staging.npy"
+        extras: dict[str, list[np.ndarray]] = {"top_scores": [], "top_labels": []}
         if is_audio:
-            vectors = np.concatenate([parts[item.name]["vectors"] for item in kept])
+            vectors = _gather_vectors(batch, kept, resolved.dimensions, staging, extras)
         else:
-            inputs = np.concatenate([parts[item.name]["inputs"] for item in kept])
+            inputs = np.concatenate([batch.results[item.name].value["inputs"] for item in kept])
             vectors = resolved.fit_transform(inputs, random_state=random_state)
         seconds = time.perf_counter() - started
         audio_s = float((table["stop_s"] - table["start_s"]).sum())
@@ -237,10 +245,15 @@ def embed_project(
             "run_id": run.id,
         }
         embedding = EmbeddingSet(name, resolved.name, params.unit, table, vectors, info)
-        folder = save_embedding_set(project.folder, embedding)
+        try:
+            folder = save_embedding_set(project.folder, embedding)
+        finally:
+            del embedding, vectors  # the memory map of the staging file, before it goes
+            staging.unlink(missing_ok=True)
+        embedding = load_embedding_set(project.folder, name)
         species = None
         if species_events:
-            predicted, species = species_tables(table, parts, kept, resolved.labels, min_score)
+            predicted, species = species_tables(table, extras, resolved.labels, min_score)
             project.store_results(
                 predicted,
                 kind="predicted",
@@ -301,17 +314,36 @@ def _units(project, windows, kind, source, recordings, events, name) -> pd.DataF
     return units.sort_values(["recording", "channel", "start_s"], kind="stable", ignore_index=True)
 
 
+def _gather_vectors(
+    batch, kept: Sequence[Item], dimensions: int, staging: Path, extras
+) -> np.ndarray:
+    """Every recording's vectors, in order, in a memory-mapped staging file (one
+    recording's artifact in memory at a time), and their best scores appended to
+    ``extras``."""
+    n = sum(len(item.value.events) for item in kept)
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    vectors = np.lib.format.open_memmap(staging, mode="w+", dtype=np.float32, shape=(n, dimensions))
+    first = 0
+    for item in kept:
+        part = batch.results[item.name].value
+        vectors[first : first + len(part["vectors"])] = part["vectors"]
+        first += len(part["vectors"])
+        for key in extras:
+            if key in part:
+                extras[key].append(part[key])
+    return vectors
+
+
 def species_tables(
     units: pd.DataFrame,
-    parts: dict[str, dict],
-    kept: Sequence[Item],
+    extras: dict[str, list[np.ndarray]],
     labels: Sequence[str],
     min_score: float,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``predicted`` events (a unit's labels scoring at least ``min_score``) and the species
     list per recording (windows, best and mean score of each species found)."""
-    top_scores = np.concatenate([parts[item.name]["top_scores"] for item in kept])
-    top_labels = np.concatenate([parts[item.name]["top_labels"] for item in kept])
+    top_scores = np.concatenate(extras["top_scores"])
+    top_labels = np.concatenate(extras["top_labels"])
     rows, ranks = np.nonzero(top_scores >= min_score)
     names = np.asarray(labels, dtype=object)[top_labels[rows, ranks]]
     chosen = units.iloc[rows]

@@ -27,6 +27,17 @@ TOP_SCORES = 10
 DEFAULT_BATCH = 32
 
 
+def embed_memory_mb(batch_size: int) -> int:
+    """Estimated peak memory (MB) of a worker embedding batches of ``batch_size`` windows.
+
+    BirdNET measured by ``benchmarks/embed.py`` (``ru_maxrss`` of fresh processes): 425 MB
+    with batches of 1 and 785 MB with 32, about 12 MB per window of a batch above 410 MB.
+    Other models are estimated alike; the local pool replaces the estimate by what the first
+    tasks take.
+    """
+    return 410 + 12 * batch_size
+
+
 class EmbedUnitsParams(StageParams):
     """What the vectors of a recording's units depend on.
 
@@ -65,12 +76,11 @@ class EmbedUnitsStage(Stage[EmbedUnitsParams, dict]):
     version = "1"
     params_model = EmbedUnitsParams
     codec = ArraysCodec()
-    # BirdNET's interpreter with XNNPACK and a batch of 32 windows: ~400 MB measured
-    # (benchmarks/embed.py); a card's model may need more, the pool measures the first tasks.
-    resources = Resources(memory_mb=600)
+    resources = Resources(memory_mb=embed_memory_mb(DEFAULT_BATCH))
 
-    def __init__(self, model) -> None:
+    def __init__(self, model, *, batch_size: int = DEFAULT_BATCH) -> None:
         self.model = model
+        self.resources = Resources(memory_mb=embed_memory_mb(batch_size))
 
     def compute(self, params: EmbedUnitsParams, *, item: RecordingUnits) -> dict:
         if not isinstance(self.model, AudioModel):  # a syllable embedder: its inputs
