@@ -8,6 +8,7 @@ from sonotype.audio import Recording, write_audio
 from sonotype.audio.resample import resample
 from sonotype.embeddings.units import (
     WINDOW_KIND,
+    audible_spans,
     centred_spans,
     read_spans,
     window_events,
@@ -74,3 +75,24 @@ def test_read_spans_zero_pads_outside_the_recording_and_resamples(tmp_path, rng)
     )
     assert up.shape == (1, 2 * sr)
     np.testing.assert_allclose(up[0], resample(audio[sr // 2 : 3 * sr // 2], sr, 2 * sr), atol=1e-6)
+
+
+def test_zero_padding_hears_only_the_event_and_points_hear_their_context(tmp_path, rng):
+    sr = 1000
+    audio = rng.uniform(0.1, 0.5, 4 * sr).astype(np.float32)
+    write_audio(tmp_path / "a.wav", audio, sr, subtype="FLOAT")
+    recording = Recording(tmp_path / "a.wav")
+    events = pd.DataFrame({"start_s": [1.0, 2.0], "stop_s": [1.2, 2.0]})
+    spans = centred_spans(events, 1.0)
+    limits = audible_spans(events, pad="zeros")
+    ((_, got),) = read_spans(
+        recording, spans, np.zeros(2, int), sr=sr, samples=sr, batch_size=2, limits=limits
+    )
+    # The 0.2 s event sits in the middle of 1 s of silence.
+    np.testing.assert_array_equal(got[0, :400], 0)
+    np.testing.assert_allclose(got[0, 400:600], audio[1000:1200])
+    np.testing.assert_array_equal(got[0, 600:], 0)
+    np.testing.assert_allclose(got[1], audio[1500:2500])  # a point: its context
+    assert audible_spans(events, pad="audio") is None
+    with pytest.raises(ParameterError, match="pad='edge' must be one of zeros, audio"):
+        audible_spans(events, pad="edge")

@@ -47,6 +47,13 @@ SPECIES = typer.Option(
     "the set's name) and a species list per recording in reports/embeddings/NAME/.",
 )
 MIN_SCORE = typer.Option(0.1, "--min-score", help="Threshold of --species-events (0-1).")
+PAD = typer.Option(
+    "zeros",
+    "--pad",
+    help="With --model and --events: pad events shorter than the model's window with zeros "
+    "(the model hears the event alone) or with the audio around them ('audio': in context). "
+    "Point events are always heard in context.",
+)
 BATCH = typer.Option(32, "--batch-size", help="Windows per model call (speed and memory only).")
 
 
@@ -81,6 +88,7 @@ def embed(
     name: str = SET_NAME,
     species_events: bool = SPECIES,
     min_score: float = MIN_SCORE,
+    pad: str = PAD,
     batch_size: int = BATCH,
     source: str = discover_cli.SOURCE,
     recordings: str = discover_cli.RECORDINGS,
@@ -136,6 +144,7 @@ def embed(
         return
     _embed_with_model(
         model,
+        pad,
         windows,
         kind,
         name,
@@ -151,6 +160,7 @@ def embed(
 
 def _embed_with_model(
     model,
+    pad,
     windows,
     kind,
     name,
@@ -184,6 +194,7 @@ def _embed_with_model(
             recordings=recordings,
             species_events=species_events,
             min_score=min_score,
+            pad=pad,
             batch_size=batch_size,
             random_state=seed,
             progress=progress,

@@ -111,6 +111,7 @@ def model_activations(
                 batch_size=batch_size,
                 executor=executor,
                 command="activations",
+                pad="audio",  # the model was trained on events in their context
             )
         )
     return outcomes

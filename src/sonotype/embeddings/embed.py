@@ -37,7 +37,7 @@ from sonotype.embeddings.stage import (
     EmbedUnitsStage,
     RecordingUnits,
 )
-from sonotype.embeddings.units import WINDOW_KIND, check_windowing, window_events
+from sonotype.embeddings.units import PADS, WINDOW_KIND, check_windowing, window_events
 from sonotype.errors import ParameterError, SonotypeError
 from sonotype.pipeline.executors import Executor, LocalExecutor
 from sonotype.pipeline.stage import Item, Pipeline
@@ -108,6 +108,7 @@ def embed_project(
     events: pd.DataFrame | None = None,
     species_events: bool = False,
     min_score: float = MIN_SCORE,
+    pad: str = "zeros",
     batch_size: int = DEFAULT_BATCH,
     threads: int = 1,
     random_state: int = 0,
@@ -136,6 +137,10 @@ def embed_project(
         Embed exactly these events (``sonotype activations`` picks its own).
     species_events : bool
         Store the model's scores at or above ``min_score`` as ``predicted`` events.
+    pad : {"zeros", "audio"}
+        Events shorter than the model's window: padded with zeros (the model hears the event
+        alone) or with the audio around them (the event in its context). Point events are
+        always heard in their context; windows are heard whole.
     batch_size, threads : int
         Windows per model call, and the runtime's threads per worker.
     random_state : int
@@ -162,6 +167,8 @@ def embed_project(
             "labels, such as birdnet",
             parameter="species_events",
         )
+    if pad not in PADS:
+        raise ParameterError(f"--pad {pad!r} must be one of {', '.join(PADS)}", parameter="pad")
     if windows is not None:
         window_s, hop_s = check_windowing(*windows)
     name = check_set_name(name) if name else default_set_name(model, windows, kind)
@@ -171,6 +178,7 @@ def embed_project(
         model_identity=resolved.identity(),
         unit="windows" if windows else "events",
         scores=species_events,
+        pad="audio" if windows else pad,
         batch_size=batch_size,
         threads=threads,
     )
@@ -196,6 +204,7 @@ def embed_project(
         "name": name,
         "species_events": species_events,
         "min_score": min_score,
+        "pad": pad,
         "batch_size": batch_size,
     }
     started = time.perf_counter()

@@ -16,7 +16,7 @@ import pandas as pd
 from pydantic import Field
 
 from sonotype.embeddings.models.base import AudioModel
-from sonotype.embeddings.units import centred_spans, read_spans
+from sonotype.embeddings.units import audible_spans, centred_spans, read_spans
 from sonotype.pipeline.codecs import ArraysCodec
 from sonotype.pipeline.resources import Resources
 from sonotype.pipeline.stage import Stage, StageParams
@@ -49,6 +49,7 @@ class EmbedUnitsParams(StageParams):
     model_identity: dict[str, Any]
     unit: str
     scores: bool = False
+    pad: str = "zeros"
     batch_size: int = Field(DEFAULT_BATCH, ge=1)
     threads: int = Field(1, ge=1)
 
@@ -86,7 +87,12 @@ class EmbedUnitsStage(Stage[EmbedUnitsParams, dict]):
         if not isinstance(self.model, AudioModel):  # a syllable embedder: its inputs
             return self.model.per_recording(item.path, item.recording, item.events)
         return embed_units(
-            self.model, item.path, item.events, batch_size=params.batch_size, scores=params.scores
+            self.model,
+            item.path,
+            item.events,
+            batch_size=params.batch_size,
+            scores=params.scores,
+            pad=params.pad,
         )
 
 
@@ -97,11 +103,13 @@ def embed_units(
     *,
     batch_size: int = DEFAULT_BATCH,
     scores: bool = False,
+    pad: str = "zeros",
 ) -> dict[str, np.ndarray]:
     """The vectors (and best scores) of ``events`` of the recording at ``path``.
 
     Each event is seen through a window of ``model.window_s`` centred on its span (windows
-    of that length are seen whole).
+    of that length are seen whole), padded with zeros or with the audio around it (``pad``,
+    see :mod:`sonotype.embeddings.units`).
     """
     from sonotype.audio.recording import Recording
 
@@ -113,8 +121,15 @@ def embed_units(
     k = min(TOP_SCORES, len(model.labels)) if want else 0
     top_scores = np.zeros((len(events), k), dtype=np.float32)
     top_labels = np.zeros((len(events), k), dtype=np.int32)
+    limits = audible_spans(events, pad=pad)
     batches = read_spans(
-        recording, spans, channels, sr=model.sr, samples=model.samples, batch_size=batch_size
+        recording,
+        spans,
+        channels,
+        sr=model.sr,
+        samples=model.samples,
+        batch_size=batch_size,
+        limits=limits,
     )
     for first, audio in batches:
         output = model.embed(audio, scores=want)

@@ -4,8 +4,10 @@
   (:func:`window_events`). They are Events rows of kind ``window`` (source: the embedding
   set's name), so they can be selected, exported and plotted like any event.
 - **Events** (syllables, detections, predictions) are shown to a model with a fixed window
-  centred on each event's span: a shorter event is padded with the audio around it, a longer
-  one is cut to its middle (:func:`centred_spans`).
+  centred on each event's span (:func:`centred_spans`): a longer event is cut to its middle,
+  a shorter one is padded with zeros (``pad="zeros"``: the model sees the event alone) or with
+  the audio around it (``pad="audio"``: the event in its context). A point event has no span,
+  so it is always seen in its context.
 
 Audio outside the recording is read as zeros (:func:`read_spans`), so every unit has exactly
 the model's number of samples.
@@ -131,6 +133,23 @@ def centred_spans(events: pd.DataFrame, window_s: float) -> np.ndarray:
     return np.stack([centre - window_s / 2, centre + window_s / 2], axis=1)
 
 
+PADS = ("zeros", "audio")
+
+
+def audible_spans(events: pd.DataFrame, *, pad: str) -> np.ndarray | None:
+    """``(n, 2)`` limits of the audio a model may hear of each event: the event's own span
+    with ``pad="zeros"`` (points unlimited: they have no span), None (no limit) with
+    ``pad="audio"``."""
+    if pad not in PADS:
+        raise ParameterError(f"pad={pad!r} must be one of {', '.join(PADS)}", parameter="pad")
+    if pad == "audio":
+        return None
+    limits = events[["start_s", "stop_s"]].to_numpy(float).copy()
+    points = limits[:, 1] <= limits[:, 0]
+    limits[points] = (-np.inf, np.inf)
+    return limits
+
+
 def read_spans(
     recording: Recording,
     spans: np.ndarray,
@@ -139,11 +158,13 @@ def read_spans(
     sr: float,
     samples: int,
     batch_size: int,
+    limits: np.ndarray | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Batches of audio for ``spans`` (s), resampled to ``sr`` Hz, each ``samples`` long.
 
     Yields ``(first_row, audio)`` with ``audio`` float32 ``(rows, samples)``; what lies
-    outside the recording is zeros. Only one batch is in memory at a time.
+    outside the recording, or outside a row's ``limits`` (s, from :func:`audible_spans`), is
+    zeros. Only one batch is in memory at a time.
     """
     duration_s = recording.duration_s
     for first in range(0, len(spans), batch_size):
@@ -153,6 +174,8 @@ def read_spans(
             zip(rows, channels[first : first + batch_size], strict=True)
         ):
             lo, hi = max(float(start_s), 0.0), min(float(stop_s), duration_s)
+            if limits is not None:
+                lo, hi = max(lo, limits[first + i, 0]), min(hi, limits[first + i, 1])
             if hi <= lo:
                 continue
             audio = recording.read(lo, hi, channel=int(channel))[0]
