@@ -9,6 +9,9 @@ model's window centred on the syllable; syllable embedders its stretched spectro
 
 Scores, with nothing tuned (every setting is fixed before looking at the data):
 
+Pretrained models hear each syllable alone, zero-padded to their window (``--pad zeros``, the
+default) or in its context (``--pad audio``).
+
 - k-NN accuracy: a 5-nearest-neighbour vote (cosine distance) in the embedding, with
   leave-one-song-out cross-validation (GroupKFold over the 10 recordings): how well the
   embedding alone identifies a syllable's type in a song it has not seen;
@@ -47,6 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="birdnet,pca,flat,features")
     parser.add_argument("--no-cluster", action="store_true")
+    parser.add_argument("--pad", default="zeros", choices=("zeros", "audio"))
     args = parser.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"{DATA} is absent: this benchmark needs the shared data")
@@ -57,11 +61,17 @@ def main() -> None:
         project.scan()
         project.import_files(sorted(DATA.glob("*.not.mat")), source="human")
         print(f"gy6or6: {len(project.events(kinds=['annotated']))} syllables, 10 songs")
+        print(f"pad: {args.pad}")
         print(f"{'model':>10} {'dims':>5} {'k-NN acc':>9} {'AMI':>6} {'ARI':>6} {'embed s':>8}")
         for model in args.models.split(","):
             started = time.perf_counter()
             outcome = embed_project(
-                project, model, kind="annotated", name=f"gy-{model}", executor=LocalExecutor(2)
+                project,
+                model,
+                kind="annotated",
+                name=f"gy-{model}-{args.pad}",
+                pad=args.pad,
+                executor=LocalExecutor(2),
             )
             seconds = time.perf_counter() - started
             embedding = outcome.embedding
@@ -70,7 +80,8 @@ def main() -> None:
             accuracy = knn_by_recording(np.asarray(embedding.vectors), labels, groups)
             ami = ari = float("nan")
             if not args.no_cluster:
-                config = DiscoverConfig(name=f"gy-{model}", embedding=f"gy-{model}")
+                name = f"gy-{model}-{args.pad}"
+                config = DiscoverConfig(name=name, embedding=name)
                 best = discover(
                     project, config, until="cluster", executor=LocalExecutor(1)
                 ).summary.iloc[0]

@@ -182,17 +182,7 @@ def embed_project(
         batch_size=batch_size,
         threads=threads,
     )
-    index = project.recordings(status=None).set_index("path")
-    items = []
-    from sonotype.pipeline.discover_stages import content_key, table_hash
-
-    for recording, rows in units.groupby("recording", sort=True):
-        rows = rows.reset_index(drop=True)
-        # The spans, not the set's name or labels: another set of the same spans reuses them.
-        spans = table_hash(rows[["start_s", "stop_s", "channel"]])
-        key = content_key("units", index["content_hash"].get(recording), spans)
-        path = project.recording_path(recording)
-        items.append(Item(recording, key, RecordingUnits(recording, path, rows)))
+    items = _items(project, units)
     config = {
         "model": model,
         "identity": params.model_identity,
@@ -291,6 +281,36 @@ def embed_project(
         species,
         run.id,
     )
+
+
+def _items(project, units: pd.DataFrame) -> list[Item]:
+    """One task per recording, keyed by the recording's content and its units' spans (not
+    the set's name or labels: another set of the same spans reuses them)."""
+    from sonotype.pipeline.discover_stages import content_key, table_hash
+    from sonotype.store.scan import content_hash
+
+    index = project.recordings(status=None).set_index("path")
+    items = []
+    for recording, rows in units.groupby("recording", sort=True):
+        rows = rows.reset_index(drop=True)
+        path = project.recording_path(recording)
+        row = index.loc[recording]
+        try:
+            stat = path.stat()
+            fresh = row["status"] == "ok" and (row["size"], row["mtime"]) == (
+                stat.st_size,
+                stat.st_mtime,
+            )
+            # A file changed since the scan is hashed now: never the vectors of its old audio.
+            audio = (
+                row["content_hash"] if fresh else content_hash(path, project.config.scan.hash_bytes)
+            )
+        except OSError:
+            audio = f"absent:{recording}"  # fails when read, with the reason; nothing cached
+        spans = table_hash(rows[["start_s", "stop_s", "channel"]])
+        key = content_key("units", audio, spans)
+        items.append(Item(recording, key, RecordingUnits(recording, path, rows)))
+    return items
 
 
 def _units(project, windows, kind, source, recordings, events, name) -> pd.DataFrame:
