@@ -114,3 +114,13 @@ def test_bad_requests_are_clear(project):
         _embed(project, kind="detected")
     with pytest.raises(ParameterError, match="--species-events: model 'pca' has no scores"):
         _embed(project, "pca", windows=(1, 1), species_events=True)
+
+
+def test_a_recording_changed_since_the_scan_is_embedded_again(project, rng):
+    first = _embed(project, windows=(0.5, 0.5))
+    path = project.recording_path("r0.wav")
+    write_audio(path, 0.2 * rng.standard_normal(2 * 16000), 16000, subtype="FLOAT")
+    again = _embed(project, windows=(0.5, 0.5))
+    assert (again.computed, again.cached) == (1, 2)
+    rows = (again.embedding.events["recording"] == "r0.wav").to_numpy()
+    assert not np.allclose(again.embedding.vectors[rows], first.embedding.vectors[rows])
