@@ -102,7 +102,7 @@ def _analyzer_way(path: Path, batch: int = 32) -> dict:
     return results
 
 
-def _two_workers(folder: Path, batch: int) -> dict:
+def _two_workers(folder: Path, batch: int | None) -> dict:
     from sonotype.embeddings.embed import embed_project
     from sonotype.pipeline.executors import LocalExecutor
     from sonotype.store import Project
@@ -156,7 +156,7 @@ def main() -> None:
             f"{ways['analyzer']:.0f}x realtime; sonotype's (pooling tensor as an output, XNNPACK "
             f"on) {ways['sonotype']:.0f}x ({ways['sonotype'] / ways['analyzer']:.2f}x faster)"
         )
-        two = _two_workers(folder, 32)
+        two = _two_workers(folder, None)  # the model's own batch size
         print(
             f"3. sonotype embed --model birdnet --windows 3,3 --species-events, 2 workers, "
             f"{two['windows']} windows: {two['audio_s'] / two['wall_s']:.0f}x realtime "

@@ -67,7 +67,7 @@ def model_activations(
     max_events: int | None = None,
     equalize: float | None = None,
     random_state: int = 0,
-    batch_size: int = 32,
+    batch_size: int | None = None,
     step: Callable[[str], None] | None = None,
     executor=None,
 ) -> list[EmbedOutcome]:

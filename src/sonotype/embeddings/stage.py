@@ -30,12 +30,12 @@ DEFAULT_BATCH = 32
 def embed_memory_mb(batch_size: int) -> int:
     """Estimated peak memory (MB) of a worker embedding batches of ``batch_size`` windows.
 
-    BirdNET measured by ``benchmarks/embed.py`` (``ru_maxrss`` of fresh processes): 425 MB
-    with batches of 1 and 785 MB with 32, about 12 MB per window of a batch above 410 MB.
-    Other models are estimated alike; the local pool replaces the estimate by what the first
-    tasks take.
+    BirdNET measured by ``benchmarks/embed.py`` (``ru_maxrss`` of fresh processes): 424 MB
+    with batches of 1, 529 MB with 8 and 1027 MB with 32, about 20 MB per window of a batch
+    above 410 MB. Other models are estimated alike; the local pool replaces the estimate by
+    what the first tasks take.
     """
-    return 410 + 12 * batch_size
+    return 410 + 20 * batch_size
 
 
 class EmbedUnitsParams(StageParams):

@@ -57,6 +57,8 @@ class AudioModel(ABC):
     window_s: float
     dimensions: int
     labels: tuple[str, ...] = ()
+    #: Windows per call when the user does not say (speed and memory, never the vectors).
+    batch_size: int = 32
 
     @property
     def samples(self) -> int:

@@ -102,6 +102,10 @@ class BirdNET(AudioModel):
     sr = 48_000.0
     window_s = 3.0
     dimensions = 1024
+    # benchmarks/embed.py, one thread: 82x realtime per CPU-second with batches of 1, 73x with
+    # 8 and 52x with 32 (and 424, 529 and 1027 MB peak): the interpreter is fastest one window
+    # at a time.
+    batch_size = 1
 
     def __init__(self, *, threads: int = 1) -> None:
         self.threads = threads
