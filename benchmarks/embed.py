@@ -153,8 +153,8 @@ def main() -> None:
         ways = _analyzer_way(folder / "song0.wav")
         print(
             "2. batch 32, one thread: BirdNET-Analyzer's reading (XNNPACK off) "
-            f"{ways['analyzer']:.0f}x realtime; sonotype's (pooling tensor as an output, XNNPACK "
-            f"on) {ways['sonotype']:.0f}x ({ways['sonotype'] / ways['analyzer']:.2f}x faster)"
+            f"{ways['analyzer']:.1f}x realtime; sonotype's (pooling tensor as an output, XNNPACK "
+            f"on) {ways['sonotype']:.1f}x ({ways['sonotype'] / ways['analyzer']:.2f}x faster)"
         )
         two = _two_workers(folder, None)  # the model's own batch size
         print(
