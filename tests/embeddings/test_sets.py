@@ -50,7 +50,9 @@ def test_failed_write_leaves_no_set(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(np, "save", broken)
+    import sonotype.embeddings.sets as sets
+
+    monkeypatch.setattr(sets, "_write_vectors", broken)
     with pytest.raises(OSError):
         save_embedding_set(tmp_path, _set())
     assert list_embedding_sets(tmp_path) == []

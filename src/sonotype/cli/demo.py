@@ -66,6 +66,12 @@ def demo(
         f"Repertoire discovery on the birds: {int(best['n_clusters'])} clusters for 11 true "
         f"syllable types, AMI {best['ami']:.3f}, ARI {best['ari']:.3f}; catalog: {result.catalog}"
     )
+    if result.embeddings is not None:
+        for row in result.embeddings.itertuples(index=False):
+            out.print(
+                f"Embedding of {row.syllables} bird syllables by {row.model} "
+                f"({row.dimensions} dimensions): 5-NN label accuracy {row.knn_accuracy:.3f}"
+            )
     if result.classifier is None:
         out.print("No classifier trained: torch is not installed (see the README).")
     else:

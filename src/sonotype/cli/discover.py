@@ -58,6 +58,12 @@ FREQ_RANGE = typer.Option(
 N_COMPONENTS = typer.Option(
     None, "--n-components", help="PCA components of the embedding (pca embedder). Default: 32."
 )
+EMBEDDING = typer.Option(
+    None,
+    "--embedding",
+    help="reduce, cluster, phenotype: use this embedding set (`sonotype embed --model`) "
+    "instead of the syllables' spectrograms and --embedder.",
+)
 
 
 def _stage(stage: str, doc: str):
@@ -77,6 +83,7 @@ def _stage(stage: str, doc: str):
         freq_scale: str = FREQ_SCALE,
         freq_range_hz: str = FREQ_RANGE,
         n_components: int = N_COMPONENTS,
+        embedding: str = EMBEDDING,
         project_dir: Path = PROJECT_OPTION,
     ) -> None:
         features = {
@@ -88,7 +95,7 @@ def _stage(stage: str, doc: str):
             "n_components": n_components,
         }
         _run(stage, name, kind, source, recordings, labels_from, grid, embedder, animal_level,
-             seed, features, project_dir)  # fmt: skip
+             seed, features, project_dir, embedding)  # fmt: skip
 
     command.__doc__ = doc
     command.__name__ = stage
@@ -125,6 +132,7 @@ def _run(
     seed,
     features,
     project_dir,
+    embedding=None,
 ):
     from sonotype.cli.console import EXIT_PARTIAL, err, out, plural
     from sonotype.cli.options import open_project
@@ -162,6 +170,7 @@ def _run(
         animal_level=animal_level,
         random_state=seed,
         **given,
+        **({"embedding": embedding} if embedding else {}),
     )
     with open_project(project_dir) as project, err.status("starting") as status:
         result = discover(project, config, until=until, step=lambda s: status.update(s + "..."))
@@ -176,9 +185,10 @@ def _run(
         for candidate in result.candidates:
             out.print(f"  {candidate.label}")
     settings = result.selected.settings
-    out.print(f"spectrograms: {settings.n_freq} x {settings.n_time}")
+    if embedding is None:
+        out.print(f"spectrograms: {settings.n_freq} x {settings.n_time}")
     if result.embedding is not None:
-        out.print(f"embedding: {result.embedding.shape[1]} dimensions ({embedder})")
+        out.print(f"embedding: {result.embedding.shape[1]} dimensions ({embedding or embedder})")
     if result.reductions is not None:
         trust = [r.trustworthiness for c in result.candidates for r in c.reductions]
         out.print(
@@ -190,7 +200,7 @@ def _run(
         if "ami" in best and best["ami"] == best["ami"]:
             scores += f", AMI {best['ami']:.3f}, ARI {best['ari']:.3f} against the labels"
         out.print(
-            f"best: spectrograms {result.best.settings.label}; "
+            f"best: {'' if embedding else f'spectrograms {result.best.settings.label}; '}"
             f"UMAP n_neighbors={best['n_neighbors']} min_dist={best['min_dist']}, "
             f"HDBSCAN min_cluster_size={best['param_min_cluster_size']} "
             f"min_samples={best['param_min_samples']}: {int(best['n_clusters'])} clusters, "

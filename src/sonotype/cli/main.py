@@ -24,6 +24,7 @@ from sonotype.cli import (
     discover,
     distances,
     edit,
+    embeddings,
     evaluate,
     events,
     formats,
@@ -114,7 +115,9 @@ app.command("tune-detector")(tune.tune_detector)
 app.add_typer(evaluate.app, name="evaluate")
 app.command("discover")(discover.discover)
 for _name, _command in discover.STAGE_COMMANDS.items():
-    app.command(_name)(_command)
+    app.command(_name)(embeddings.embed if _name == "embed" else _command)
+app.command("models")(embeddings.models)
+app.command("activations")(embeddings.activations)
 app.command("train")(supervised.train)
 app.command("ensemble")(supervised.ensemble)
 app.command("accuracy")(supervised.accuracy)

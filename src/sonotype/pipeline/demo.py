@@ -27,6 +27,7 @@ class DemoResult:
     catalog: Path
     classifier: pd.DataFrame | None  # None when torch is not installed
     report: Path
+    embeddings: pd.DataFrame | None = None  # None without the embed extra
 
 
 #: How the demo detects each kind of recording: (detector, parameters, what to score).
@@ -70,6 +71,10 @@ def run_demo(
         # A named run: its catalog is reports/discover/birds/, its clusters source "birds".
         found = discover(project, DiscoverConfig(name="birds", recordings="birds/*"), step=step)
         best = found.summary.iloc[0]
+        step("embedding the birds' syllables (BirdNET, when installed, and PCA)")
+        from sonotype.embeddings.demo import compare_on_syllables
+
+        embeddings = compare_on_syllables(project)
         classifier = None
         if _torch_installed():
             step("training a classifier on fly song")
@@ -83,9 +88,16 @@ def run_demo(
                 ("Detection against the known truth", _scores_html(detection)),
                 ("Repertoire discovery", _discovery_html(best, found.report, project)),
                 ("Supervised classification of fly song", _classifier_html(classifier)),
+                *(
+                    [("Embeddings of the birds' syllables", embeddings.to_html(index=False))]
+                    if embeddings is not None
+                    else []
+                ),
             ],
         )
-    return DemoResult(dataset, scan, imported, detection, best, found.report, classifier, report)
+    return DemoResult(
+        dataset, scan, imported, detection, best, found.report, classifier, report, embeddings
+    )
 
 
 #: The demo's fly-song classifier: its name, and how long it trains (CPU seconds matter).

@@ -251,7 +251,12 @@ def discover(
     reach = STAGES.index(until)
     step = step or (lambda description: None)
 
-    events = _segments(project, config)
+    given = None  # an embedding set replaces the spectrograms and the embedding
+    if config.embedding is not None:
+        from sonotype.embeddings.discovery import set_input
+
+        given = set_input(project, config, until=until)
+    events = _segments(project, config) if given is None else given.events
     names = sorted(events["recording"].unique())
     index = project.recordings(status=None).set_index("path")
     rates = index["sr"].reindex(names).astype(float)
@@ -274,7 +279,7 @@ def discover(
         pipe = Pipeline(project, run_id=run.id, executor=executor)
 
         batches = []
-        for number, candidate in enumerate(settings, 1):
+        for number, candidate in enumerate(settings if given is None else [], 1):
             tag = f" [{number}/{len(settings)}: {candidate.label}]" if len(settings) > 1 else ""
             step(f"spectrograms of {len(events)} syllables{tag}")
             batches.append(_spectrograms(pipe, project, events, hashes, candidate))
@@ -291,14 +296,18 @@ def discover(
         segments = Result.of(
             events, key=content_key("segments", table_hash(events), [hashes.get(n) for n in kept])
         )
-        candidates = [
-            Candidate(s, _concatenated(b, kept)) for s, b in zip(settings, batches, strict=True)
-        ]
+        if given is None:
+            candidates = [
+                Candidate(s, _concatenated(b, kept)) for s, b in zip(settings, batches, strict=True)
+            ]
+        else:
+            settings = settings[:1]
+            candidates = [Candidate(settings[0], given.features, given.embedding)]
         result = DiscoverResult(config.name, run.id, events, candidates, notes, failures)
         if reach < STAGES.index("embed"):
             return result
 
-        for number, candidate in enumerate(candidates, 1):
+        for number, candidate in enumerate(candidates if given is None else [], 1):
             tag = f" [{number}/{len(candidates)}]" if len(candidates) > 1 else ""
             step(f"embedding ({config.embedder}){tag}")
             embed = EmbedParams(
@@ -325,7 +334,10 @@ def discover(
             return result
 
         step("clustering every embedding")
-        labels = _human_labels(project, events, config)
+        if given is not None and config.labels_from == "self":
+            labels = given.labels
+        else:
+            labels = _human_labels(project, events, config)
         truth = Result.of(labels, key=content_key("truth", _labels_hash(labels)))
         hdbscan = ClusterGridParams(
             min_cluster_size=grid["min_cluster_size"],

@@ -100,6 +100,9 @@ class DiscoverConfig(StageParams):
     animal_level : int
         Animals are the folders this many levels above each recording (1: its own folder).
     random_state : int
+    embedding : str, optional
+        Reduce and cluster this named embedding set (``sonotype embed --model``) instead of
+        the syllables' spectrograms; the set's events are the syllables.
 
     Examples
     --------
@@ -126,6 +129,7 @@ class DiscoverConfig(StageParams):
     n_components: int = FEATURE_DEFAULTS["n_components"]
     animal_level: int = 1
     random_state: int = 0
+    embedding: str | None = None
 
     def __init__(self, **values: object) -> None:
         # The feature settings are checked here, before pydantic, so that a bad value gets
@@ -145,6 +149,12 @@ class DiscoverConfig(StageParams):
     def to_dict(self) -> dict[str, object]:
         """The settings as plain JSON values (tuples as lists), as recorded with the run."""
         return self.identity()
+
+    def identity(self) -> dict[str, object]:
+        values = super().identity()
+        if values.get("embedding") is None:  # runs without a set keep their keys
+            values.pop("embedding", None)
+        return values
 
 
 class FeatureSettings(StageParams):
