@@ -14,7 +14,8 @@ without labels; torch uses 2 threads and its training time is printed.
 - Probe: standardised features, scikit-learn's LogisticRegression (default C=1, not
   tuned) fitted on the training recordings, accuracy on the test recordings.
 
-Run: ``nice -n 10 python benchmarks/autoencoder_representations.py [--epochs N]``.
+Run: ``nice -n 10 python benchmarks/autoencoder_representations.py [--epochs N] [--size S]``
+(docs/representations.md's table: ``--epochs 15 --size 32``, on a shared machine).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from sonotype.features import SpectrogramParams, syllable_spectrograms
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
 
-def load(name: str):
+def load(name: str, size: int = 64):
     folder = DATA / name
     if name == "zebra-finch-das":
         files = sorted(folder.glob("train/*.csv")) + sorted(folder.glob("test/*.csv"))
@@ -50,7 +51,7 @@ def load(name: str):
         events = concat_events(tables)
         names = sorted(events["recording"].unique())
         train = events["recording"].isin(names[::2]).to_numpy()
-    params = SpectrogramParams(n_freq=64, n_time=64, time_mode="stretch")
+    params = SpectrogramParams(n_freq=size, n_time=size, time_mode="stretch")
     specs = syllable_spectrograms(events, folder, params=params)
     return events, specs, train
 
@@ -84,11 +85,12 @@ def probe(embedding: np.ndarray, events, train: np.ndarray) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--size", type=int, default=64, help="spectrogram rows and columns")
     parser.add_argument("--datasets", default="bengalese-finch-gy6or6,zebra-finch-das")
     args = parser.parse_args()
     torch.set_num_threads(2)
     for name in args.datasets.split(","):
-        events, specs, train = load(name)
+        events, specs, train = load(name, args.size)
         print(f"\n{name}: {len(events)} syllables, {events['label'].nunique()} labels, "
               f"{train.sum()} train / {(~train).sum()} test ({events['recording'].nunique()} "
               "recordings)", flush=True)  # fmt: skip

@@ -28,7 +28,9 @@ def test_autoencoder_features_probe_the_labels_of_unseen_recordings():
     train = events["recording"].isin(sorted(events["recording"].unique())[::2]).to_numpy()
     params = SpectrogramParams(n_freq=32, n_time=32, time_mode="stretch")
     specs = syllable_spectrograms(events, folder, params=params)
-    config = autoencoder_config(latent_channels=16, epochs=15, seed=0)
+    config = autoencoder_config(
+        epochs=15, seed=0
+    )  # as benchmarks/autoencoder_representations.py --size 32
     network = fit_autoencoder(specs[train], config).network
     features = pool_latent(encode(network, specs), edge_cut=config.edge_cut)
     labels = events["label"].to_numpy()
