@@ -225,13 +225,9 @@ def classify(
     if params.prevalence:  # a bad label or value is reported before any work
         from sonotype.models.prevalence import adjust_prevalence
 
-        adjust_prevalence(
-            np.full((1, len(model.labels)), 1 / len(model.labels)),
-            labels=model.labels,
-            train_prevalence=model.train_prevalence,
-            prevalence=dict(params.prevalence),
-            loss=model.config.loss,
-        )
+        adjust_prevalence(np.full((1, len(model.labels)), 1 / len(model.labels)),
+                          labels=model.labels, train_prevalence=model.train_prevalence,
+                          prevalence=dict(params.prevalence), loss=model.config.loss)  # fmt: skip
     config = {"name": name, "recordings": chosen, **params.identity()}
     with (
         project.run("classify", config) as run,
@@ -239,14 +235,9 @@ def classify(
     ):
         pipe = Pipeline(project, run_id=run.id, executor=executor)
         batch = probabilities_batch(
-            pipe,
-            Weights.of(model),
-            chosen,
-            params=params,
-            progress=progress,
-            block_frames=block_frames,
-            engine=engine,
-        )
+            pipe, Weights.of(model), chosen, params=params, progress=progress,
+            block_frames=block_frames, engine=engine,
+        )  # fmt: skip
         mark_partial(run, batch, what="recording")
     return ClassifyResult(
         batch_paths(project, batch), dict(batch.failures), batch.computed, batch.cached, run.id
