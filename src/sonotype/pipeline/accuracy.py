@@ -134,12 +134,8 @@ def accuracy_inputs(project: Project, model: SavedModel) -> dict[str, Result]:
     of its labels and the recordings they are in."""
     windows = model.validation_windows()
     training = {k: v for k, v in model.training.items() if k != "best_step_by"}
-    described = {
-        "labels": model.labels,
-        "points": model.point_labels,
-        "training": training,
-        "config": model.config.model_dump(mode="json"),
-    }
+    described = {"labels": model.labels, "points": model.point_labels, "training": training,
+                 "config": model.config.model_dump(mode="json")}  # fmt: skip
     checkpoints = {str(s): file_hash(model.weights_path(s)) for s in model.checkpoints()}
     events = project.events(
         kinds=training.get("kinds") or ["annotated"], sources=training.get("sources") or None
@@ -318,12 +314,9 @@ def _score(
         postprocessing.save(model.folder)
     probabilities = probabilities_of(None)
     result = validation_accuracy(
-        truth,
-        probabilities,
-        model.labels,
-        loss=model.config.loss,
+        truth, probabilities, model.labels, loss=model.config.loss,
         pr_ratios=tuple(params.pr_ratios),
-    )
+    )  # fmt: skip
     mistakes = mistakes_table(windows, probabilities, model.labels, loss=model.config.loss)
     folder = project.reports_dir / "models" / name
     result.to_csv(folder)
@@ -341,15 +334,9 @@ def _score(
         notes=notes,
     )
     return AccuracyOutcome(
-        result.per_label,
-        result.macro_f1,
-        checkpoints,
-        model.best_step,
-        mistakes,
-        report,
-        postprocessing,
-        tuple(notes),
-    )
+        result.per_label, result.macro_f1, checkpoints, model.best_step, mistakes, report,
+        postprocessing, tuple(notes),
+    )  # fmt: skip
 
 
 def _best_checkpoint(checkpoints: pd.DataFrame, current: int | None) -> int:

@@ -332,13 +332,9 @@ def classify(
     if params.prevalence:  # a bad label or value is reported before any work
         from sonotype.models.prevalence import adjust_prevalence
 
-        adjust_prevalence(
-            np.full((1, len(model.labels)), 1 / len(model.labels)),
-            labels=model.labels,
-            train_prevalence=model.train_prevalence,
-            prevalence=dict(params.prevalence),
-            loss=model.config.loss,
-        )
+        adjust_prevalence(np.full((1, len(model.labels)), 1 / len(model.labels)),
+                          labels=model.labels, train_prevalence=model.train_prevalence,
+                          prevalence=dict(params.prevalence), loss=model.config.loss)  # fmt: skip
     config = {"name": name, "recordings": chosen, **params.identity()}
     with (
         project.run("classify", config) as run,

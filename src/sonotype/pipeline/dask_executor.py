@@ -299,11 +299,9 @@ def make_local_cluster(
 
     n_workers = n_workers or max(1, usable_cores() // threads_per_worker)
     memory = parse_memory_limit(
-        memory_limit,
-        threads_per_worker,
-        total_cores=n_workers * threads_per_worker,
+        memory_limit, threads_per_worker, total_cores=n_workers * threads_per_worker,
         logger=logging.getLogger("distributed.worker_memory"),
-    )
+    )  # fmt: skip
     cluster = distributed.LocalCluster(
         n_workers=0,
         threads_per_worker=threads_per_worker,

@@ -319,10 +319,9 @@ def discover(
 
         grid = config.grid
         umap = UMAPGridParams(
-            n_neighbors=grid["n_neighbors"],
-            min_dist=grid["min_dist"],
+            n_neighbors=grid["n_neighbors"], min_dist=grid["min_dist"],
             random_state=config.random_state,
-        )
+        )  # fmt: skip
         for number, candidate in enumerate(candidates, 1):
             tag = f" [{number}/{len(candidates)}]" if len(candidates) > 1 else ""
             n_pairs = len(umap.n_neighbors) * len(umap.min_dist)
@@ -340,10 +339,9 @@ def discover(
             labels = _human_labels(project, events, config)
         truth = Result.of(labels, key=content_key("truth", _labels_hash(labels)))
         hdbscan = ClusterGridParams(
-            min_cluster_size=grid["min_cluster_size"],
-            min_samples=grid["min_samples"],
+            min_cluster_size=grid["min_cluster_size"], min_samples=grid["min_samples"],
             random_state=config.random_state,
-        )
+        )  # fmt: skip
         inputs = {}
         for number, candidate in enumerate(candidates):
             inputs[f"reductions_{number}"] = candidate._reductions
@@ -379,22 +377,15 @@ def discover(
             n_clusterings=len(hdbscan.min_cluster_size) * len(hdbscan.min_samples),
         )
         receipt = pipe.stage(
-            catalog_stage,
-            catalog_params,
-            segments=segments,
-            selection=result._selection,
-            phenotypes=result._phenotypes,
-            features=features,
-            truth=truth,
-        )
+            catalog_stage, catalog_params, segments=segments, selection=result._selection,
+            phenotypes=result._phenotypes, features=features, truth=truth,
+        )  # fmt: skip
         result.report = catalog_stage.index(receipt.value)
         step("storing the clusters")
         pipe.stage(
-            StoreClustersStage(project),
-            StoreParams(name=config.name),
-            segments=segments,
-            selection=result._selection,
-        )
+            StoreClustersStage(project), StoreParams(name=config.name),
+            segments=segments, selection=result._selection,
+        )  # fmt: skip
     return result
 
 
@@ -414,11 +405,10 @@ def _spectrograms(
         durations = (events["stop_s"] - events["start_s"]).to_numpy()
         window_s = float(np.percentile(durations, WINDOW_PERCENTILE))
     params = SpectrogramSettings(
-        **settings.model_dump(
-            include={"time_mode", "n_freq", "n_time", "freq_scale", "freq_range_hz"}
-        ),
+        **settings.model_dump(include={"time_mode", "n_freq", "n_time", "freq_scale",
+                                       "freq_range_hz"}),
         window_s=window_s,
-    )
+    )  # fmt: skip
     items = []
     for name, rows in events.groupby("recording", sort=True):
         rows = rows.reset_index(drop=True)

@@ -54,9 +54,8 @@ class _Archive(Codec):
     suffix = ".npz"
 
     @staticmethod
-    def _save(
-        path: Path, arrays: dict[str, np.ndarray], tables: dict[str, pd.DataFrame], meta: object
-    ) -> None:
+    def _save(path: Path, arrays: dict[str, np.ndarray], tables: dict[str, pd.DataFrame],
+              meta: object) -> None:  # fmt: skip
         members = {f"array:{k}": np.asarray(v) for k, v in arrays.items()}
         for name, table in tables.items():
             buffer = io.BytesIO()
@@ -100,13 +99,9 @@ def _embedding_meta(reduction: Embedding) -> dict:
 
 def _embedding(meta: dict, coords: np.ndarray, indices: np.ndarray) -> Embedding:
     return Embedding(
-        meta["method"],
-        meta["params"],
-        coords,
-        indices,
-        trustworthiness=meta["trustworthiness"],
-        extra=meta["extra"],
-    )
+        meta["method"], meta["params"], coords, indices,
+        trustworthiness=meta["trustworthiness"], extra=meta["extra"],
+    )  # fmt: skip
 
 
 def _clustering_meta(clustering: Clustering) -> dict:
@@ -122,13 +117,9 @@ def _clustering_meta(clustering: Clustering) -> dict:
 def _clustering(meta: dict, arrays: dict, prefix: str) -> Clustering:
     probabilities = arrays[f"{prefix}probabilities"] if meta["probabilities"] else None
     return Clustering(
-        meta["method"],
-        meta["params"],
-        arrays[f"{prefix}labels"],
-        probabilities,
-        scores=meta["scores"],
-        extra=meta["extra"],
-    )
+        meta["method"], meta["params"], arrays[f"{prefix}labels"], probabilities,
+        scores=meta["scores"], extra=meta["extra"],
+    )  # fmt: skip
 
 
 def _clustering_arrays(clustering: Clustering, prefix: str) -> dict[str, np.ndarray]:

@@ -27,21 +27,10 @@ REPORTS_SUBDIR = "discover"
 
 #: The score columns the catalog shows (summary.csv holds them all).
 CATALOG_COLUMNS = (
-    "rank",
-    "n_neighbors",
-    "min_dist",
-    "trustworthiness",
-    "method",
-    "param_min_cluster_size",
-    "param_min_samples",
-    "n_clusters",
-    "noise_fraction",
-    "silhouette",
-    "davies_bouldin",
-    "composite",
-    "ami",
-    "ari",
-)
+    "rank", "n_neighbors", "min_dist", "trustworthiness", "method", "param_min_cluster_size",
+    "param_min_samples", "n_clusters", "noise_fraction", "silhouette", "davies_bouldin",
+    "composite", "ami", "ari",
+)  # fmt: skip
 
 
 class CatalogParams(StageParams):
@@ -97,16 +86,8 @@ class CatalogStage(Stage[CatalogParams, dict]):
         parent = self.project.reports_dir / REPORTS_SUBDIR
         staging = staging_folder(parent, params.name)
         spectrograms = features[selection.candidate].value
-        _write_folder(
-            staging,
-            params,
-            segments,
-            selection,
-            phenotypes,
-            spectrograms,
-            truth,
-            n_candidates=len(features),
-        )
+        _write_folder(staging, params, segments, selection, phenotypes, spectrograms, truth,
+                      n_candidates=len(features))  # fmt: skip
         files = _hashes(staging)
         replace_folder(staging, parent / params.name)
         folder = (parent / params.name).relative_to(self.project.folder)

@@ -81,10 +81,8 @@ def events_hash(events: pd.DataFrame) -> str:
     table = events[sorted(set(columns))].copy()
     for column in ("start_s", "stop_s"):
         table[column] = table[column].astype(float).round(6)
-    rows = sorted(
-        json.dumps(r, default=str)
-        for r in table.astype(object).where(table.notna(), None).to_dict("records")
-    )
+    rows = sorted(json.dumps(r, default=str) for r in table.astype(object).where(
+        table.notna(), None).to_dict("records"))  # fmt: skip
     return digest(rows)
 
 

@@ -285,9 +285,8 @@ class Pipeline:
             return outcome.error
         path = self.project.artifacts.location(stage.name, key, stage.codec.suffix)
         inputs = {**shared_keys, "item": item.key}
-        self.project.artifacts.register(
-            key, stage.name, path, inputs=inputs, params=params.identity()
-        )
+        self.project.artifacts.register(key, stage.name, path, inputs=inputs,
+                                        params=params.identity())  # fmt: skip
         self._record(stage, key, "computed", item=item.name, seconds=outcome.value)
         return Result(key, load=lambda: stage.codec.read(path))
 
