@@ -7,7 +7,6 @@ the learning curve; ``weights.pt`` always holds the checkpoint with the best mac
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -31,10 +30,12 @@ from sonotype.models.optimizers import make_optimizer, make_schedule
 from sonotype.models.saved import WEIGHTS_FILE, SavedModel
 from sonotype.models.settings import TrainSettings
 from sonotype.models.windows import ExampleAudio, network_input
+from sonotype.threads import cpu_threads
 
 
 def pick_device(name: str = "auto") -> torch.device:
-    """``auto``: CUDA if present, else MPS, else the CPU (using every core).
+    """``auto``: CUDA if present, else MPS, else the CPU (using this process's share of the
+    cores: every core, or a pool worker's share, :func:`sonotype.threads.cpu_threads`).
 
     A device this torch cannot use (``cuda`` on a CPU-only build or a machine without a GPU)
     is a :class:`ParameterError` naming ``--device`` and the devices there are.
@@ -49,7 +50,7 @@ def pick_device(name: str = "auto") -> torch.device:
         why = "is not a device" if kind not in available else "is not available here"
         raise ParameterError(f"--device {name} {why}; use one of: {usable}")
     if name == "cpu":
-        torch.set_num_threads(os.cpu_count() or 1)
+        torch.set_num_threads(cpu_threads())
     return torch.device(name)
 
 

@@ -36,6 +36,7 @@ from sonotype.pipeline.resources import (
     tasks_that_fit,
     visible_gpus,
 )
+from sonotype.threads import cpu_threads, thread_environment
 
 BACKENDS = ("local", "dask")
 #: A task that declares nothing: one core, 512 MB.
@@ -150,6 +151,8 @@ class LocalExecutor(Executor):
         gpus = visible_gpus() if resources.gpus else ()
         pool = _WorkerPool(
             n,
+            # each worker's share of the cores, so that n workers do not oversubscribe them
+            threads=max(resources.cores, (os.cpu_count() or 1) // n),
             # each worker's own GPUs, e.g. worker 1 of a stage needing one GPU: device "1"
             gpu_sets=[gpus[i * resources.gpus : (i + 1) * resources.gpus] for i in range(n)]
             if gpus
@@ -189,9 +192,12 @@ class _Worker:
 class _WorkerPool:
     """Worker processes that each run one task at a time; a dead one is replaced."""
 
-    def __init__(self, size: int, *, gpu_sets: list[tuple[str, ...]] | None = None) -> None:
+    def __init__(
+        self, size: int, *, threads: int = 1, gpu_sets: list[tuple[str, ...]] | None = None
+    ) -> None:
         self.context = _pool_context() or multiprocessing.get_context()
         self.size = size
+        self.threads = threads
         self.gpu_sets = gpu_sets
         self.workers: list[_Worker] = []
         self.busy: dict[int, _Worker] = {}  # by the index of the task each runs
@@ -220,9 +226,10 @@ class _WorkerPool:
         return self.workers[-1]
 
     def _env(self, slot: int) -> dict[str, str]:
-        if self.gpu_sets is None:
-            return {}
-        return {"CUDA_VISIBLE_DEVICES": ",".join(self.gpu_sets[slot])}
+        env = thread_environment(self.threads)
+        if self.gpu_sets is not None:
+            env["CUDA_VISIBLE_DEVICES"] = ",".join(self.gpu_sets[slot])
+        return env
 
     def wait(self) -> Iterator[tuple[int, Any, str | None, float | None]]:
         """``(index, value, error, task_mb)`` of each task that ended, after waiting for one."""
@@ -289,6 +296,8 @@ def _work(conn, env: dict[str, str]) -> None:
     """A worker process: run tasks from ``conn`` until told to stop, sending back each
     task's value or failure and the peak memory it took."""
     os.environ.update(env)  # before anything imports CUDA
+    if "torch" in sys.modules:  # imported before the variables were set (a forkserver's preload)
+        sys.modules["torch"].set_num_threads(cpu_threads())
     # Ctrl-C is the command's to handle: it stops the workers itself (``close``).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = os.getppid()
