@@ -283,7 +283,7 @@ def test_classify_warns_when_a_recording_is_resampled(tmp_path, monkeypatch):
         project.scan()
     model = SimpleNamespace(sr=2500, labels=["pulse"], step_s=0.01)
     monkeypatch.setattr(supervised, "load_model", lambda project, name: model)
-    outcome = SimpleNamespace(paths={}, computed=0, cached=0, failures={})
+    outcome = SimpleNamespace(paths={}, channel_paths={}, computed=0, cached=0, failures={})
     monkeypatch.setattr(supervised, "classify", lambda project, name, **kwargs: outcome)
     code, text = cli("classify", "m", "-p", tmp_path)
     assert code == 0, text
