@@ -24,6 +24,7 @@ from sonotype.cli import (
     formats,
     info,
     init,
+    probes,
     runs,
     scan,
     spectrogram,
@@ -114,6 +115,7 @@ app.command("misses")(supervised.misses)
 app.command("export-model")(supervised.export_model)
 app.add_typer(runs.app, name="runs")
 app.command("retry")(runs.retry)
+probes.register(app)
 tidy_help(app)
 
 
