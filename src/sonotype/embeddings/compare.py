@@ -191,7 +191,8 @@ def compare_sets(
     sets : sequence of EmbeddingSet
     labels : callable or array
         ``labels(events)`` gives one label per row of an Events table (``""``: left out),
-        called on the common rows of the first set; or an array aligned with those rows.
+        called on the common rows of the first set; or an array aligned with the rows of
+        the first set (all of them).
     reduce : {"umap", "pca"}
     knn_k, test_fraction, max_rows, random_state
         See the module notes.
@@ -206,9 +207,15 @@ def compare_sets(
         raise ParameterError(f"max_rows={max_rows} must be at least 10", parameter="max_rows")
     positions = common_rows(sets)
     rows = sets[0].events.iloc[positions[0]].reset_index(drop=True)
-    y = np.asarray(labels(rows) if callable(labels) else labels, dtype=object).astype(str)
-    if len(y) != len(rows):
-        raise ParameterError(f"{len(y)} labels for {len(rows)} common rows")
+    if callable(labels):
+        y = np.asarray(labels(rows), dtype=object).astype(str)
+    else:
+        y = np.asarray(labels, dtype=object).astype(str)
+        if len(y) != len(sets[0].events):
+            raise ParameterError(
+                f"{len(y)} labels for the {len(sets[0].events)} rows of {sets[0].name!r}"
+            )
+        y = y[positions[0]]
     labelled = np.flatnonzero(y != "")
     subsampled = len(labelled) > max_rows
     if subsampled:
