@@ -77,7 +77,7 @@ def test_query_matches_the_most_overlapping_row(rng):
     embedding = _windows_set(rng)
     assert find_row(embedding.events, Query("a.wav", 10.0, 11.0)) == 20
     assert find_row(embedding.events, Query("b.wav", 10.1, 11.1)) == 120
-    with pytest.raises(ParameterError, match="matches no stored row.*e.g. "):
+    with pytest.raises(ParameterError, match=r"matches no stored row.*e\.g\. "):
         find_row(embedding.events, Query("a.wav", 10.0, 20.0))
     with pytest.raises(ParameterError, match="no rows in this embedding set"):
         find_row(embedding.events, Query("c.wav", 0, 1))
@@ -102,9 +102,7 @@ def test_approximate_index_finds_the_exact_neighbours(rng, tmp_path):
 
     # Clustered data, as embeddings are: recall of HNSW on tiny sets is near 1.
     centres = rng.normal(size=(10, 32))
-    X = (centres[rng.integers(10, size=500)] + 0.3 * rng.normal(size=(500, 32))).astype(
-        np.float32
-    )
+    X = (centres[rng.integers(10, size=500)] + 0.3 * rng.normal(size=(500, 32))).astype(np.float32)
     events = make_events("a.wav", np.arange(500.0), np.arange(500.0) + 1, "", kind="window")
     save_embedding_set(tmp_path, EmbeddingSet("w", "m", "windows", events, X))
     folder = set_folder(tmp_path, "w")
