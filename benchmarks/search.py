@@ -127,7 +127,7 @@ def main() -> None:
         print(f"{'exact':10} {0:8.1f} {0:9.0f} {1e3 * np.median(times):10.1f} "
               f"{1e3 * np.percentile(times, 95):8.1f} {args.queries / batch:10.1f} "
               f"{recall(found, truth[:20]):10.3f}")  # fmt: skip
-        for name in args.libraries.split(","):
+        for name in filter(None, args.libraries.split(",")):
             try:
                 t0 = time.perf_counter()
                 index, find, size = build(name, vectors, args.d)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from sonotype.embeddings.probes import split_by_recording, train_probe
+from sonotype.embeddings.probes import split_by_recording, split_groups, train_probe
 from sonotype.errors import ParameterError
 
 SMALL_GRID = {
@@ -42,6 +42,7 @@ SMALL_GRID = {
     "min_samples": (1, 5),
 }
 REDUCERS = ("umap", "pca")
+CLUSTER_SCORES = ("ami_selected", "ari_selected", "ami_best", "ari_best", "n_clusters_selected")
 #: Inputs wider than this are reduced by PCA before UMAP (as discover embeds syllables in 32).
 UMAP_PCA_COMPONENTS = 50
 
@@ -177,11 +178,13 @@ def compare_sets(
     sets: Sequence,
     labels: Callable[[object], np.ndarray] | np.ndarray,
     *,
-    reduce: str = "umap",
+    reduce: str | None = "umap",
     knn_k: int = 5,
     test_fraction: float = 0.25,
     max_rows: int = 20000,
+    group_s: float | None = None,
     random_state: int = 0,
+    fold: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> Comparison:
     """Compare embedding ``sets`` on their common rows (see the module notes).
@@ -193,9 +196,17 @@ def compare_sets(
         ``labels(events)`` gives one label per row of an Events table (``""``: left out),
         called on the common rows of the first set; or an array aligned with the rows of
         the first set (all of them).
-    reduce : {"umap", "pca"}
+    reduce : {"umap", "pca"} or None
+        None leaves the clustering out (its scores NaN), e.g. for the other folds of a
+        cross-validation: clustering does not depend on the split.
     knn_k, test_fraction, max_rows, random_state
         See the module notes.
+    group_s : float, optional
+        Split by blocks of this many seconds within recordings instead of by recording
+        (see :func:`~sonotype.embeddings.probes.split_groups`).
+    fold : int
+        Which fold of the split is tested (see
+        :func:`~sonotype.embeddings.probes.split_by_recording`).
     progress : callable, optional
         Called with the name of each set as its work starts.
 
@@ -228,9 +239,9 @@ def compare_sets(
             parameter="labels_from",
         )
     y = y[labelled]
-    groups = rows["recording"].astype(str).to_numpy()[labelled]
+    groups = split_groups(rows, group_s=group_s)[labelled]
     train, test = split_by_recording(
-        y, groups, test_fraction=test_fraction, random_state=random_state
+        y, groups, test_fraction=test_fraction, random_state=random_state, fold=fold
     )
     table, scatters = [], {}
     for s, pos in zip(sets, positions, strict=True):
@@ -238,7 +249,7 @@ def compare_sets(
             progress(s.name)
         X = np.asarray(s.vectors[pos[labelled]], dtype=np.float32)
         _, probe = train_probe(X, y, groups, test_fraction=test_fraction,
-                               random_state=random_state, name=s.name)  # fmt: skip
+                               random_state=random_state, fold=fold, name=s.name)  # fmt: skip
         row = {
             "set": s.name,
             "model": s.model,
@@ -250,13 +261,17 @@ def compare_sets(
             **knn_scores(X[train], y[train], X[test], y[test], k=knn_k),
             "silhouette": label_silhouette(X, y, random_state=random_state),
         }
-        cluster, coords = clustering_scores(
-            X, y, reduce=reduce, random_state=random_state, groups=pd.factorize(groups)[0]
-        )
+        if reduce is None:  # the caller wants the split-dependent scores only
+            cluster, coords = dict.fromkeys(CLUSTER_SCORES, math.nan), None
+        else:
+            cluster, coords = clustering_scores(
+                X, y, reduce=reduce, random_state=random_state, groups=pd.factorize(groups)[0]
+            )
         row.update(cluster)
         seconds = s.info.get("seconds")
         row["embed_seconds"] = float(seconds) if seconds is not None else math.nan
         row["size_mb"] = s.vectors.shape[0] * s.dimensions * 4 / 1e6
         table.append(row)
-        scatters[s.name] = (coords, y)
+        if coords is not None:
+            scatters[s.name] = (coords, y)
     return Comparison(pd.DataFrame(table), scatters, len(y), len(positions[0]), subsampled)

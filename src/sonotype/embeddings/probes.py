@@ -9,9 +9,10 @@ How a probe is trained and measured (:func:`train_probe`):
 
 - **Split by recording.** Rows of one recording never straddle train and test (windows of
   one recording share noise and individuals; a random split would flatter the probe).
-  The split is the first fold of scikit-learn's ``StratifiedGroupKFold`` with
-  ``round(1 / test_fraction)`` folds (4 at the default 0.25), shuffled with ``random_state``,
-  so each class is spread over both sides as far as its recordings allow.
+  The split is the first fold (or the ``fold``-th) of scikit-learn's ``StratifiedGroupKFold``
+  with ``round(1 / test_fraction)`` folds (4 at the default 0.25), shuffled with ``random_state``,
+  so each class is spread over both sides as far as its recordings allow. Where a class
+  comes from one recording only, split by blocks of seconds instead (:func:`split_groups`).
 - **Inputs standardised** with the training rows' mean and standard deviation.
 - **Linear**: ``LogisticRegression(C=1, class_weight="balanced", max_iter=2000)``: balanced
   weights so a large background class does not drown the rare calls. **MLP**:
@@ -134,10 +135,49 @@ def check_probe_name(name: str) -> str:
     return name
 
 
+def split_groups(events: pd.DataFrame, *, group_s: float | None = None) -> np.ndarray:
+    """The unit of the train/test split for each row: its recording, or with ``group_s`` its
+    recording and block of ``group_s`` seconds (``"rec.wav#3"``: rows starting in
+    ``[3 group_s, 4 group_s)``).
+
+    Blocks are for data where a class comes from one recording only (a clip per species):
+    splitting by recording would hold out every row of that class. Rows of neighbouring
+    blocks share the recording's noise and individual, and rows that straddle a block
+    boundary overlap rows of the next block, so block scores flatter the embedding more
+    than recording scores do; use windows whose hop equals their length.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"recording": ["a.wav"] * 3, "start_s": [0.0, 2.5, 5.0]})
+    >>> split_groups(ev).tolist(), split_groups(ev, group_s=3).tolist()
+    (['a.wav', 'a.wav', 'a.wav'], ['a.wav#0', 'a.wav#0', 'a.wav#1'])
+    """
+    recordings = events["recording"].astype(str).to_numpy()
+    if group_s is None:
+        return recordings
+    if not (group_s > 0 and np.isfinite(group_s)):
+        raise ParameterError(
+            f"group_s={group_s} must be a positive number of seconds, or left out to split by "
+            "recording",
+            parameter="group_s",
+        )
+    block = np.floor(events["start_s"].to_numpy(float) / group_s).astype(np.int64)
+    return np.char.add(np.char.add(recordings.astype(str), "#"), block.astype(str)).astype(object)
+
+
 def split_by_recording(
-    y: np.ndarray, groups: np.ndarray, *, test_fraction: float = 0.25, random_state: int = 0
+    y: np.ndarray,
+    groups: np.ndarray,
+    *,
+    test_fraction: float = 0.25,
+    random_state: int = 0,
+    fold: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Train and test row indices, no recording on both sides (see the module notes)."""
+    """Train and test row indices, no recording on both sides (see the module notes).
+
+    ``fold`` picks which of the folds is the test side (0, the default, is the first; it is
+    taken modulo the number of folds), so a caller can cross-validate over every fold.
+    """
     from sklearn.model_selection import StratifiedGroupKFold
 
     if not 0 < test_fraction < 1:
@@ -154,8 +194,8 @@ def split_by_recording(
         )
     folds = min(n_groups, max(2, round(1 / test_fraction)))
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=random_state)
-    train, test = next(splitter.split(np.zeros(len(y)), y, groups))
-    return train, test
+    splits = list(splitter.split(np.zeros(len(y)), y, groups))
+    return splits[fold % len(splits)]
 
 
 def fit_probe(X, y, *, kind: str = "linear", random_state: int = 0, name: str = "probe") -> Probe:
@@ -238,6 +278,7 @@ def train_probe(
     kind: str = "linear",
     test_fraction: float = 0.25,
     random_state: int = 0,
+    fold: int = 0,
     name: str = "probe",
 ) -> tuple[Probe, ProbeScores]:
     """Train a probe on the training recordings and score it on the test recordings.
@@ -255,6 +296,8 @@ def train_probe(
         About this share of the recordings is held out (see the module notes).
     random_state : int
         Seeds the split and the MLP.
+    fold : int
+        Which fold of the split is the test side (see :func:`split_by_recording`).
     name : str
 
     Returns
@@ -286,7 +329,9 @@ def train_probe(
             parameter="labels_from",
         )
     y, g = labels[keep], groups[keep]
-    train, test = split_by_recording(y, g, test_fraction=test_fraction, random_state=random_state)
+    train, test = split_by_recording(
+        y, g, test_fraction=test_fraction, random_state=random_state, fold=fold
+    )
     X_train = np.asarray(X[keep[train]], dtype=np.float64)
     X_test = np.asarray(X[keep[test]], dtype=np.float64)
     probe = fit_probe(X_train, y[train], kind=kind, random_state=random_state, name=name)

@@ -237,6 +237,13 @@ class HNSWIndex:
         return index
 
 
+def has_index_library() -> bool:
+    """Whether usearch (the ``search`` extra) is installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("usearch") is not None
+
+
 def _index_stamp(folder: Path) -> dict:
     stat = (folder / "vectors.npy").stat()
     return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
@@ -280,7 +287,7 @@ def search_set(
         The set's folder, where an approximate index is kept (needed when approximate).
     approximate : bool, optional
         Force exact (False) or approximate (True) search; by default approximate from
-        :data:`APPROXIMATE_FROM` rows.
+        :data:`APPROXIMATE_FROM` rows when usearch is installed, else exact.
 
     Returns
     -------
@@ -292,7 +299,15 @@ def search_set(
     q = np.asarray(embedding.vectors[row], dtype=np.float32)
     exclude = None if include_self else [row]
     n = len(embedding.vectors)
-    approximate = n >= APPROXIMATE_FROM if approximate is None else approximate
+    if approximate is None:
+        # Exact answers are never wrong, only slower: without the extra, search exactly.
+        approximate = n >= APPROXIMATE_FROM and has_index_library()
+    elif approximate and not has_index_library():
+        raise ParameterError(
+            "approximate search needs usearch: `pip install 'sonotype[search]'`, or search "
+            "exactly (--exact)",
+            parameter="exact",
+        )
     if approximate:
         if folder is None:
             raise ParameterError("approximate search needs the set's folder for its index")
