@@ -87,6 +87,8 @@ def report(title, project, sets, labels_from, *, folds, reduce, group_s=None, **
     for fold in range(folds):
         result = compare_sets(sets, labels, reduce=reduce if fold == 0 else None, fold=fold,
                               group_s=group_s)  # fmt: skip
+        if fold:  # the silhouette uses every row: the first fold's is the one
+            result.table["silhouette"] = np.nan
         runs.append(result.table.assign(fold=fold))
     table = pd.concat(runs)
     y = labels(sets[0].events)

@@ -116,6 +116,11 @@ def test_approximate_index_finds_the_exact_neighbours(rng, tmp_path):
     hits = search_set(EmbeddingSet("w", "m", "windows", events, X), Query("a.wav", 3, 4), k=5,
                       folder=folder, approximate=True)  # fmt: skip
     assert 3 not in hits["row"].tolist() and len(hits) == 5
+    # New vectors under the same name: the saved index is stale and is rebuilt.
+    save_embedding_set(tmp_path, EmbeddingSet("w", "m", "windows", events, -X))
+    rebuilt, _ = set_index(folder, -X).search(-X[:1], k=1)
+    assert rebuilt.tolist() == [[0]]
+    assert set_index(folder, -X).index.size == 500
 
 
 @pytest.mark.slow
