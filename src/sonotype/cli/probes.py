@@ -79,7 +79,7 @@ def probe(
     """
     if ctx.invoked_subcommand is not None:
         return
-    from sonotype.cli.console import out
+    from sonotype.cli.console import out, plural
     from sonotype.cli.options import open_project
     from sonotype.embeddings.labels import resolve_labels
     from sonotype.embeddings.probes import (
@@ -133,7 +133,7 @@ def probe(
     out.print(
         f"probe {name} ({kind}, {emb.model}): accuracy {scores.accuracy:.3f}, macro accuracy "
         f"{scores.macro_accuracy:.3f}, macro F1 {scores.macro_f1:.3f} on "
-        f"{scores.n_test} rows of {len(scores.test_recordings)} held-out recordings"
+        f"{scores.n_test} rows of {plural(len(scores.test_recordings), 'held-out recording')}"
     )
     out.print(scores.per_class.round(3).to_string(index=False))
     out.print(f"saved in {folder}; report {paths['html']}")
@@ -288,6 +288,8 @@ def search(
     supported yet. Hits are ranked, listed, drawn in a gallery (reports/search/), and with
     --export or --store-as kept as events to label.
     """
+    import pandas as pd
+
     from sonotype.annotations.events import make_events
     from sonotype.annotations.io import write_events
     from sonotype.cli.console import out, plural
@@ -332,11 +334,17 @@ def search(
         if export is not None:
             write_events(events, export, format=format, overwrite=force)
         if gallery:
-            thumbs = _thumbnails(project, hits)
+            query_row = pd.DataFrame(
+                {"recording": [q.recording], "start_s": [q.start_s], "stop_s": [q.stop_s],
+                 "channel": [0]}
+            )  # fmt: skip
+            thumbs = _thumbnails(project, pd.concat([query_row, hits], ignore_index=True))
             folder = project.reports_dir / "search" / _safe(f"{embedding}-{query}")
             from sonotype.report.probes import write_search_gallery
 
-            paths = write_search_gallery(folder, hits, thumbs, query=query)
+            paths = write_search_gallery(
+                folder, hits, thumbs[1:], query=query, query_image=thumbs[0]
+            )
     table = hits[["rank", "recording", "start_s", "stop_s", "similarity"]]
     out.print(table.round(3).to_string(index=False))
     if gallery:

@@ -116,14 +116,30 @@ def write_compare_report(
 
 
 def write_search_gallery(
-    folder: Path, hits: pd.DataFrame, thumbnails: Sequence[np.ndarray], *, query: str
+    folder: Path,
+    hits: pd.DataFrame,
+    thumbnails: Sequence[np.ndarray],
+    *,
+    query: str,
+    query_image: np.ndarray | None = None,
 ) -> dict[str, Path]:
-    """A ranked gallery: one spectrogram thumbnail per hit, with its rank, span and score."""
+    """A ranked gallery: the query's spectrogram thumbnail, then one per hit with its rank,
+    span and similarity."""
+    from sonotype.atomic import replace_folder, staging_folder
     from sonotype.plot.catalog import gallery_image, save_image
 
-    folder = Path(folder)
-    paths = {"csv": _write_csv(folder / "hits.csv", hits)}
+    # Built aside and renamed into place: a rerun with fewer hits leaves no stale images.
+    target = Path(folder)
+    folder = staging_folder(target.parent, target.name)
+    _write_csv(folder / "hits.csv", hits)
     cells = []
+    if query_image is not None:
+        save_image(gallery_image(query_image[None], columns=1, cell_px=128), folder / "query.png")
+        cells.append(
+            '<figure style="display:inline-block;width:150px;margin:4px;vertical-align:top">'
+            f'<img src="query.png" alt="query"><figcaption><b>query</b> {escape(query)}'
+            "</figcaption></figure>"
+        )
     for rank, (row, thumb) in enumerate(zip(hits.itertuples(), thumbnails, strict=True), 1):
         name = f"hit_{rank:04d}.png"
         save_image(gallery_image(thumb[None], columns=1, cell_px=128), folder / name)
@@ -136,5 +152,6 @@ def write_search_gallery(
         )
     body = f"<p>Query: {escape(query)}; {len(hits)} nearest by cosine similarity.</p>"
     body += "".join(cells)
-    paths["html"] = _write_text(folder / "index.html", page("Search by example", body))
-    return paths
+    _write_text(folder / "index.html", page("Search by example", body))
+    replace_folder(folder, target)
+    return {"csv": target / "hits.csv", "html": target / "index.html"}
