@@ -53,6 +53,24 @@ def test_exact_search_equals_brute_force(rng, block_rows):
         np.testing.assert_allclose(s, ref_s, rtol=1e-5)
     one_i, _ = exact_search(X, queries[0], k=10, block_rows=block_rows, exclude=[3, 5])
     np.testing.assert_array_equal(one_i, idx[0])
+    norms = np.linalg.norm(X, axis=1)
+    with_norms, _ = exact_search(X, queries, k=10, block_rows=block_rows, exclude=[3, 5],
+                                 norms=norms)  # fmt: skip
+    np.testing.assert_array_equal(with_norms, idx)
+
+
+def test_norms_are_kept_with_the_set_and_follow_its_vectors(tmp_path, rng):
+    from sonotype.embeddings.search import set_norms
+    from sonotype.embeddings.sets import save_embedding_set, set_folder
+
+    events = make_events("a.wav", np.arange(30.0), np.arange(30.0) + 1, "", kind="window")
+    X = rng.normal(size=(30, 4)).astype(np.float32)
+    save_embedding_set(tmp_path, EmbeddingSet("w", "m", "windows", events, X))
+    folder = set_folder(tmp_path, "w")
+    np.testing.assert_allclose(set_norms(folder, X), np.linalg.norm(X, axis=1), rtol=1e-6)
+    assert (folder / "norms.npy").is_file()
+    save_embedding_set(tmp_path, EmbeddingSet("w", "m", "windows", events, 2 * X))
+    np.testing.assert_allclose(set_norms(folder, 2 * X), 2 * np.linalg.norm(X, axis=1), rtol=1e-6)
 
 
 def test_exact_search_edge_cases(rng):

@@ -8,7 +8,8 @@ comes with the model registry of ``sonotype embed`` and is not supported yet: th
 to pick a stored row (``sonotype search`` lists the nearest ones).
 
 **Exact search** (:func:`exact_search`) is a blocked matrix product over the memory-mapped
-vectors, normalised block by block, so memory stays at one block whatever the set's size;
+vectors, divided by the rows' norms (kept beside the set once computed, :func:`set_norms`),
+so memory stays at one block whatever the set's size;
 each block's best ``k`` are kept with ``argpartition``. **Approximate search** through a
 :class:`HNSWIndex` (usearch, chosen by ``benchmarks/search.py``: see docs/probes.md) is
 used for sets of at least :data:`APPROXIMATE_FROM` rows, where an exact query reads every
@@ -113,7 +114,13 @@ def _normalised(block: np.ndarray) -> np.ndarray:
 
 
 def exact_search(
-    vectors, queries, *, k: int = 50, exclude=None, block_rows: int = BLOCK_ROWS
+    vectors,
+    queries,
+    *,
+    k: int = 50,
+    exclude=None,
+    norms=None,
+    block_rows: int = BLOCK_ROWS,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` rows of ``vectors`` most cosine-similar to each query, best first.
 
@@ -126,6 +133,9 @@ def exact_search(
         Hits per query (fewer when there are fewer rows).
     exclude : array of int, optional
         Rows never returned (e.g. the query's own row).
+    norms : array, shape (n,), optional
+        The rows' Euclidean norms, when known (:func:`set_norms` keeps them with a set):
+        each block is then read once instead of twice.
     block_rows : int
         Rows per block.
 
@@ -161,9 +171,12 @@ def exact_search(
         # No normalised copy of the block: one product and one pass for the norms read the
         # (memory-mapped) rows twice but allocate only (m, rows) results.
         block = np.asarray(vectors[start : start + block_rows], dtype=np.float32)
-        norms = np.sqrt(np.einsum("ij,ij->i", block, block))
+        if norms is None:
+            block_norms = np.sqrt(np.einsum("ij,ij->i", block, block))
+        else:
+            block_norms = np.asarray(norms[start : start + len(block)], dtype=np.float32)
         sims = q @ block.T  # (m, rows)
-        sims /= np.where(norms > 0, norms, 1)
+        sims /= np.where(block_norms > 0, block_norms, 1)
         sims[:, excluded[start : start + len(block)]] = -np.inf
         take = min(k, sims.shape[1])
         part = np.argpartition(-sims, take - 1, axis=1)[:, :take]
@@ -246,7 +259,27 @@ def has_index_library() -> bool:
 
 def _index_stamp(folder: Path) -> dict:
     stat = (folder / "vectors.npy").stat()
-    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "inode": stat.st_ino}
+
+
+def set_norms(folder: Path, vectors) -> np.ndarray:
+    """The Euclidean norm of every row of the set in ``folder``, computed once and kept
+    beside it (``norms.npy``), recomputed when the vectors change."""
+    from sonotype.atomic import atomic_paths
+
+    path, stamp_path = folder / "norms.npy", folder / "norms.json"
+    stamp = _index_stamp(folder)
+    if path.is_file() and stamp_path.is_file() and json.loads(stamp_path.read_text()) == stamp:
+        return np.load(path)
+    norms = np.empty(len(vectors), dtype=np.float32)
+    for start in range(0, len(vectors), BLOCK_ROWS):
+        block = np.asarray(vectors[start : start + BLOCK_ROWS], dtype=np.float32)
+        norms[start : start + len(block)] = np.sqrt(np.einsum("ij,ij->i", block, block))
+    with atomic_paths([path, stamp_path]) as (tmp, stamp_tmp):
+        with open(tmp, "wb") as handle:
+            np.save(handle, norms)
+        stamp_tmp.write_text(json.dumps(stamp))
+    return norms
 
 
 def set_index(folder: Path, vectors, *, progress=None) -> HNSWIndex:
@@ -317,7 +350,8 @@ def search_set(
         found = idx >= 0
         idx, sim = idx[found], sim[found]
     else:
-        idx, sim = exact_search(embedding.vectors, q, k=k, exclude=exclude)
+        norms = None if folder is None else set_norms(folder, embedding.vectors)
+        idx, sim = exact_search(embedding.vectors, q, k=k, exclude=exclude, norms=norms)
     hits = embedding.events.iloc[idx].reset_index(drop=True)
     hits.insert(0, "rank", np.arange(1, len(idx) + 1))
     hits["similarity"] = sim.astype(float)
