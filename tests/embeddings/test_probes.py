@@ -83,6 +83,32 @@ def test_labels_from_names_the_sources_there_are(project):
     assert set(folders) == {"siteA", "siteB"}
 
 
+def test_metadata_labels_need_no_project():
+    rows = make_events(["s/20240611_063000.wav", "s/20241211_200000.wav", "t/x.wav"],
+                       [0.0, 0.0, 0.0], [1.0, 1.0, 1.0], "", kind="window")  # fmt: skip
+    assert resolve_labels(None, rows, "meta:season").tolist() == ["summer", "winter", ""]
+    assert resolve_labels(None, rows, "meta:folder").tolist() == ["s", "s", "t"]
+    with pytest.raises(ParameterError, match="--labels-from is empty"):
+        resolve_labels(None, rows, " ")
+
+
+def test_split_by_blocks_within_recordings(rng):
+    from sonotype.embeddings.probes import split_groups
+
+    # One recording per class: by recording, a class would be all test or all train.
+    rows = make_events(["a.wav"] * 40 + ["b.wav"] * 40, np.tile(np.arange(40.0), 2),
+                       np.tile(np.arange(40.0), 2) + 1, "", kind="window")  # fmt: skip
+    y = np.repeat(["a", "b"], 40)
+    X = rng.normal(size=(80, 4)) + (y == "b")[:, None] * 3
+    groups = split_groups(rows, group_s=10)
+    assert len(set(groups)) == 8
+    _, scores = train_probe(X, y, groups)
+    assert set(scores.per_class.loc[scores.per_class["support"] > 0, "label"]) == {"a", "b"}
+    for bad in (0, -1, float("nan")):
+        with pytest.raises(ParameterError, match="group_s"):
+            split_groups(rows, group_s=bad)
+
+
 # -- training --------------------------------------------------------------------------------
 
 
