@@ -144,8 +144,10 @@ def test_unlabelled_rows_are_left_out_and_one_class_is_refused(rng):
     X, y, groups = _blobs(rng)
     y = y.astype(object)
     y[:10] = ""
-    _, scores = train_probe(X, y, groups)
+    probe, scores = train_probe(X, y, groups, background="c")
     assert scores.n_train + scores.n_test == len(y) - 10
+    assert probe.background == "c"
+    assert train_probe(X, y, groups, background="none-such")[0].background is None
     with pytest.raises(ParameterError, match="at least 2"):
         train_probe(X[y == "a"], y[y == "a"], groups[y == "a"])
 

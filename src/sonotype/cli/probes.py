@@ -123,11 +123,10 @@ def probe(
                 test_fraction=test_fraction,
                 random_state=seed,
                 name=name,
+                background=resolve_background(background, emb.unit),
             )
-            background_class = resolve_background(background, emb.unit)
             probe_.embedding, probe_.model, probe_.unit = embedding, emb.model, emb.unit
             probe_.labels_from = labels_from
-            probe_.background = background_class if background_class in probe_.classes else None
             folder = save_probe(project.folder, probe_)
             paths = write_probe_report(project.reports_dir / "probes" / name, probe_, scores)
     out.print(

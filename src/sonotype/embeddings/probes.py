@@ -280,6 +280,7 @@ def train_probe(
     random_state: int = 0,
     fold: int = 0,
     name: str = "probe",
+    background: str | None = None,
 ) -> tuple[Probe, ProbeScores]:
     """Train a probe on the training recordings and score it on the test recordings.
 
@@ -299,6 +300,9 @@ def train_probe(
     fold : int
         Which fold of the split is the test side (see :func:`split_by_recording`).
     name : str
+    background : str, optional
+        The class that means "none of the others" (``"background"`` for windows): recorded
+        with the probe so :func:`apply_probe` reports no events of it.
 
     Returns
     -------
@@ -342,8 +346,9 @@ def train_probe(
         confusion=confusion,
         n_train=len(train),
         n_test=len(test),
-        test_recordings=sorted(set(g[test])),
+        test_recordings=sorted({str(r) for r in g[test]}),
     )
+    probe.background = background if background in probe.classes else None
     probe.info.update(scores.summary(), kind=kind, test_fraction=test_fraction,
                       random_state=random_state)  # fmt: skip
     return probe, scores
