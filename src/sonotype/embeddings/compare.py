@@ -11,8 +11,8 @@ in one order, so each model is judged on identical data):
   at most 5,000 labelled rows): how compact and separate the classes are without any fit;
 - **clustering**, as ``sonotype discover`` clusters: a UMAP grid (``reduce="umap"``, the
   discover ``small`` grid: ``n_neighbors`` 10, 30 x ``min_dist`` 0.05, 0.3; inputs first
-  reduced to 50 principal components when wider) or a 2-D PCA (``reduce="pca"``, fast), then
-  the HDBSCAN grid (``min_cluster_size`` 10, 30 x ``min_samples`` 1, 5), every clustering
+  reduced to 50 principal components when wider, given more than 50 rows) or a 2-D PCA
+  (``reduce="pca"``, fast), then the HDBSCAN grid (``min_cluster_size`` 10, 30 x ``min_samples`` 1, 5), every clustering
   scored against the labels. Two numbers each for AMI and ARI: **selected**, the clustering
   the discover selection picks without labels (best composite score), and **best**, the
   grid's highest (chosen *with* the labels: an upper bound, optimistic by construction);
@@ -133,7 +133,7 @@ def clustering_scores(
             X,
             n_neighbors=grid["n_neighbors"],
             min_dist=grid["min_dist"],
-            pca_components=UMAP_PCA_COMPONENTS if X.shape[1] > UMAP_PCA_COMPONENTS else None,
+            pca_components=UMAP_PCA_COMPONENTS if min(X.shape) > UMAP_PCA_COMPONENTS else None,
             random_state=random_state,
             groups=groups,
         )
