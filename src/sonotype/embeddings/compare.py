@@ -12,10 +12,11 @@ in one order, so each model is judged on identical data):
 - **clustering**, as ``sonotype discover`` clusters: a UMAP grid (``reduce="umap"``, the
   discover ``small`` grid: ``n_neighbors`` 10, 30 x ``min_dist`` 0.05, 0.3; inputs first
   reduced to 50 principal components when wider, given more than 50 rows) or a 2-D PCA
-  (``reduce="pca"``, fast), then the HDBSCAN grid (``min_cluster_size`` 10, 30 x ``min_samples`` 1, 5), every clustering
-  scored against the labels. Two numbers each for AMI and ARI: **selected**, the clustering
-  the discover selection picks without labels (best composite score), and **best**, the
-  grid's highest (chosen *with* the labels: an upper bound, optimistic by construction);
+  (``reduce="pca"``, fast), then the HDBSCAN grid (``min_cluster_size`` 10, 30 x
+  ``min_samples`` 1, 5), every clustering scored against the labels. Two numbers each for
+  AMI and ARI: **selected**, the clustering the discover selection picks without labels
+  (best composite score), and **best**, the grid's highest (chosen *with* the labels: an
+  upper bound, optimistic by construction);
 - **embedding time** (``seconds`` in the set's info, as ``sonotype embed`` records it) and
   **size** (dimensions; MB of the vectors).
 
