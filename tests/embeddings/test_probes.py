@@ -226,7 +226,7 @@ def test_probe_train_report_apply_and_undo(project):
     assert result.exit_code == 0, result.output
     assert "probe w1 (linear, onehot)" in result.output
     report = folder / "reports" / "probes" / "w1"
-    for name in ("index.html", "per_class.csv", "confusion.csv", "confusion.png"):
+    for name in ("index.html", "per_class.csv", "confusion.csv", "confusion.png", "config.json"):
         assert (report / name).is_file()
     probe = load_probe(folder, "w1")
     assert probe.info["macro_accuracy"] > 0.9

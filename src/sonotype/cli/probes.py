@@ -129,6 +129,7 @@ def probe(
             probe_.labels_from = labels_from
             folder = save_probe(project.folder, probe_)
             paths = write_probe_report(project.reports_dir / "probes" / name, probe_, scores)
+            _write_config(paths["html"].parent, config)
     out.print(
         f"probe {name} ({kind}, {emb.model}): accuracy {scores.accuracy:.3f}, macro accuracy "
         f"{scores.macro_accuracy:.3f}, macro F1 {scores.macro_f1:.3f} on "
@@ -256,6 +257,7 @@ def compare_models(
             paths = write_compare_report(
                 project.reports_dir / "compare" / name, result.table, result.scatters, notes=note
             )
+            _write_config(paths["html"].parent, config)
     out.print(result.table.round(3).to_string(index=False))
     out.print(note)
     out.print(f"report {paths['html']}")
@@ -291,7 +293,7 @@ def search(
 
     from sonotype.annotations.events import make_events
     from sonotype.annotations.io import write_events
-    from sonotype.cli.console import out, plural
+    from sonotype.cli.console import out, plural, progress
     from sonotype.cli.options import open_project
     from sonotype.embeddings.search import parse_query, search_set
     from sonotype.embeddings.sets import list_embedding_sets, load_embedding_set, set_folder
@@ -313,10 +315,13 @@ def search(
                 )
             embedding = there[0]
         emb = load_embedding_set(project.folder, embedding)
-        hits = search_set(
-            emb, q, k=k, folder=set_folder(project.folder, embedding),
-            approximate=None if exact is None else not exact,
-        )  # fmt: skip
+        # Progress shows only while an approximate index is built (minutes for a large set).
+        with progress("building the search index", None) as advance:
+            hits = search_set(
+                emb, q, k=k, folder=set_folder(project.folder, embedding),
+                approximate=None if exact is None else not exact,
+                progress=lambda done, total: advance.set(done, total),
+            )  # fmt: skip
         events = make_events(
             hits["recording"].astype(str).tolist(), hits["start_s"].to_numpy(),
             hits["stop_s"].to_numpy(), label, kind="detected", source=store_as or "search",
@@ -350,6 +355,16 @@ def search(
         out.print(f"gallery {paths['html']}")
     if export is not None:
         out.print(f"wrote {plural(len(events), 'hit')} to {export}")
+
+
+def _write_config(folder: Path, config: dict) -> None:
+    """The run's resolved settings beside its report (``config.json``)."""
+    import json
+
+    from sonotype.atomic import atomic_path
+
+    with atomic_path(folder / "config.json") as tmp:
+        tmp.write_text(json.dumps(config, indent=2, sort_keys=True, default=str))
 
 
 def _safe(text: str) -> str:
