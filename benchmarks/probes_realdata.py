@@ -35,15 +35,17 @@ import pandas as pd
 
 from sonotype.annotations.events import concat_events, make_events
 from sonotype.embed import make_embedder
-from sonotype.embeddings.compare import compare_sets
+from sonotype.embeddings.compare import common_rows, compare_sets
 from sonotype.embeddings.labels import resolve_labels
+from sonotype.embeddings.probes import split_groups, train_probe
 from sonotype.embeddings.sets import EmbeddingSet, save_embedding_set
 from sonotype.features.spectrograms import SpectrogramParams, syllable_spectrograms
 from sonotype.store import Project
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 PARAMS = SpectrogramParams(n_freq=64, n_time=64, time_mode="stretch")
-COLUMNS = ["probe_accuracy", "probe_macro_accuracy", "probe_macro_f1", "knn_accuracy",
+COLUMNS = ["probe_accuracy", "probe_macro_accuracy", "probe_macro_f1", "mlp_macro_f1",
+           "knn_accuracy",
            "silhouette", "ami_selected", "ami_best", "ari_selected", "embed_seconds"]  # fmt: skip
 
 
@@ -89,7 +91,15 @@ def report(title, project, sets, labels_from, *, folds, reduce, group_s=None, **
                               group_s=group_s)  # fmt: skip
         if fold:  # the silhouette uses every row: the first fold's is the one
             result.table["silhouette"] = np.nan
-        runs.append(result.table.assign(fold=fold))
+        # The MLP probe on the same rows, in the same order, so the split is the same.
+        mlp = []
+        for s, pos in zip(sets, common_rows(sets), strict=True):
+            rows = s.events.iloc[pos].reset_index(drop=True)
+            _, scores = train_probe(np.asarray(s.vectors)[pos], labels(rows),
+                                    split_groups(rows, group_s=group_s), kind="mlp",
+                                    fold=fold)  # fmt: skip
+            mlp.append(scores.macro_f1)
+        runs.append(result.table.assign(fold=fold, mlp_macro_f1=mlp))
     table = pd.concat(runs)
     y = labels(sets[0].events)
     counts = pd.Series(y[y != ""]).value_counts().to_dict()

@@ -64,6 +64,39 @@ def test_only_the_same_recording_counts():
     assert overlap_labels(rows, notes).tolist() == ["x", "background"]
 
 
+def test_blocks_and_candidate_search_change_nothing(rng, monkeypatch):
+    from sonotype.embeddings import labels as module
+
+    starts = rng.uniform(0, 50, size=300)
+    rows = make_events(["a.wav", "b.wav"] * 150, starts, starts + rng.uniform(0, 2, 300), "")
+    c = rng.uniform(0, 50, size=80)
+    d = c + rng.choice([0.0, 0.05, 0.5, 3.0], size=80)  # points, calls and long notes
+    notes = make_events(["a.wav", "b.wav"] * 40, c, d, list(rng.choice(["x", "y", "z"], 80)))
+    # The reference: the documented rule, row by row, annotation by annotation.
+    expected = []
+    for a, b, rec in zip(rows["start_s"], rows["stop_s"], rows["recording"], strict=True):
+        hits = set()
+        for c0, d0, name, rec0 in notes[["start_s", "stop_s", "label", "recording"]].values:
+            if rec0 != rec:
+                continue
+            if d0 == c0:
+                inside = a <= c0 < b or (a == b == c0)
+            elif b == a:
+                inside = c0 <= a < d0
+            else:
+                inside = (min(b, d0) - max(a, c0)) / min(b - a, d0 - c0) >= 0.5 - 1e-9
+            if inside:
+                hits.add(name)
+        expected.append(tuple(sorted(hits)) or ("background",))
+    whole = overlap_labels(rows, notes, multi_label=True)
+    monkeypatch.setattr(module, "_ROWS", 7)
+    monkeypatch.setattr(module, "_PAIRS", 20)
+    pieces = overlap_labels(rows, notes, multi_label=True)
+    assert whole.tolist() == pieces.tolist() == expected
+    single = overlap_labels(rows, notes)
+    assert all(label in labels for label, labels in zip(single, expected, strict=True))
+
+
 def test_overlap_checks_its_arguments():
     rows = make_events("r.wav", [0.0], [1.0], "")
     with pytest.raises(ParameterError, match="min_overlap=0"):

@@ -37,8 +37,11 @@ from sonotype.errors import ParameterError
 MIN_OVERLAP = 0.5
 #: The default name of the class of rows that overlap no annotation.
 BACKGROUND = "background"
-#: Rows compared with annotations at a time, so memory stays bounded for long recordings.
-_BLOCK = 4096
+#: Rows (in time order) compared with their candidate annotations at a time.
+_ROWS = 1024
+#: Row x annotation pairs compared at a time (a few float64 arrays of this many values), so
+#: memory stays bounded whatever the annotations.
+_PAIRS = 2_000_000
 
 
 def overlap_labels(
@@ -94,32 +97,35 @@ def overlap_labels(
     n = len(rows)
     found: list[dict[str, float]] = [{} for _ in range(n)]
     rec = rows["recording"].astype(str).to_numpy()
+    row_start = rows["start_s"].to_numpy(float)
+    row_stop = rows["stop_s"].to_numpy(float)
     annotations = annotations[annotations[column].fillna("").astype(str) != ""]
     by_recording = {name: group for name, group in annotations.groupby("recording", sort=False)}
     for name, positions in pd.Series(np.arange(n)).groupby(rec, sort=False):
         group = by_recording.get(name)
         if group is None:
             continue
-        c = group["start_s"].to_numpy(float)
-        d = group["stop_s"].to_numpy(float)
-        names = group[column].astype(str).to_numpy()
-        for block in np.array_split(positions.to_numpy(), max(1, len(positions) // _BLOCK)):
-            a = rows["start_s"].to_numpy(float)[block][:, None]
-            b = rows["stop_s"].to_numpy(float)[block][:, None]
-            shared = np.minimum(b, d) - np.maximum(a, c)
-            row_point = (b - a) <= 0
-            ann_point = (d - c) <= 0
-            # A point annotation inside a row (half-open, so a point on a boundary goes to one
-            # window of a tiling), or a point row inside an annotation, overlaps fully.
-            in_row = (c >= a) & ((c < b) | (row_point & (c == a)))
-            in_ann = (a >= c) & ((a < d) | (ann_point & (a == c)))
-            with np.errstate(invalid="ignore", divide="ignore"):
-                fraction = shared / np.minimum(b - a, d - c)
-            fraction = np.where(ann_point, in_row, np.where(row_point, in_ann, fraction))
-            hit_rows, hit_cols = np.nonzero(fraction >= min_overlap - 1e-9)
-            for r, k in zip(hit_rows, hit_cols, strict=True):
-                slot = found[block[r]]
-                slot[names[k]] = slot.get(names[k], 0.0) + max(float(shared[r, k]), 0.0)
+        group = group.sort_values("start_s", kind="mergesort")
+        c_all = group["start_s"].to_numpy(float)
+        d_all = group["stop_s"].to_numpy(float)
+        reach = np.maximum.accumulate(d_all)  # the latest stop among annotations so far
+        names_all = group[column].astype(str).to_numpy()
+        # Rows in time order, a block at a time: each block meets only the annotations that
+        # start before its end and reach past its start (found by binary search), so long
+        # recordings with many windows and annotations cost time near-linear in their sizes.
+        positions = positions.to_numpy()[np.argsort(row_start[positions], kind="mergesort")]
+        for first in range(0, len(positions), _ROWS):
+            block = positions[first : first + _ROWS]
+            a = row_start[block][:, None]
+            b = row_stop[block][:, None]
+            lo = int(np.searchsorted(reach, a.min(), side="left"))
+            hi = int(np.searchsorted(c_all, b.max(), side="right"))
+            if hi <= lo:
+                continue
+            for part in range(lo, hi, max(1, _PAIRS // len(block))):
+                sl = slice(part, min(hi, part + max(1, _PAIRS // len(block))))
+                _add_overlaps(found, block, a, b, c_all[sl], d_all[sl], names_all[sl],
+                              min_overlap)  # fmt: skip
     out = np.empty(n, dtype=object)
     for i, labels in enumerate(found):
         if multi_label:
@@ -129,6 +135,25 @@ def overlap_labels(
         else:
             out[i] = background or ""
     return out
+
+
+def _add_overlaps(found, block, a, b, c, d, names, min_overlap: float) -> None:
+    """Add to ``found`` the shared seconds of each row of ``block`` (starts ``a``, stops ``b``,
+    column vectors) with each annotation (``c``, ``d``, ``names``) it overlaps enough."""
+    shared = np.minimum(b, d) - np.maximum(a, c)
+    row_point = (b - a) <= 0
+    ann_point = (d - c) <= 0
+    # A point annotation inside a row (half-open, so a point on a boundary goes to one window
+    # of a tiling), or a point row inside an annotation, overlaps fully.
+    in_row = (c >= a) & ((c < b) | (row_point & (c == a)))
+    in_ann = (a >= c) & ((a < d) | (ann_point & (a == c)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = shared / np.minimum(b - a, d - c)
+    fraction = np.where(ann_point, in_row, np.where(row_point, in_ann, fraction))
+    hit_rows, hit_cols = np.nonzero(fraction >= min_overlap - 1e-9)
+    for r, k in zip(hit_rows, hit_cols, strict=True):
+        slot = found[block[r]]
+        slot[names[k]] = slot.get(names[k], 0.0) + max(float(shared[r, k]), 0.0)
 
 
 def resolve_labels(
