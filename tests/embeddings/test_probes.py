@@ -279,6 +279,11 @@ def test_probe_train_report_apply_and_undo(project):
     assert result.exit_code == 0, result.output
     assert load_probe(folder, "syl-flat-linear").classes == ["a", "b", "c"]
     assert load_probe(folder, "syl-flat-linear").info["macro_accuracy"] > 0.8
+    result = invoke("probe", "-p", folder, "-e", "syl-flat", "--labels-from", "kind:annotated",
+                    "--kind", "mlp")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert load_probe(folder, "syl-flat-mlp").kind == "mlp"
+    assert len(load_probe(folder, "syl-flat-mlp").weights) == 2
 
 
 @pytest.mark.slow

@@ -136,6 +136,11 @@ def probe(
         f"{scores.n_test} rows of {plural(len(scores.test_recordings), 'held-out recording')}"
     )
     out.print(scores.per_class.round(3).to_string(index=False))
+    if not probe_.info.get("converged", True):
+        out.print(
+            f"note: the {kind} probe stopped at its iteration limit before converging; the "
+            "scores above are those of the probe as saved"
+        )
     out.print(f"saved in {folder}; report {paths['html']}")
 
 

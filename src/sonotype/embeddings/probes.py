@@ -34,6 +34,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -200,6 +201,7 @@ def split_by_recording(
 
 def fit_probe(X, y, *, kind: str = "linear", random_state: int = 0, name: str = "probe") -> Probe:
     """Fit a probe on all of ``X`` ``(n, d)`` and labels ``y`` (no split, no scores)."""
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
 
@@ -220,8 +222,6 @@ def fit_probe(X, y, *, kind: str = "linear", random_state: int = 0, name: str = 
     Z = (X - mean) / scale
     if kind == "linear":
         clf = LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
-        clf.fit(Z, y)
-        weights, biases = [clf.coef_.T.copy()], [clf.intercept_.copy()]
     else:
         clf = MLPClassifier(
             hidden_layer_sizes=(256,),
@@ -230,7 +230,15 @@ def fit_probe(X, y, *, kind: str = "linear", random_state: int = 0, name: str = 
             max_iter=300,
             random_state=random_state,
         )
+    # Not converging within the iterations is recorded with the probe (and said by the CLI),
+    # not printed as a library warning.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
         clf.fit(Z, y)
+    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    if kind == "linear":
+        weights, biases = [clf.coef_.T.copy()], [clf.intercept_.copy()]
+    else:
         weights, biases = [w.copy() for w in clf.coefs_], [b.copy() for b in clf.intercepts_]
     return Probe(
         name=name,
@@ -240,6 +248,7 @@ def fit_probe(X, y, *, kind: str = "linear", random_state: int = 0, name: str = 
         scale=scale,
         weights=weights,
         biases=biases,
+        info={"converged": converged},
     )
 
 
