@@ -17,7 +17,7 @@ probe_app = typer.Typer(
 
 LABELS_HELP = (
     "Where labels come from: an events source (e.g. alice), kind:KIND (kind:annotated), "
-    "both by overlap; or meta:KEY, KEY one of folder, date, month, hour, time_of_day, "
+    "both by overlap; or meta:KEY, KEY one of folder, recording, date, month, hour, time_of_day, "
     "season, or a label:NAME column (e.g. meta:folder)."
 )
 MIN_OVERLAP_OPTION = typer.Option(
