@@ -31,6 +31,7 @@ from sonotype.cli import (
     info,
     init,
     motifs,
+    probes,
     review,
     runs,
     scan,
@@ -135,6 +136,7 @@ app.command("motifs")(motifs.motifs)
 app.add_typer(triplets.app, name="triplets")
 app.command("distances")(distances.distances)
 app.command("app")(app_command.app)
+probes.register(app)
 tidy_help(app)
 
 
