@@ -134,3 +134,18 @@ def test_a_discovery_run_is_a_set_with_its_clusters(client, project_dir):
     assert all(codes[n["row"]] == codes[0] for n in near)
     missing = client.get("/api/explore/discover:nope/points")
     assert missing.status_code == 400 and "birds" in missing.json()["detail"]
+
+
+def test_time_stamped_file_names_give_time_columns():
+    from sonotype.annotations.events import make_events
+    from sonotype.app.api.explore import Scatter, columns_of
+
+    names = ["site1/20240611_063000.wav", "site1/20241224_190000.wav", "notime.wav"]
+    events = make_events(names, [0.0, 1.0, 2.0], [0.5, 1.5, 2.5], ["a", "b", "a"])
+    scatter = Scatter("x", events, np.zeros((3, 2), np.float32), None, None)
+    columns = columns_of(scatter, annotated=np.array(["a", "b", "a"]))
+    assert columns["time_of_day"].tolist() == ["morning", "evening", ""]
+    assert columns["season"].tolist() == ["summer", "winter", ""]
+    assert columns["date"].tolist() == ["2024-06-11", "2024-12-24", ""]
+    plain = Scatter("y", events.assign(recording="a.wav"), scatter.coords, None, None)
+    assert "time_of_day" not in columns_of(plain, annotated=np.array(["a"] * 3))

@@ -21,6 +21,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from sonotype.annotations.events import EXTRA_LABEL_PREFIX
+from sonotype.embeddings.metadata import metadata_labels
 from sonotype.errors import ParameterError
 from sonotype.store import event_store
 
@@ -246,6 +247,12 @@ def columns_of(scatter: Scatter, *, annotated: np.ndarray) -> dict[str, np.ndarr
     }
     if scatter.clusters is not None:
         columns["cluster"] = scatter.clusters.astype(str)
+    # Time stamps in file names (AudioMoth's YYYYMMDD_HHMMSS; docs/probes.md), where any
+    # recording has one: a project without them is not offered empty columns.
+    for key in ("time_of_day", "hour", "date", "season"):
+        values = metadata_labels(events, key).to_numpy()
+        if (values != "").any():
+            columns[key] = values
     for name in events.columns:
         if name.startswith(EXTRA_LABEL_PREFIX):
             columns[name] = events[name].astype(str).to_numpy()
