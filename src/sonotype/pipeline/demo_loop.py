@@ -165,7 +165,7 @@ def run_loop(
     )
     flagged = found.merge(stored, on=keys, suffixes=("", ":stored"))
     # Each mistaken event is one annotated syllable: its annotated label must be the stored one.
-    flagged = flagged[flagged[ANNOTATED] == flagged["label:stored"]]
+    flagged = flagged[flagged[f"label:{ANNOTATED}"] == flagged["label:stored"]]
     n_found = int(flagged["planted"].sum())
     step("relabelling the confident mistakes (as `sonotype events relabel --ids`)")
     accepted = flagged[flagged["score"] >= MIN_SCORE]
