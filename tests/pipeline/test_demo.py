@@ -8,7 +8,7 @@ from sonotype.pipeline.demo import _loud_not_tonal, run_demo
 
 
 def test_demo_detects_the_known_truth(tmp_path):
-    result = run_demo(tmp_path / "demo")
+    result = run_demo(tmp_path / "demo", loop=False)  # the loop: tests/pipeline/test_demo_loop.py
     scores = result.detection.set_index("set")
     assert scores.loc["birds", "F1"] >= 0.95
     assert scores.loc["flies", "F1"] >= 0.95

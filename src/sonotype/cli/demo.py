@@ -10,6 +10,12 @@ import typer
 def demo(
     folder: Path = typer.Argument(Path("sonotype-demo"), help="Where to write the demo."),
     seed: int = typer.Option(0, "--seed", help="Random seed of the synthetic data."),
+    loop: bool = typer.Option(
+        True,
+        "--loop/--no-loop",
+        help="One round of the review loop on the birds (plant wrong labels, train, "
+        "mistakes, relabel, retrain); --no-loop skips its five small trainings.",
+    ),
     app: bool = typer.Option(
         False, "--app", help="Then open the demo project in the app (`sonotype app --open`)."
     ),
@@ -17,9 +23,13 @@ def demo(
     """Make a project of synthetic birdsong and fly song with exact annotations, and a report.
 
     Writes the recordings and their ground truth, creates a project in FOLDER, scans it,
-    imports the truth and writes reports/index.html. Re-running replaces a folder that an
-    earlier demo wrote; any other non-empty folder is refused. With --app it then serves the
-    app on the demo project (http://127.0.0.1:5006/) and opens it in a browser.
+    imports the truth and writes reports/index.html. Unless --no-loop, it then plays one
+    round of the review loop on the birds: wrong labels planted in a fifth of the training
+    syllables, a network trained on them, `mistakes` flags syllables, the confident
+    suggestions are accepted, the network is trained again, and both are scored on held-out
+    songs against the truth. Re-running replaces a folder that an earlier demo wrote; any
+    other non-empty folder is refused. With --app it then serves the app on the demo project
+    (http://127.0.0.1:5006/) and opens it in a browser.
     """
     from rich.table import Table
 
@@ -27,7 +37,9 @@ def demo(
     from sonotype.pipeline.demo import run_demo
 
     with err.status("starting") as status:
-        result = run_demo(folder, random_state=seed, step=lambda s: status.update(s + "..."))
+        result = run_demo(
+            folder, random_state=seed, loop=loop, step=lambda s: status.update(s + "...")
+        )
 
     data = result.dataset
     table = Table(title=f"sonotype demo: {data.folder}", title_justify="left", show_footer=True)
@@ -89,6 +101,16 @@ def demo(
         for row in shown.itertuples(index=False):
             trained.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
         out.print(trained)
+    if result.loop is not None:
+        review = Table(
+            title="One round of the review loop on the birds (docs/review.md)",
+            title_justify="left",
+        )
+        review.add_column("measure")
+        review.add_column("value", justify="right")
+        for measure, value in result.loop.table().itertuples(index=False):
+            review.add_row(measure, f"{value:.3f}" if isinstance(value, float) else str(value))
+        out.print(review)
     out.print(
         f"\nProject in [bold]{data.folder}[/]: {result.scan.indexed} recordings indexed, "
         f"{result.imported.total} ground-truth events imported, detections stored.\n"

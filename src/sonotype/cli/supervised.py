@@ -283,8 +283,7 @@ def train(
         if init_from:
             from sonotype.models.transfer import transfer_config
 
-            source = supervised.load_model(project, init_from)
-            network = transfer_config(source.config, chosen, add_layers=widths)
+            network = transfer_config(_source_config(project, init_from), chosen, add_layers=widths)
         else:
             network = network_config(**chosen)
         outcome = supervised.train(
@@ -703,3 +702,17 @@ def export_model(
         f"probabilities (batch, {len(model.labels)}, frames), one frame every "
         f"{model.output_step} samples; description in {path}.json"
     )
+
+
+def _source_config(project, name: str):
+    """The network settings of the model to fine-tune: a classifier's, or those of a
+    reconstruction model (``train --loss autoencoder``), whose encoder starts the new one."""
+    from sonotype.models.config import NetworkConfig
+    from sonotype.pipeline import supervised
+
+    folder = supervised.model_folder(project, name)
+    if (folder / "reconstruction.json").is_file():
+        from sonotype.autoencoder.classifier import reconstruction_description
+
+        return NetworkConfig(**reconstruction_description(folder)["config"])
+    return supervised.load_model(project, name).config

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from sonotype.intervals import overlaps_any
+from sonotype.pipeline.demo_loop import LoopResult, run_loop
 from sonotype.store import ImportReport, Project, ScanReport
 from sonotype.synth.dataset import DemoDataset, write_demo_dataset
 
@@ -28,6 +29,7 @@ class DemoResult:
     classifier: pd.DataFrame | None  # None when torch is not installed
     report: Path
     embeddings: pd.DataFrame | None = None  # None without the embed extra
+    loop: LoopResult | None = None  # None when skipped or torch is not installed
 
 
 #: How the demo detects each kind of recording: (detector, parameters, what to score).
@@ -44,11 +46,14 @@ def run_demo(
     folder: str | os.PathLike[str],
     *,
     random_state: int = 0,
+    loop: bool = True,
     step: Callable[[str], None] | None = None,
 ) -> DemoResult:
     """Write the demo data into ``folder``, make it a project, import the truth, report.
 
-    ``step`` is called with a short description before each stage (for progress display).
+    With ``loop`` (and torch installed), one round of the review loop on the birds
+    (:mod:`sonotype.pipeline.demo_loop`). ``step`` is called with a short description
+    before each stage (for progress display).
     """
     step = step or (lambda description: None)
     step("writing synthetic recordings")
@@ -79,6 +84,9 @@ def run_demo(
         if _torch_installed():
             step("training a classifier on fly song")
             classifier = _train_fly_classifier(project, dataset.truth, random_state)
+        review = None
+        if loop and _torch_installed():
+            review = run_loop(project, dataset.truth, random_state=random_state, step=step)
         step("writing the report")
         from sonotype.report import write_project_report
 
@@ -93,10 +101,20 @@ def run_demo(
                     if embeddings is not None
                     else []
                 ),
+                *([("One round of the review loop", _loop_html(review))] if review else []),
             ],
         )
     return DemoResult(
-        dataset, scan, imported, detection, best, found.report, classifier, report, embeddings
+        dataset,
+        scan,
+        imported,
+        detection,
+        best,
+        found.report,
+        classifier,
+        report,
+        embeddings=embeddings,
+        loop=review,
     )
 
 
@@ -178,6 +196,26 @@ def _classifier_html(scores: pd.DataFrame | None) -> str:
     )
     shown = scores[["label", "scored as", "precision", "recall", "F1"]]
     return note + html.table(list(shown.columns), shown.itertuples(index=False))
+
+
+def _loop_html(loop: LoopResult) -> str:
+    from sonotype.pipeline import demo_loop
+    from sonotype.report import html
+
+    note = (
+        f"<p>{demo_loop.ERROR_RATE:.0%} of the birds' training syllables were given a wrong "
+        f"label (source <code>{demo_loop.SOURCE}</code>); a network learnt from them "
+        f"(<code>{demo_loop.BEFORE}</code>), <code>sonotype mistakes</code> flagged the "
+        "syllables its cross-validation labels otherwise, the demo accepted the suggestions "
+        f"scored at least {demo_loop.MIN_SCORE:g} (as <code>sonotype events relabel "
+        f"--ids</code>) and trained again (<code>{demo_loop.AFTER}</code>). Accuracy: on "
+        "the true syllables of each bird's "
+        f"{html.escape(demo_loop.HELD_OUT)}, never trained on, against the truth. See "
+        "docs/review.md.</p>"
+    )
+    rows = [(m, f"{v:.3f}" if isinstance(v, float) else str(v))
+            for m, v in loop.table().itertuples(index=False)]  # fmt: skip
+    return note + html.table(["measure", "value"], rows)
 
 
 def _detect_and_score(project: Project, truth: pd.DataFrame) -> pd.DataFrame:

@@ -9,6 +9,7 @@ there, and ``resume`` continues it from its last checkpoint when the key is the 
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -473,8 +474,25 @@ def _source_record(project: Project, name: str | None) -> dict[str, Any] | None:
     """What identifies a model to fine-tune from: its name, weights and rate."""
     if name is None:
         return None
+    encoder = _encoder_source(project, name)
+    if encoder is not None:
+        return encoder
     model = load_model(project, name)
     return {"name": name, "weights_sha256": model.weights_hash(), "sr": model.sr}
+
+
+def _encoder_source(project: Project, name: str) -> dict[str, Any] | None:
+    """The record of a reconstruction model (``train --loss autoencoder``), whose encoder
+    starts the classifier (None when ``name`` is not one)."""
+
+    folder = model_folder(project, name)
+    if not (folder / "reconstruction.json").is_file():
+        return None
+    from sonotype.autoencoder.classifier import ENCODER_FILE, reconstruction_description
+
+    described = reconstruction_description(folder)
+    digest = hashlib.sha256((folder / ENCODER_FILE).read_bytes()).hexdigest()
+    return {"name": name, "weights_sha256": digest, "sr": float(described["sr"]), "encoder": True}
 
 
 def _initial_network(project: Project, params: TrainParams):
@@ -484,6 +502,8 @@ def _initial_network(project: Project, params: TrainParams):
     from sonotype.models.groundtruth import output_labels
     from sonotype.models.transfer import initial_network
 
+    if params.init_from.get("encoder"):
+        return _encoder_network(project, params)
     source = load_model(project, params.init_from["name"])
     if source.weights_hash() != params.init_from["weights_sha256"]:
         raise ParameterError(
@@ -493,6 +513,30 @@ def _initial_network(project: Project, params: TrainParams):
         )
     outputs = output_labels(list(params.labels), loss=params.network.loss)
     return lambda: initial_network(source, params.network, outputs)
+
+
+def _encoder_network(project: Project, params: TrainParams):
+    """A maker of classifiers whose front end and convolution blocks start from a
+    reconstruction model's encoder (the head starts from random weights)."""
+    from sonotype.autoencoder.classifier import load_encoder
+    from sonotype.models.groundtruth import output_labels
+    from sonotype.models.network import build_network
+
+    name = params.init_from["name"]
+    if _encoder_source(project, name) != params.init_from:
+        raise ParameterError(
+            f"--init-from {name} changed while preparing the training; run again",
+            parameter="init_from",
+        )
+    folder = model_folder(project, name)
+    outputs = output_labels(list(params.labels), loss=params.network.loss)
+
+    def make():
+        network = build_network(params.network, sr=params.init_from["sr"], n_labels=len(outputs))
+        load_encoder(network, folder, config=params.network)
+        return network
+
+    return make
 
 
 def _replicate_row(model: SavedModel, replicate: int, seed: int) -> dict[str, Any]:
