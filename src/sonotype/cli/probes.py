@@ -328,10 +328,11 @@ def search(
 ) -> None:
     """Find the windows or events most similar (cosine) to a query span, across the project.
 
-    The query must match a stored row of the set (the one that overlaps it most, with
-    intersection over union at least 0.5); embedding new spans with the set's model is not
-    supported yet. Hits are ranked, listed, drawn in a gallery (reports/search/), and with
-    --export or --store-as kept as events to label.
+    A stored row of the set that overlaps the query most (intersection over union at least
+    0.5) is the query; any other span of a project recording is embedded with the set's own
+    model as its rows were (pretrained models, model cards, classifiers, flat; not models
+    fitted on the set's rows, such as pca). Hits are ranked, listed, drawn in a gallery
+    (reports/search/), and with --export or --store-as kept as events to label.
     """
     import pandas as pd
 
@@ -362,7 +363,7 @@ def search(
         # Progress shows only while an approximate index is built (minutes for a large set).
         with progress("building the search index", None) as advance:
             hits = search_set(
-                emb, q, k=k, folder=set_folder(project.folder, embedding),
+                emb, q, k=k, folder=set_folder(project.folder, embedding), project=project,
                 approximate=None if exact is None else not exact,
                 progress=lambda done, total: advance.set(done, total),
             )  # fmt: skip
