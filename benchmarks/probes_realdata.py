@@ -18,7 +18,7 @@ this file, none tuned on any split:
 - **gy6or6**: the 601 annotated syllables of 10 Bengalese finch songs (channel 0), labelled by
   the annotation; split by song.
 
-BirdNET (``--birdnet``, the default; needs the ``birdnet`` extra): v2.4's 1,024-d global
+BirdNET (``--birdnet``, the default; needs the ``embed`` extra): v2.4's 1,024-d global
 pooling embedding through :func:`~sonotype.embeddings.embed.embed_project` (``sonotype embed
 --model birdnet``) on the same rows, each centred in BirdNET's 3 s window and padded with
 zeros (it hears only the unit), resampled to 48 kHz.
@@ -187,7 +187,7 @@ def main() -> None:
         "--birdnet",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="Add BirdNET (the birdnet extra) beside flat and pca.",
+        help="Add BirdNET (the embed extra) beside flat and pca.",
     )
     args = parser.parse_args()
     if not DATA.is_dir():

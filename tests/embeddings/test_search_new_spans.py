@@ -100,3 +100,20 @@ def test_search_command_embeds_a_new_span(project):
                     "tiny-windows", "--k", "2", "--no-gallery")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[1].split()[:3] == ["1", "r0.wav", "0.5"]
+
+
+@pytest.mark.slow
+def test_birdnet_query_embedded_again_is_its_row(project):
+    from sonotype.embeddings.models import ModelUnavailable, resolve_model
+
+    try:
+        resolve_model("birdnet").load()
+    except ModelUnavailable as why:
+        pytest.skip(f"birdnet cannot run here: {why}")
+    embedding = _embed(project, "birdnet", windows=(1.0, 1.0))
+    event = embedding.events.iloc[2]
+    query = Query(event["recording"], float(event["start_s"]), float(event["stop_s"]))
+    vector = embed_query(project, embedding, query)
+    np.testing.assert_allclose(vector, embedding.vectors[2], rtol=1e-4, atol=1e-5)
+    hits = search_set(embedding, Query("r2.wav", 1.0, 2.0), k=1, project=project)
+    assert (hits.loc[0, "recording"], hits.loc[0, "start_s"]) == ("r0.wav", 1.0)

@@ -203,7 +203,7 @@ def compare_models(
         help="Instead of --embeddings: models to embed with first, comma-separated (e.g. "
         "birdnet,flat,pca; `sonotype models`), on the units of --windows or --events; each "
         "set is stored as `sonotype embed --model` names it (MODEL-windows, MODEL-KIND), and "
-        "recordings embedded before come from the cache.",
+        "recordings embedded before come from the cache. birdnet needs the embed extra.",
     ),
     windows: str = typer.Option(
         None, "--windows", help="With --models: WINDOW_S,HOP_S, every recording cut into windows."
