@@ -91,7 +91,9 @@ class LoopResult:
             (f"accuracy before review ({self.n_test} held-out syllables)", self.before),
             ("accuracy after review", self.after),
         ]
-        return pd.DataFrame(rows, columns=["measure", "value"])
+        # object values, so that counts stay integers beside the fractions
+        measures, values = zip(*rows, strict=True)
+        return pd.DataFrame({"measure": measures, "value": pd.Series(values, dtype=object)})
 
 
 def plant_errors(
