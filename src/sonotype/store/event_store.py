@@ -300,6 +300,17 @@ def _batches(events: pd.DataFrame, columns: Sequence[str]):
     JSON is made per row, and only when there are extra labels.
     """
     extras = extra_label_columns(events)
+    # Text columns repeat a few values (recordings, labels, kinds): each is factorised once,
+    # so a batch takes its Python strings from the distinct values (shared objects, made
+    # once) rather than converting a million strings out of the column's storage.
+    text = {
+        name: pd.factorize(events[name], use_na_sentinel=False)
+        for name in columns
+        if name not in OPTIONAL_COLUMNS and name != "extra" and events[name].dtype == "str"
+    }
+    text = {
+        name: (codes, np.asarray(uniques, dtype=object)) for name, (codes, uniques) in text.items()
+    }
     for start in range(0, len(events), _INSERT_BATCH):
         batch = events.iloc[start : start + _INSERT_BATCH]
         values = []
@@ -313,6 +324,9 @@ def _batches(events: pd.DataFrame, columns: Sequence[str]):
                 )
             elif name in OPTIONAL_COLUMNS:
                 values.append(_nullable(batch[name].to_numpy()))
+            elif name in text:
+                codes, uniques = text[name]
+                values.append(uniques[codes[start : start + len(batch)]].tolist())
             else:
                 values.append(batch[name].tolist())
         yield start + len(batch), zip(*values, strict=True)
