@@ -96,3 +96,31 @@ def test_replace_and_undo_restore_the_replaced_events_exactly(tmp_path):
     assert event_store.query_events(db, kinds=["detected"]).empty
     event_store.undo(db)
     assert [tuple(r) for r in db.execute("SELECT * FROM events ORDER BY id")] == before
+
+
+@pytest.mark.parametrize(
+    "value", ["it's", "o''brien", "x'); DROP TABLE events; --", 'naïve "quoted"', "a\x00b"]
+)
+def test_a_column_with_one_value_is_stored_exactly(value, tmp_path):
+    # kind, source and channel the same in every row are written into the statement as
+    # literals: quotes in them must survive, and a NUL (no SQL literal holds one) is bound.
+    events = make_events("r.wav", [0.0, 1.0, 2.0], [0.5, 1.5, 2.5], value, kind=value,
+                         source=value, channel=3)  # fmt: skip
+    db = Database(tmp_path / "s.db")
+    event_store.add_events(db, events, command="t", description="d")
+    assert stored_rows(db) == reference_rows(events)
+    assert db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'events'").fetchone()[0] == 1
+
+
+def test_a_large_insert_leaves_foreign_key_checks_on(tmp_path, rng, monkeypatch):
+    monkeypatch.setattr(event_store, "_REBUILD_MIN", 10)
+    start = np.sort(rng.uniform(0, 100, 50))
+    db = Database(tmp_path / "s.db")
+    event_store.add_events(db, make_events("r.wav", start, start + 0.01, "a"), command="t",
+                           description="d")  # fmt: skip
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        db.execute(
+            "INSERT INTO events (recording, start_s, stop_s, label, kind, channel, source, "
+            "edit_id) VALUES ('r', 0, 1, 'a', 'k', 0, 's', 999)"
+        )

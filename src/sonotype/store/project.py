@@ -462,7 +462,17 @@ class Project:
                     f"project ({plural(len(known), 'recording is', 'recordings are')}); run "
                     "`sonotype scan` after adding the audio, or fix the name",
                 )
-        return events.assign(recording=events["recording"].map(mapping))
+        if all(mapping[name] == name for name in mapping):
+            return events  # every name is an indexed path already (the usual case)
+        return events.assign(recording=_map_values(events["recording"], mapping))
+
+
+def _map_values(column: pd.Series, mapping: Mapping, default: Any = None) -> np.ndarray:
+    """``column`` with each value replaced by ``mapping.get(value, default)``, as an array:
+    the distinct values (a few recordings among a million events) are looked up once each,
+    not once per row."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    return np.asarray([mapping.get(value, default) for value in uniques])[codes]
 
 
 def _inside_recordings(
@@ -474,7 +484,7 @@ def _inside_recordings(
         return events, 0, 0
     # Half a microsecond of slack: files round times, and a stop written as the duration
     # rounded up still means the end of the recording.
-    end = events["recording"].map(durations).astype(float).to_numpy() + 5e-7
+    end = _map_values(events["recording"], durations, np.nan).astype(float) + 5e-7
     outside = events["stop_s"].to_numpy() > end
     if not outside.any():
         return events, 0, 0

@@ -55,7 +55,10 @@ class SimpleCsv(AnnotationFormat):
             format_name="simple CSV",
             header=True,
             options=options,
-            float_columns=(*ONSET_NAMES, *OFFSET_NAMES, *OPTIONAL_COLUMNS),
+            # channel too: parsed in C rather than as a million strings then converted
+            # (a cell that is not a number reads every column as text, and validation
+            # names it as before).
+            float_columns=(*ONSET_NAMES, *OFFSET_NAMES, *OPTIONAL_COLUMNS, "channel"),
         )
         columns = {c: c for c in table.columns if c and not c.startswith("Unnamed:")}
         hint = options.spell("format", "FORMAT")
