@@ -126,4 +126,6 @@ def test_folds_run_in_parallel_worker_processes_with_the_same_results(trained, t
     left = alone.predictions.sort_values(["task", "recording", "start_s"])
     right = together.predictions.sort_values(["task", "recording", "start_s"])
     assert left["predicted"].tolist() == right["predicted"].tolist()
-    assert np.allclose(left["score"], right["score"], atol=1e-5)
+    # Workers train with their share of the cores (sonotype.threads), this process with all
+    # of them: sums taken in another order drift apart a little over the training steps.
+    assert np.allclose(left["score"], right["score"], atol=2e-3)
