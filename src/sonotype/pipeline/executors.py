@@ -34,6 +34,7 @@ from sonotype.pipeline.resources import (
     measured_mb,
     start_measuring,
     tasks_that_fit,
+    usable_cores,
     visible_gpus,
 )
 from sonotype.threads import cpu_threads, thread_environment
@@ -152,7 +153,7 @@ class LocalExecutor(Executor):
         pool = _WorkerPool(
             n,
             # each worker's share of the cores, so that n workers do not oversubscribe them
-            threads=max(resources.cores, (os.cpu_count() or 1) // n),
+            threads=max(resources.cores, usable_cores() // n),
             # each worker's own GPUs, e.g. worker 1 of a stage needing one GPU: device "1"
             gpu_sets=[gpus[i * resources.gpus : (i + 1) * resources.gpus] for i in range(n)]
             if gpus
