@@ -282,7 +282,8 @@ def test_import_reports_progress_while_storing(folder, monkeypatch):
     calls = []
     with Project.open(folder) as project:
         project.import_files([path], progress=lambda *call: calls.append(call))
-    assert calls == [("reading", 0, 1), *(("storing", k, n) for k in (3, 6, 9, 10))]
+    stage = "importing file 1 of 1, events stored"
+    assert calls == [(stage, k, None) for k in (3, 6, 9, 10)]
 
 
 def test_progress_writes_lines_to_a_log(monkeypatch, capsys):

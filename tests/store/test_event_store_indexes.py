@@ -108,3 +108,26 @@ def test_a_version_2_database_gets_the_narrow_kind_index(tmp_path):
     assert db.schema_version == len(MIGRATIONS)
     assert indexes(db) == EVENT_INDEXES
     assert len(event_store.query_events(db, kinds=["annotated"], labels=["a"])) == 1
+
+
+def test_a_stream_of_small_tables_drops_the_indexes_once_it_has_grown(tmp_path, rng, monkeypatch):
+    monkeypatch.setattr(event_store, "_REBUILD_MIN", 100)
+    db = Database(tmp_path / "s.db")
+    event_store.add_events(db, many(rng, 50), command="t", description="first")
+    tables = [many(rng, 40, f"r{i}.wav") for i in range(5)]
+    statements = []
+    db.connection.set_trace_callback(statements.append)
+    edit = event_store.add_event_tables(
+        db, iter(tables), command="t", description=lambda n: f"{n} events"
+    )
+    db.connection.set_trace_callback(None)
+    inserts = [i for i, s in enumerate(statements) if s.startswith("INSERT INTO events")]
+    drops = [i for i, s in enumerate(statements) if s.startswith("DROP INDEX")]
+    # Dropped once, before the third table: 3 x 40 events pass both 100 and the 50 stored.
+    assert len(drops) == 3
+    assert sum(i < drops[0] for i in inserts) == 80
+    assert indexes(db) == EVENT_INDEXES
+    assert db.integrity_check() == "ok"
+    assert edit.description == "200 events"
+    assert event_store.edit_log(db)[0].description == "200 events"
+    assert len(event_store.query_events(db)) == 250

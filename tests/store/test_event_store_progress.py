@@ -17,17 +17,18 @@ def test_import_and_export_report_each_stage(tmp_path, monkeypatch):
         write_audio(audio / f"{name}.wav", np.zeros(8000), 8000)
     start = np.arange(100) * 0.009
     events = make_events(np.repeat(["one.wav", "two.wav"], 50), start, start + 0.005, "a")
-    (table,) = write_events(events, tmp_path / "events.csv")
+    (first,) = write_events(events.iloc[:60], tmp_path / "first.csv")
+    (second,) = write_events(events.iloc[60:], tmp_path / "second.csv")
     seen = []
     with Project.init(tmp_path / "proj") as project:
         project.scan()
-        report = project.import_files([table], progress=lambda *a: seen.append(a))
+        report = project.import_files([first, second], progress=lambda *a: seen.append(a))
         assert report.total == 100
-        assert ("reading", 0, 1) in seen
-        assert [a for a in seen if a[0] == "storing"] == [
-            ("storing", 40, 100),
-            ("storing", 80, 100),
-            ("storing", 100, 100),
+        # Events stored so far (all files), every batch, with the file being stored.
+        assert seen == [
+            ("importing file 1 of 2, events stored", 40, None),
+            ("importing file 1 of 2, events stored", 60, None),
+            ("importing file 2 of 2, events stored", 100, None),
         ]
         seen.clear()
         written = project.export(

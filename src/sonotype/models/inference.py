@@ -8,10 +8,10 @@ audio before the start and after the end counts as silence.
 
 Two engines run the network: torch itself, or onnxruntime on the network exported to ONNX
 in memory (probabilities within 1e-5 of torch's). ``engine="auto"`` chooses by measurement
-(``benchmarks/classify.py``): on one thread, as each worker of a pool runs, torch reaches the
-machine's matrix-multiply rate and onnxruntime 86% of it; on more threads onnxruntime's thread
-pool is 2-3x faster than torch's OpenMP threads, and on small inputs (streaming chunks) its
-calls cost a fifth of torch's.
+(``benchmarks/classify.py``, docs/supervised.md): for whole recordings torch is faster on one
+thread (it reaches the machine's matrix-multiply rate, onnxruntime 91% of it) and on two (91%
+of the limit against 79%); on small inputs (streaming chunks) onnxruntime's calls cost a
+fifth of torch's.
 """
 
 from __future__ import annotations

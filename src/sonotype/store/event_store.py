@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -23,6 +23,7 @@ from sonotype.annotations.events import (
     OPTIONAL_COLUMNS,
     empty_events,
     extra_label_columns,
+    is_canonical,
     validate_events,
 )
 from sonotype.errors import ParameterError
@@ -65,10 +66,74 @@ def add_events(
     """
     if not validated:
         events = validate_events(events, where="events to store")
-    columns = _bound_columns(events)
-    with _no_foreign_keys(db, len(events)), db.transaction() as con, _large_cache(con):
-        edit = _new_edit(con, command, description)
+    return add_event_tables(
+        db,
+        [events],
+        command=command,
+        description=description,
+        replace_ids=replace_ids,
+        progress=progress,
+    )
+
+
+def add_event_tables(
+    db: Database,
+    tables: Iterable[pd.DataFrame],
+    *,
+    command: str,
+    description: str | Callable[[int], str],
+    replace_ids: Sequence[int] = (),
+    progress: Callable[[int], None] | None = None,
+) -> Edit:
+    """Insert a stream of canonical Events tables (as :func:`validate_events` returns them,
+    e.g. one per annotation file) as one edit; return the edit.
+
+    The tables are taken one at a time, so memory holds one table and one batch of rows
+    whatever the stream's total. Everything is one transaction: an exception raised while
+    the stream makes a table (a file that fails to read) stores nothing. ``description`` may
+    be a function of the number of events inserted, for a stream whose size is not known
+    until its end. ``progress`` is called with the number of events inserted so far.
+    """
+    with _no_foreign_keys(db), db.transaction() as con, _large_cache(con):
+        edit = _new_edit(con, command, description if isinstance(description, str) else "")
         _delete(con, edit, [int(i) for i in replace_ids])
+        inserter = _Inserter(con, edit.id, progress)
+        for table in tables:
+            # Readers return canonical tables; anything else is checked as add_events does.
+            if not is_canonical(table):
+                table = validate_events(table, where="events to store")
+            inserter.insert(table)
+        inserter.finish()
+        if not isinstance(description, str):
+            edit = replace(edit, description=description(inserter.done))
+            con.execute(
+                "UPDATE edits SET description = ? WHERE id = ?", (edit.description, edit.id)
+            )
+    return edit
+
+
+class _Inserter:
+    """Inserts tables of events for one edit, keeping count, and drops the event indexes
+    (to make them again at the end) once the insert has grown large enough that sorting
+    the keys once costs less than updating three B-trees row by row."""
+
+    def __init__(self, con, edit_id: int, progress: Callable[[int], None] | None) -> None:
+        self.con, self.edit_id, self.progress = con, int(edit_id), progress
+        (self.n_old,) = con.execute("SELECT count(*) FROM events").fetchone()
+        self.done = 0
+        self.indexes_dropped = False
+
+    def insert(self, events: pd.DataFrame) -> None:
+        if not len(events):
+            return
+        # Decided before each table, from the rows known so far: a stream of small files
+        # drops the indexes once it has grown past the threshold, as one large file does.
+        n_new = self.done + len(events)
+        if not self.indexes_dropped and n_new >= _REBUILD_MIN and n_new >= self.n_old:
+            for name in EVENT_INDEXES:
+                self.con.execute(f"DROP INDEX {name}")
+            self.indexes_dropped = True
+        columns = _bound_columns(events)
         # The edit's id is an integer SQLite gave: written into the statement, it is not
         # bound a million times; nor is a column every event gives the same value (a file's
         # kind, source or channel); columns no event fills are left to their default, NULL.
@@ -77,20 +142,18 @@ def add_events(
         sql = (
             f"INSERT INTO events ({', '.join([*columns, *constant])}, edit_id) "
             f"VALUES ({', '.join(['?'] * len(columns) + list(constant.values()))}, "
-            f"{int(edit.id)})"
+            f"{self.edit_id})"
         )
-        rebuild = _rebuild_indexes(con, len(events))
-        if rebuild:
-            for name in EVENT_INDEXES:
-                con.execute(f"DROP INDEX {name}")
         for done, batch in _batches(events, columns):
-            con.executemany(sql, batch)
-            if progress:
-                progress(done)
-        if rebuild:
+            self.con.executemany(sql, batch)
+            if self.progress:
+                self.progress(self.done + done)
+        self.done += len(events)
+
+    def finish(self) -> None:
+        if self.indexes_dropped:
             for statement in EVENT_INDEXES.values():
-                con.execute(statement)
-    return edit
+                self.con.execute(statement)
 
 
 # Events inserted between progress reports (a fraction of a second of work); the columns
@@ -106,26 +169,15 @@ _INSERT_CACHE_KIB = 256_000
 _REBUILD_MIN = 100_000
 
 
-def _rebuild_indexes(con, n_new: int) -> bool:
-    """Whether inserting ``n_new`` events should rebuild the indexes rather than update them."""
-    if n_new < _REBUILD_MIN:
-        return False
-    (n_old,) = con.execute("SELECT count(*) FROM events").fetchone()
-    return n_new >= n_old
-
-
 @contextlib.contextmanager
-def _no_foreign_keys(db: Database, n_new: int):
-    """Foreign-key checks off while a large insert runs, then as they were.
+def _no_foreign_keys(db: Database):
+    """Foreign-key checks off while an insert runs, then as they were.
 
     The one reference an inserted event carries is its ``edit_id``, the edit the same
-    transaction has just made, so checking it a million times finds nothing: it costs
-    0.15 s of CPU per million events. SQLite ignores the setting inside a transaction, so it
-    is switched here, outside it; small inserts keep the checks.
+    transaction has just made, and nothing refers to events, so checking it a million times
+    finds nothing: it costs 0.15 s of CPU per million events. SQLite ignores the setting
+    inside a transaction, so it is switched here, outside it.
     """
-    if n_new < _REBUILD_MIN:
-        yield
-        return
     con = db.connection
     (old,) = con.execute("PRAGMA foreign_keys").fetchone()
     con.execute("PRAGMA foreign_keys = OFF")

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sonotype.annotations import concat_events, read_events, write_events
-from sonotype.annotations.events import is_canonical
+from sonotype.annotations import read_events, write_events
 from sonotype.atomic import clean_stale
 from sonotype.errors import AnnotationError, ParameterError, SonotypeError
+from sonotype.prefetch import prefetched
 from sonotype.store import event_store
 from sonotype.store import runs as runs_registry
 from sonotype.store.artifacts import ArtifactCache
@@ -212,50 +212,64 @@ class Project:
                 )
         rates = self._known_rates()
         durations = self._durations()
-        tables, counts = [], {}
+        indexed = self._indexed_paths()
+        audio_dirs = [folder for _, folder in self.audio_roots]
         paths = [Path(p) for p in paths]
-        clipped = dropped = 0
-        for i, path in enumerate(paths):
-            if progress:
-                progress("reading", i, len(paths))
-            events = read_events(
-                path,
-                format=format,
-                sr=sr,
-                kind=kind,
-                source=source,
-                audio_dirs=[folder for _, folder in self.audio_roots],
-                relative_to=self._root_containing(path),
-                known_rates=rates,
-                option_names=option_names,
-            )
-            events = self._match_recordings(events, path)
-            events, n_clipped, n_dropped = _inside_recordings(
-                events, durations, path=path, clip=clip
-            )
-            clipped, dropped = clipped + n_clipped, dropped + n_dropped
-            tables.append(events)
-            counts[str(path)] = len(events)
-        events = concat_events(tables, validated=True)
-        description = f"imported {plural(len(events), 'event')} from {plural(len(counts), 'file')}"
+        counts: dict[str, int] = {}
+        totals = {"clipped": 0, "dropped": 0}
+
+        def tables() -> Iterator[pd.DataFrame]:
+            # Runs in the prefetch thread: no database access here (the connection belongs
+            # to the thread that stores); what it needs from the project is read above.
+            for path in paths:
+                events = read_events(
+                    path,
+                    format=format,
+                    sr=sr,
+                    kind=kind,
+                    source=source,
+                    audio_dirs=audio_dirs,
+                    relative_to=self._root_containing(path),
+                    known_rates=rates,
+                    option_names=option_names,
+                )
+                events = self._match_recordings(events, path, indexed=indexed)
+                events, n_clipped, n_dropped = _inside_recordings(
+                    events, durations, path=path, clip=clip
+                )
+                totals["clipped"] += n_clipped
+                totals["dropped"] += n_dropped
+                yield path, events
+
+        at_file = [0]
+
+        def stored() -> Iterator[pd.DataFrame]:
+            for i, (path, events) in enumerate(prefetched(tables())):
+                counts[str(path)] = len(events)
+                at_file[0] = i + 1
+                yield events
+
+        def stored_so_far(n: int) -> None:
+            progress(f"importing file {at_file[0]} of {len(paths)}, events stored", n, None)
+
         config = {
-            "files": list(counts),
+            "files": [str(p) for p in paths],
             "format": format,
             "kind": kind,
             "source": source,
             "clip": clip,
         }
-        stored = None if progress is None else (lambda done: progress("storing", done, len(events)))
         with self.run("import", config):
-            edit = event_store.add_events(
+            edit = event_store.add_event_tables(
                 self.db,
-                events,
+                stored(),
                 command="import",
-                description=description,
-                progress=stored,
-                validated=is_canonical(events),
+                description=lambda n: (
+                    f"imported {plural(n, 'event')} from {plural(len(paths), 'file')}"
+                ),
+                progress=stored_so_far if progress else None,
             )
-        return ImportReport(edit, counts, clipped, dropped)
+        return ImportReport(edit, counts, totals["clipped"], totals["dropped"])
 
     def add_events(
         self,
@@ -432,8 +446,15 @@ class Project:
                 return folder
         return None
 
-    def _match_recordings(self, events: pd.DataFrame, path: Path | None) -> pd.DataFrame:
-        indexed = [row["path"] for row in self.db.execute("SELECT path FROM recordings")]
+    def _indexed_paths(self) -> list[str]:
+        return [row["path"] for row in self.db.execute("SELECT path FROM recordings")]
+
+    def _match_recordings(
+        self, events: pd.DataFrame, path: Path | None, *, indexed: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """``events`` with each recording named by its indexed path (``indexed``: the
+        index's paths, read once by a caller that matches many tables)."""
+        indexed = self._indexed_paths() if indexed is None else indexed
         known = set(indexed)
         by_name = defaultdict(list)
         for name in indexed:
@@ -464,7 +485,8 @@ class Project:
                 )
         if all(mapping[name] == name for name in mapping):
             return events  # every name is an indexed path already (the usual case)
-        return events.assign(recording=_map_values(events["recording"], mapping))
+        mapped = _map_values(events["recording"], mapping)
+        return events.assign(recording=pd.Series(mapped, index=events.index, dtype="str"))
 
 
 def _map_values(column: pd.Series, mapping: Mapping, default: Any = None) -> np.ndarray:
