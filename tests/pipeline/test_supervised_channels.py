@@ -100,3 +100,27 @@ def test_a_network_reading_both_channels_together(stereo_project):
         supervised.classify(project, "pair", recordings=["mono.wav"])
     with pytest.raises(ParameterError, match="--channels does not apply"):
         supervised.classify(project, "pair", recordings=["pair0.wav"], channels=[1])
+
+
+@pytest.mark.slow
+def test_a_model_trained_on_one_annotated_channel_classifies_that_channel(tmp_path):
+    """EvTAF-like recordings: the song on channel 0, annotated; channel 1 another signal."""
+    tables = []
+    for i in range(2):
+        y, events = flysong(6, recording=f"pair{i}.wav", random_state=i)
+        other = np.random.default_rng(i).normal(0, 0.05, y.shape)
+        write_audio(tmp_path / "audio" / f"pair{i}.wav", np.stack([y, other]), 2500)
+        tables.append(events)
+    with Project.init(tmp_path, audio_roots=[tmp_path / "audio"]) as project:
+        project.scan()
+        project.add_events(concat_events(tables), command="test", description="truth")
+        settings = TrainSettings(steps=20, batch_size=16)
+        model = supervised.train(project, "m", labels=["pulse", "sine"], background="ambient",
+                                 network=TINY, settings=settings).model  # fmt: skip
+        assert model.training["channels"] == [0]
+        result = supervised.classify(project, "m")
+        assert {c for paths in result.channel_paths.values() for c in paths} == {0}
+        both = supervised.classify(project, "m", recordings=["pair0.wav"], channels=[0, 1])
+        assert set(both.channel_paths["pair0.wav"]) == {0, 1}
+        events = supervised.ethogram(project, "m").events
+        assert set(events["channel"]) <= {0}

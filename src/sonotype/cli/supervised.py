@@ -18,7 +18,8 @@ CHANNELS = typer.Option(
     None,
     "--channels",
     help="Channels to classify, comma-separated, counted from 0 (default: every channel of "
-    "each recording, each on its own).",
+    "each recording, each on its own; but only the annotated ones when the training "
+    "recordings had channels without annotations).",
 )
 WORKERS = typer.Option(
     0,

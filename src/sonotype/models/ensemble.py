@@ -207,6 +207,9 @@ def _shared_training(models: Sequence[SavedModel]) -> dict:
     for key in ("validation_recordings", "test_recordings"):
         held = [set(m.training.get(key) or []) for m in models]
         shared[key] = sorted(set.intersection(*held))
+    # The channels any member keeps to; every channel when one of them classifies every one.
+    kept = [m.training.get("channels") for m in models]
+    shared["channels"] = None if None in kept else sorted({c for k in kept for c in k})
     return shared
 
 

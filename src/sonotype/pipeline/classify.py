@@ -197,15 +197,25 @@ def probabilities_batch(
 
 
 def recording_channels(
-    project: Project, recordings: Sequence[str], channels: Sequence[int] | None = None
+    project: Project,
+    recordings: Sequence[str],
+    channels: Sequence[int] | None = None,
+    *,
+    trained: Sequence[int] | None = None,
 ) -> dict[int, list[str]]:
-    """For each channel to classify, the recordings that have it: every channel of each
-    recording (``channels`` None), or those of ``channels`` (an error when no recording has
-    one of them)."""
+    """For each channel to classify, the recordings that have it: those of ``channels`` (an
+    error when no recording has one of them); else the channels the model was ``trained``
+    on (a recording that has none of them: its channel 0); else every channel."""
     from sonotype.errors import ParameterError
 
     counts = recording_table(project, recordings)["channels"].fillna(1).astype(int).to_dict()
     most = max(counts.values(), default=1)
+    if channels is None and trained:
+        chosen = {c: [r for r in recordings if counts[r] > c] for c in sorted(set(trained))}
+        covered = {r for names in chosen.values() for r in names}
+        chosen.setdefault(0, [])
+        chosen[0] += [r for r in recordings if r not in covered]
+        return {c: names for c, names in sorted(chosen.items()) if names}
     wanted = sorted(set(channels)) if channels is not None else range(most)
     chosen: dict[int, list[str]] = {}
     for channel in wanted:
@@ -242,11 +252,13 @@ def channel_batches(
     from sonotype.models.saved import SavedModel
 
     params = params or ClassifyParams()
-    together = SavedModel.load(weights.folder).config.input_channels
+    model = SavedModel.load(weights.folder)
+    together = model.config.input_channels
     if together > 1:  # the network reads that many channels at once: one pass per recording
         by_channel = {0: _with_channels(pipe.project, recordings, together, channels)}
     else:
-        by_channel = recording_channels(pipe.project, recordings, channels)
+        trained = model.training.get("channels")
+        by_channel = recording_channels(pipe.project, recordings, channels, trained=trained)
     last = {r: c for c, names in by_channel.items() for r in names}
     batches = {}
     for channel, names in by_channel.items():
@@ -322,7 +334,9 @@ def classify(
     (:func:`sonotype.models.inference.resolve_engine`).
 
     Every channel of each recording is classified (``channels`` chooses some, counted from
-    0): ``paths`` holds channel 0's probabilities, ``channel_paths`` every channel's.
+    0), unless the model's training annotations kept to some channels of recordings that have
+    more (:func:`~sonotype.pipeline.train.annotated_channels`): then those channels.
+    ``paths`` holds channel 0's probabilities, ``channel_paths`` every channel's.
     """
     from sonotype.pipeline.executors import open_executor
 

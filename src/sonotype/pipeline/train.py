@@ -460,8 +460,22 @@ def _prepare(
         "n_examples": examples["split"].value_counts().to_dict(),
         "init_from": params.init_from,
         "freeze_layers": params.freeze_layers,
+        "channels": annotated_channels(examples, index["channels"]),
     }
     return _Prepared(examples, record, warnings, sr)
+
+
+def annotated_channels(examples: pd.DataFrame, channel_counts: pd.Series) -> list[int] | None:
+    """The channels the examples come from, when their recordings have other channels that
+    hold no example: ``classify`` and ``ethogram`` then keep to these by default (EvTAF's
+    second channel is not the song microphone; an annotator who marked only one channel
+    meant that one). None when every channel of the recordings has examples (mono
+    recordings, or all channels annotated): then every channel is classified."""
+    used = examples.groupby("recording")["channel"].unique()
+    counts = channel_counts.reindex(used.index).fillna(1).astype(int)
+    if all(len(set(channels)) >= counts[name] for name, channels in used.items()):
+        return None
+    return sorted({int(c) for channels in used for c in channels})
 
 
 def _stopped_key(work: Path) -> str | None:
