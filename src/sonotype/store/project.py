@@ -201,8 +201,11 @@ class Project:
         relative to it; a bare file name matches the one indexed recording of that name.
         Nothing is stored unless every event of every file names an indexed recording and
         lies inside it: an event that ends after its recording is an error, or with ``clip``
-        is shortened to end with it (dropped if it starts after the end). ``progress`` is
-        called as files are read and as events are stored.
+        is shortened to end with it (dropped if it starts after the end).
+
+        Files stream through: the next one is read in a background thread while this one is
+        stored, so at most three files' events are in memory. ``progress`` is called every
+        batch with the file being stored and the events stored so far.
         """
         for name, value in (("kind", kind), ("source", source)):
             if value is not None and not value.strip():
@@ -215,42 +218,36 @@ class Project:
         indexed = self._indexed_paths()
         audio_dirs = [folder for _, folder in self.audio_roots]
         paths = [Path(p) for p in paths]
-        counts: dict[str, int] = {}
-        totals = {"clipped": 0, "dropped": 0}
 
-        def tables() -> Iterator[pd.DataFrame]:
+        def read(path: Path) -> tuple[pd.DataFrame, int, int]:
             # Runs in the prefetch thread: no database access here (the connection belongs
             # to the thread that stores); what it needs from the project is read above.
-            for path in paths:
-                events = read_events(
-                    path,
-                    format=format,
-                    sr=sr,
-                    kind=kind,
-                    source=source,
-                    audio_dirs=audio_dirs,
-                    relative_to=self._root_containing(path),
-                    known_rates=rates,
-                    option_names=option_names,
-                )
-                events = self._match_recordings(events, path, indexed=indexed)
-                events, n_clipped, n_dropped = _inside_recordings(
-                    events, durations, path=path, clip=clip
-                )
-                totals["clipped"] += n_clipped
-                totals["dropped"] += n_dropped
-                yield path, events
+            events = read_events(
+                path,
+                format=format,
+                sr=sr,
+                kind=kind,
+                source=source,
+                audio_dirs=audio_dirs,
+                relative_to=self._root_containing(path),
+                known_rates=rates,
+                option_names=option_names,
+            )
+            events = self._match_recordings(events, path, indexed=indexed)
+            return _inside_recordings(events, durations, path=path, clip=clip)
 
-        at_file = [0]
+        counts: dict[str, int] = {}
+        changed = {"clipped": 0, "dropped": 0}
 
-        def stored() -> Iterator[pd.DataFrame]:
-            for i, (path, events) in enumerate(prefetched(tables())):
+        def tables() -> Iterator[pd.DataFrame]:
+            for path, (events, clipped, dropped) in prefetched((p, read(p)) for p in paths):
                 counts[str(path)] = len(events)
-                at_file[0] = i + 1
+                changed["clipped"] += clipped
+                changed["dropped"] += dropped
                 yield events
 
         def stored_so_far(n: int) -> None:
-            progress(f"importing file {at_file[0]} of {len(paths)}, events stored", n, None)
+            progress(f"importing file {len(counts)} of {len(paths)}, events stored", n, None)
 
         config = {
             "files": [str(p) for p in paths],
@@ -262,14 +259,14 @@ class Project:
         with self.run("import", config):
             edit = event_store.add_event_tables(
                 self.db,
-                stored(),
+                tables(),
                 command="import",
                 description=lambda n: (
                     f"imported {plural(n, 'event')} from {plural(len(paths), 'file')}"
                 ),
                 progress=stored_so_far if progress else None,
             )
-        return ImportReport(edit, counts, totals["clipped"], totals["dropped"])
+        return ImportReport(edit, counts, changed["clipped"], changed["dropped"])
 
     def add_events(
         self,
