@@ -12,7 +12,7 @@ import pytest
 
 from sonotype.annotations import read_events, validate_events
 from sonotype.annotations.formats import raven
-from sonotype.annotations.formats.base import FormatOptions, utf8_bytes
+from sonotype.annotations.formats.base import FormatOptions, read_buffer, utf8_buffer
 from sonotype.errors import AnnotationError
 
 from .test_fast_paths import numbers
@@ -96,6 +96,8 @@ def test_an_odd_number_reads_or_fails_the_same_both_ways(column, cell, tmp_path,
         "1\tS\t1\t0.5\t1\t1\t2\t0\t\ta\t\t",  # one field too many
         "1\tS\t1\t0.5\t1\t1\t2\t0\t\ta\t\r\n2\tS\t1\t2\t3\t4\t5\t0\t\tb\t\r",  # CRLF
         "1\tS\t1\t0.5\t1\t1\t2\t0\t\ta\t\r2\tS\t1\t2\t3\t4\t5\t0\t\tb\t",  # a lone CR
+        "1\tS\t1\t0.5\t1\t1\t2\t0\t\ta\rb\t\n2\tS\t1\t2\t3\t4\t5\t0\t\tb\t",  # CR in a label
+        "1\tS\t1\t0.5\t1\t1\t2\t0\t\ta\t\r\n\r\n",  # CRLF and a blank last line
     ],
 )
 def test_irregular_lines_read_or_fail_the_same_both_ways(body, tmp_path, monkeypatch):
@@ -117,12 +119,22 @@ def test_other_encodings_read_as_before(encoding, tmp_path, monkeypatch):
         assert fast["label"].tolist() == ["café"]
 
 
-def test_utf8_bytes():
-    assert utf8_bytes(b"abc") == b"abc"
-    assert utf8_bytes(codecs.BOM_UTF8 + "é".encode()) == "é".encode()
-    assert utf8_bytes("é".encode("utf-16")) is None
-    assert utf8_bytes("é".encode("cp1252")) is None
-    assert utf8_bytes(b"abc", FormatOptions(encoding="latin-1")) is None
+def test_utf8_buffer(tmp_path):
+    def utf8(data, options=None):
+        buffer = utf8_buffer(data, options)
+        return None if buffer is None else buffer.to_pybytes()
+
+    assert utf8(b"abc") == b"abc"
+    assert utf8(b"") == b""
+    assert utf8(codecs.BOM_UTF8 + "é".encode()) == "é".encode()
+    assert utf8("é".encode("utf-16")) is None
+    assert utf8("é".encode("cp1252")) is None
+    assert utf8(b"abc", FormatOptions(encoding="latin-1")) is None
+    path = tmp_path / "t.txt"
+    path.write_bytes(b"x\ty\n")
+    assert read_buffer(path).to_pybytes() == b"x\ty\n"
+    with pytest.raises(AnnotationError, match="cannot be read"):
+        read_buffer(tmp_path / "missing.txt")
 
 
 def events_frame(n=5):
@@ -195,3 +207,32 @@ def test_columns_of_different_lengths_are_a_programming_error():
         validate_events({"start_s": [1.0], "stop_s": [1.0, 2.0]})
     with pytest.raises(ValueError, match="no column is an array"):
         validate_events({"start_s": 1.0})
+
+
+SHORT = "Selection\tView\tChannel\tBegin Time (s)\tEnd Time (s)\tAnnotation"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        SHORT + "\t\n1\tS\t1\t0.5\t1\ta\tx\n",  # an unnamed column
+        SHORT + "\t\t\n1\tS\t1\t0.5\t1\ta\tx\t\n",  # two of them
+        " Selection \tBegin Time (s)\tEnd Time (s) \t Annotation \n1\t0.5\t1\t a \n",
+        SHORT + "\n",  # no selection
+        SHORT,
+        SHORT + "\n1\tS\t1\t0.5\t1\ta",  # no line end after the last line
+        SHORT + "\ninf\tS\t1\t0.5\t1\ta\n",
+        SHORT + "\n1\tS\tinf\t0.5\t1\ta\n",
+        SHORT + "\n2\tS\t1\t0.5\t1\ta\n1\tS\t1\t0.5\t1\tb\n",  # out of order
+        SHORT + "\r\n1\tS\t1\t0.5\t1\ta\r\n",
+        SHORT + "\r1\tS\t1\t0.5\t1\ta\r",
+        SHORT + "\r1\tS\t1\t0.5\t1\ta\n",
+        SHORT + "\r\n",
+        "Selection\tBegin Time (s)\rx\tEnd Time (s)\tAnnotation\n1\t0.5\t1\ta\n",
+        "Selection\tBegin Time (s)\tEnd Time (s)\r1\t0.5\t1\n2\t0.5\t1\n",
+    ],
+)
+def test_odd_tables_read_or_fail_the_same_both_ways(text, tmp_path, monkeypatch):
+    path = tmp_path / "t.Table.1.selections.txt"
+    path.write_text(text, encoding="utf-8", newline="")
+    assert_same(*both_ways(path, monkeypatch))

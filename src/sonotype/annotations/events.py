@@ -208,34 +208,41 @@ def validate_events(
     for name in (n for n in _FLOAT_COLUMNS if n in columns):
         out[name] = _as_float(columns[name], name, where, row_names)
     start, stop = out["start_s"], out["stop_s"]
-    for name, values in (("start_s", start), ("stop_s", stop)):
-        fail(np.isnan(values), lambda i, name=name: f"{name} is missing (NaN)")
-        fail(~np.isfinite(values), lambda i, n=name, v=values: f"{n}={v[i]} is not finite")
-        fail(values < 0, lambda i, n=name, v=values: f"{n}={v[i]:g} is negative")
-    fail(
-        stop < start,
-        lambda i: (
-            f"stop_s={stop[i]:g} is before start_s={start[i]:g}; "
-            "swap them if they were entered the wrong way round"
-        ),
-    )
-    for name in (n for n in OPTIONAL_COLUMNS[:2] if n in out):
-        values = out[name]
-        fail(values < 0, lambda i, n=name, v=values: f"{n}={v[i]:g} is negative")
-    if "low_hz" in out and "high_hz" in out:
-        low, high = out["low_hz"], out["high_hz"]
+    if not _numbers_fine(out):
+        # Something is wrong: find the first problem, in the order the messages have always
+        # been given (each check a pass over the rows, which valid tables are spared).
+        for name, values in (("start_s", start), ("stop_s", stop)):
+            fail(np.isnan(values), lambda i, name=name: f"{name} is missing (NaN)")
+            fail(~np.isfinite(values), lambda i, n=name, v=values: f"{n}={v[i]} is not finite")
+            fail(values < 0, lambda i, n=name, v=values: f"{n}={v[i]:g} is negative")
         fail(
-            high < low,
-            lambda i: f"high_hz={high[i]:g} is below low_hz={low[i]:g}; swap them",
+            stop < start,
+            lambda i: (
+                f"stop_s={stop[i]:g} is before start_s={start[i]:g}; "
+                "swap them if they were entered the wrong way round"
+            ),
         )
+        for name in (n for n in OPTIONAL_COLUMNS[:2] if n in out):
+            values = out[name]
+            fail(values < 0, lambda i, n=name, v=values: f"{n}={v[i]:g} is negative")
+        if "low_hz" in out and "high_hz" in out:
+            low, high = out["low_hz"], out["high_hz"]
+            fail(
+                high < low,
+                lambda i: f"high_hz={high[i]:g} is below low_hz={low[i]:g}; swap them",
+            )
 
-    channel = _as_float(columns["channel"], "channel", where, row_names)
-    fail(np.isnan(channel), lambda i: "channel is missing")
-    fail(
-        (channel < 0) | (channel != np.round(channel)) | ~(channel < 2**31),
-        lambda i: f"channel={channel[i]:g} must be a whole number >= 0 (channels count from 0)",
-    )
-    out["channel"] = channel.astype(np.int64)
+    given = columns["channel"]
+    if isinstance(given, np.ndarray) and given.dtype.kind in "iu" and _whole_channels(given):
+        out["channel"] = given.astype(np.int64)  # (a copy)
+    else:
+        channel = _as_float(given, "channel", where, row_names)
+        fail(np.isnan(channel), lambda i: "channel is missing")
+        fail(
+            (channel < 0) | (channel != np.round(channel)) | ~(channel < 2**31),
+            lambda i: f"channel={channel[i]:g} must be a whole number >= 0 (channels count from 0)",
+        )
+        out["channel"] = channel.astype(np.int64)
 
     extras = [name for name in columns if str(name).startswith(EXTRA_LABEL_PREFIX)]
     for name in extras:
@@ -305,6 +312,31 @@ def concat_events(tables: Sequence[pd.DataFrame], *, validated: bool = False) ->
         if is_canonical(frame):
             return frame
     return validate_events(frame, where="concatenated events")
+
+
+def _numbers_fine(out: dict) -> bool:
+    """Whether the times and frequency bounds in ``out`` pass every check of
+    :func:`validate_events`, tested in a few passes without temporaries (min and max carry a
+    NaN through, so a NaN time fails here too)."""
+    start, stop = out["start_s"], out["stop_s"]
+    if not len(start):
+        return True
+    for values in (start, stop):
+        if not (values.min() >= 0 and values.max() < np.inf):
+            return False
+    if (stop < start).any():
+        return False
+    with np.errstate(invalid="ignore"):  # (NaN bounds are allowed)
+        if any((out[name] < 0).any() for name in ("low_hz", "high_hz") if name in out):
+            return False
+        if "low_hz" in out and "high_hz" in out and (out["high_hz"] < out["low_hz"]).any():
+            return False
+    return True
+
+
+def _whole_channels(channel: np.ndarray) -> bool:
+    """Whether integer ``channel`` numbers are all from 0 to 2**31 - 1."""
+    return not len(channel) or (channel.min() >= 0 and channel.max() < 2**31)
 
 
 def _columns_of(events: pd.DataFrame | Mapping[str, object]) -> tuple[dict[str, object], int]:

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from sonotype.audio.readers import AUDIO_EXTENSIONS as _READABLE
 from sonotype.errors import AnnotationError, AudioError
@@ -236,20 +237,33 @@ def read_bytes(path: Path) -> bytes:
         raise AnnotationError(path, f"cannot be read ({error.strerror or error})") from None
 
 
-def utf8_bytes(data: bytes, options: FormatOptions | None = None) -> bytes | None:
+def read_buffer(path: Path) -> pa.Buffer:
+    """The bytes of an annotation file in an Arrow buffer, for readers that parse them with
+    Arrow: a third of the time of :meth:`Path.read_bytes` for a 700 kB table (Arrow's memory
+    pool reuses its pages; a new ``bytes`` object is fresh memory to fault in every time)."""
+    try:
+        with pa.OSFile(os.fspath(path)) as file:
+            return file.read_buffer()
+    except OSError:
+        return pa.py_buffer(read_bytes(path))  # (its error, worded as for every reader)
+
+
+def utf8_buffer(data: bytes | pa.Buffer, options: FormatOptions | None = None) -> pa.Buffer | None:
     """``data`` as UTF-8 without a byte-order mark when :func:`open_text` would read it as
     UTF-8 (no ``options.encoding``, no UTF-16 mark, valid UTF-8), else None.
 
     For readers that parse bytes (Arrow's CSV reader): decoding a file to text only to encode
     it again costs more than a tenth of reading a 10,000-line table.
     """
-    if (options and options.encoding) or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    data = pa.py_buffer(data) if isinstance(data, bytes) else data
+    start = data[:3].to_pybytes()
+    if (options and options.encoding) or start.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
-    if data.startswith(codecs.BOM_UTF8):
+    if start == codecs.BOM_UTF8:
         data = data[len(codecs.BOM_UTF8) :]
-    if not data.isascii():  # (a fast scan; most tables are ASCII)
-        try:
-            data.decode("utf-8")
+    if data.size and np.frombuffer(data, dtype=np.uint8).max() >= 0x80:
+        try:  # (not ASCII, which most tables are)
+            data.to_pybytes().decode("utf-8")
         except UnicodeDecodeError:
             return None
     return data

@@ -46,10 +46,10 @@ from sonotype.annotations.formats.base import (
     FormatOptions,
     blank_to_nan,
     decode_text,
-    read_bytes,
+    read_buffer,
     register_format,
     require_columns,
-    utf8_bytes,
+    utf8_buffer,
 )
 from sonotype.errors import AnnotationError, AnnotationFormatError
 
@@ -134,13 +134,13 @@ class Raven(AnnotationFormat):
         return f"{Path(recording).stem}.Table.1{SUFFIX}"
 
     def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
-        data = read_bytes(path)
-        utf8 = utf8_bytes(data, options)
+        data = read_buffer(path)
+        utf8 = utf8_buffer(data, options)
         regular = _read_regular(utf8) if utf8 is not None else None
         if regular is not None:
             table, numbers = regular
         else:
-            frame, numbers = _read_table(decode_text(data, path, options), path)
+            frame, numbers = _read_table(decode_text(data.to_pybytes(), path, options), path)
             require_columns(
                 frame, (SELECTION, BEGIN, END), path, format_name="Raven selection table"
             )
@@ -224,32 +224,37 @@ _RECORDING_COLUMNS = ("Begin File", "Begin Path")
 _PARSE = pa_csv.ParseOptions(delimiter="\t", quote_char=False, ignore_empty_lines=False)
 
 
-def _read_regular(data: bytes | str) -> tuple[dict[str, np.ndarray | pd.Series], np.ndarray] | None:
+def _read_regular(
+    data: pa.Buffer | bytes | str,
+) -> tuple[dict[str, np.ndarray | pd.Series], np.ndarray] | None:
     """A regular table's columns read by Arrow's CSV reader (numbers as float64 arrays, text as
     ``str`` Series, Raven's other measurements left out), and each row's line number; None
     when the table is not regular, and the general reading (which names what is wrong)
     must read it. ``data`` is the file's text, or its bytes as UTF-8 without a byte-order mark.
 
-    Regular: ``\n`` line ends, a header of distinct names with Selection, Begin and End
-    Time, no blank line, every line with as many fields as the header, every Selection,
-    Channel and time a number, each selection once and in increasing order, Channel a whole
-    number from 1, frequency bounds numbers or empty. That is what Raven, and sonotype,
-    write; the result equals the general reading's (tests compare them). Arrow parses with
-    correct rounding, in less time than pandas' C parser, and its text columns are the
-    ``str`` dtype's own storage (issue 13).
+    Regular: a header of distinct names with Selection, Begin and End Time, no blank line,
+    every line with as many fields as the header, every Selection, Channel and time a number,
+    each selection once and in increasing order, Channel a whole number from 1, frequency
+    bounds numbers or empty. That is what Raven, and sonotype, write; the result equals the
+    general reading's (tests compare them). Arrow ends lines at ``\n``, ``\r\n`` and
+    ``\r``, as the general reading does. It parses numbers with correct rounding, in less time
+    than pandas' C parser, and its text columns are the ``str`` dtype's own storage (issue 13).
     """
     if isinstance(data, str):
         data = data.encode("utf-8")
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n")
-        if b"\r" in data:
-            return None
-    end = data.find(b"\n")
-    names = [name.strip() for name in data[: max(end, 0)].decode("utf-8").split("\t")]
+    if isinstance(data, bytes):
+        data = pa.py_buffer(data)
+    head = data[: 1 << 16].to_pybytes()
+    end = head.find(b"\n")
+    header = head[: max(end, 0)]
+    header = header[:-1] if header.endswith(b"\r") else header
+    names = [name.strip() for name in header.decode("utf-8").split("\t")]
+    last = data[-2:].to_pybytes()
     if (
-        end < 0
-        or len(data) - end - 1 - data.endswith(b"\n") <= 0  # (a header alone)
-        or data.endswith(b"\n\n")  # a blank last line (Arrow would not see it)
+        end < 0  # (no line end, a line end of \r only, or a header over 64 kB)
+        or b"\r" in header
+        or data.size - end - 1 - last.endswith(b"\n") <= 0  # (a header alone)
+        or last == b"\n\n"  # a blank last line (Arrow would not see it)
         or len(set(names)) != len(names)
         or not {SELECTION, BEGIN, END} <= set(names)
     ):
@@ -262,7 +267,7 @@ def _read_regular(data: bytes | str) -> tuple[dict[str, np.ndarray | pd.Series],
     types = {name: pa.float64() if name in _NUMERIC else pa.large_string() for name in wanted}
     try:
         table = pa_csv.read_csv(
-            pa.py_buffer(data),
+            data,
             read_options=pa_csv.ReadOptions(
                 column_names=names, skip_rows=1, use_threads=False, block_size=_block_size(data)
             ),
