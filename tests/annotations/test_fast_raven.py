@@ -236,3 +236,30 @@ def test_odd_tables_read_or_fail_the_same_both_ways(text, tmp_path, monkeypatch)
     path = tmp_path / "t.Table.1.selections.txt"
     path.write_text(text, encoding="utf-8", newline="")
     assert_same(*both_ways(path, monkeypatch))
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "is empty"),
+        (b" \n\t\r\n", "is empty"),
+        ("\x1c\u3000\n".encode(), "is empty"),  # white space to str.isspace, beyond bytes'
+        (b"onset_s,offset_s,label\n0.5,1,a\n1,2,b\x00\n", "line 3: a NUL character"),
+        ("\u3000x\n".encode(), "no onset_s column"),
+    ],
+)
+def test_csv_read_as_bytes_fails_as_text_did(data, message, tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_bytes(data)
+    with pytest.raises(AnnotationError, match=message):
+        read_events(path, format="simple-csv")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+def test_csv_in_any_encoding_reads_as_text_did(encoding, tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_bytes("onset_s,offset_s,label\n0.5,1,café\n".encode(encoding))
+    options = {"encoding": "cp1252"} if encoding == "cp1252" else {}
+    events = read_events(path, **options)
+    assert events["label"].tolist() == ["café"]
+    assert events["start_s"].tolist() == [0.5]
