@@ -263,3 +263,24 @@ def test_csv_in_any_encoding_reads_as_text_did(encoding, tmp_path):
     events = read_events(path, **options)
     assert events["label"].tolist() == ["café"]
     assert events["start_s"].tolist() == [0.5]
+
+
+def test_kind_source_and_relative_names_set_after_reading(tmp_path):
+    from sonotype.annotations.events import is_canonical
+
+    folder = tmp_path / "birds"
+    folder.mkdir()
+    path = folder / "t.Table.1.selections.txt"
+    path.write_text(f"{SHORT}\tBegin File\n1\tS\t1\t0.5\t1\ta\tx.wav\n2\tS\t1\t2\t3\tb\ty.wav\n")
+    events = read_events(path, kind="checked", source="me", relative_to=tmp_path)
+    assert is_canonical(events)
+    assert events["recording"].tolist() == ["birds/x.wav", "birds/y.wav"]
+    assert events["kind"].tolist() == ["checked"] * 2
+    assert events["source"].tolist() == ["me"] * 2
+    same = read_events(path, relative_to=folder)
+    assert same["recording"].tolist() == ["x.wav", "y.wav"] and is_canonical(same)
+    with pytest.raises(AnnotationError, match=re.escape("row 1: kind is empty; use e.g.")):
+        read_events(path, kind="")
+    header_only = folder / "h.Table.1.selections.txt"
+    header_only.write_text(SHORT + "\n")
+    assert len(read_events(header_only, kind="")) == 0
