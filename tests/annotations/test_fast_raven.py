@@ -168,6 +168,12 @@ def test_validated_events_share_no_memory_with_their_input():
         assert events.loc[0, "start_s"] == 0.25
 
 
+def test_tables_share_no_column_index():
+    first, second = validate_events(events_frame()), validate_events(events_frame())
+    first.columns.name = "named"
+    assert second.columns.name is None
+
+
 def test_columns_and_scalars_validate_as_a_dataframe_does():
     frame = events_frame()
     columns = {

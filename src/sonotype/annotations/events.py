@@ -433,12 +433,13 @@ def _frame(out: dict[str, object]) -> pd.DataFrame:
         (a if isinstance(a, pd.api.extensions.ExtensionArray) else a.reshape(1, -1), np.array([i]))
         for i, a in enumerate(arrays.values())
     ]
-    return _create_from_blocks(blocks, pd.RangeIndex(n), _column_index(tuple(arrays)))
+    # (A copy of a cached index: its name can be set in place, and must be the table's own.)
+    return _create_from_blocks(blocks, pd.RangeIndex(n), _column_index(tuple(arrays)).copy())
 
 
 @functools.lru_cache(maxsize=256)
 def _column_index(names: tuple[str, ...]) -> pd.Index:
-    """The (immutable) column index of ``names``, made once: 25 us a table otherwise."""
+    """The column index of ``names``, made once (35 us each time otherwise; a copy takes 3)."""
     return pd.Index(names)
 
 
