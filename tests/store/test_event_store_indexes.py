@@ -131,3 +131,14 @@ def test_a_stream_of_small_tables_drops_the_indexes_once_it_has_grown(tmp_path, 
     assert edit.description == "200 events"
     assert event_store.edit_log(db)[0].description == "200 events"
     assert len(event_store.query_events(db)) == 250
+
+
+def test_a_new_database_has_large_pages_and_an_old_one_keeps_its_own(tmp_path):
+    import sqlite3
+
+    from sonotype.store.database import PAGE_SIZE
+
+    assert Database(tmp_path / "new.db").execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+    with sqlite3.connect(tmp_path / "old.db") as con:
+        con.execute("CREATE TABLE t (x)")
+    assert Database(tmp_path / "old.db").execute("PRAGMA page_size").fetchone()[0] == 4096

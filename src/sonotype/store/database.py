@@ -172,6 +172,10 @@ EVENT_INDEXES = {
 }
 
 
+#: Page size of a new project database, in bytes.
+PAGE_SIZE = 16384
+
+
 class DatabaseError(SonotypeError):
     """The project database cannot be opened or is damaged."""
 
@@ -187,6 +191,10 @@ class Database:
         try:
             self.connection = sqlite3.connect(path, isolation_level=None, timeout=30.0)
             self.connection.row_factory = sqlite3.Row
+            # A new database gets 16 KiB pages (an existing one keeps its own): a quarter of
+            # the pages to write and link for a large import, which cuts a million events'
+            # insert, indexing and commit by about 0.4 s of CPU (docs/project.md).
+            self.connection.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             self.connection.execute("PRAGMA journal_mode = WAL")
             self.connection.execute("PRAGMA synchronous = FULL")
             self.connection.execute("PRAGMA foreign_keys = ON")
