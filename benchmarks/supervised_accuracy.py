@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from sonotype.errors import ParameterError
 from sonotype.evaluate import (
     ALL_LABELS,
     event_scores,
@@ -46,7 +47,6 @@ from sonotype.evaluate import (
     sparse_scores,
     syllable_error_rates,
 )
-from sonotype.errors import ParameterError
 from sonotype.evaluate.sequences import overall_error_rate
 from sonotype.models.config import network_config
 from sonotype.models.settings import TrainSettings
