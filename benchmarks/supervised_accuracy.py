@@ -15,10 +15,11 @@ the Bengalese finch gy6or6 (evsonganaly ``.not.mat``; 8 songs to train, 2 to tes
 every syllable label and the unannotated time as ``background`` (10% of the events for
 validation), learn the ethogram's post-processing with ``accuracy`` (on the training
 recordings that hold the validation windows: the test recordings are never seen), classify
-the test recordings and score frame error rate, syllable classification accuracy (majority
-label inside each true syllable), syllable error rate, and onset/offset errors of matched
-syllables, with the learned post-processing and, on the same probabilities, with the fixed
-``--min-gap-ms`` / ``--min-duration-ms`` given on the command line.
+the test recordings (channel 0: gy6or6's song microphone) and score frame error rate,
+syllable classification accuracy (majority label inside each true syllable), syllable error
+rate, and onset/offset errors of matched syllables, with the learned post-processing and,
+on the same probabilities, with the fixed ``--min-gap-ms`` / ``--min-duration-ms`` given on
+the command line.
 
 Prints training time and classification speed on this machine (torch threads = cores).
 ``--set KEY=VALUE`` (repeatable) overrides a network setting for every data set (the value
