@@ -1,11 +1,15 @@
 """Benchmark: classification at 32 kHz against the machine's compute limit, and streaming latency.
 
-Run by hand: ``python benchmarks/classify.py [--minutes 5] [--repeats 3] [--threads 2]``.
+Run by hand: ``python benchmarks/classify.py [--minutes 5] [--repeats 3] [--threads 2]
+[--set KEY=VALUE ...]``.
 
 Prints, in one run:
 
-1. The default network's cost: multiply-adds of every convolution (the spectrogram front end
-   and the blocks, counted from the module shapes) per second of 32 kHz audio, as FLOPs.
+1. The network's cost: multiply-adds of every convolution (the spectrogram front end and the
+   blocks, counted from the module shapes) per second of 32 kHz audio, as FLOPs, in all and
+   per block. The network is the default one unless ``--set KEY=VALUE`` (repeatable; values
+   as JSON where they parse, e.g. ``--set feature_maps=[16,32,32,32]``) changes a setting:
+   the cost, every classification and the streaming measure then use that network.
 2. The machine's matrix-multiply rate (a timed 2048 x 2048 ``torch.matmul`` at ``--threads``
    threads, measured again in every round because the load changes), hence the compute-limit
    realtime factor: matmul FLOP/s divided by the network's FLOPs per second of audio. Both
@@ -22,7 +26,7 @@ Prints, in one run:
    seconds and minor page faults per hour of audio, peak memory; and the largest difference
    in probabilities from the torch path before, with the share of frames whose top label
    agrees.
-4. Streaming: the default network at the fly rate (2.5 kHz) fed 25.6 ms chunks of synthetic
+4. Streaming: the network at the fly rate (2.5 kHz) fed 25.6 ms chunks of synthetic
    fly song through ``StreamClassifier``, per engine: median and 99th percentile of the time
    per chunk.
 """
@@ -35,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -62,10 +67,11 @@ from sonotype.models.config import network_config
 from sonotype.models.network import build_network
 path, seconds, out_path, threads = sys.argv[1], float(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 engine, strided, malloc, block = json.loads(sys.argv[5])
+settings = json.loads(sys.argv[6])
 torch.manual_seed(0)
 torch.set_num_threads(threads)
 sr = 32000
-network = build_network(network_config(), sr=sr, n_labels=7).eval()
+network = build_network(network_config(**settings), sr=sr, n_labels=7).eval()
 if not strided:  # torch's own pooling kernel, as before
     for b in network.blocks:
         if isinstance(b.pool, torch.nn.MaxPool2d):
@@ -114,10 +120,11 @@ from sonotype.models.network import build_network
 from sonotype.models.streaming import StreamClassifier
 from sonotype.synth import flysong
 engine, threads, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+settings = json.loads(sys.argv[4])
 torch.manual_seed(0)
 torch.set_num_threads(threads)
 sr = 2500
-network = build_network(network_config(), sr=sr, n_labels=3).eval()
+network = build_network(network_config(**settings), sr=sr, n_labels=3).eval()
 audio, _ = flysong(seconds, random_state=0)
 audio = audio.astype(np.float32)
 chunk = round(0.0256 * sr)
@@ -134,27 +141,57 @@ print(json.dumps({"ms": [1000 * t for t in times]}))
 """
 
 
-def network_cost(sr: float = SR) -> dict:
-    """Multiply-adds per second of audio of the default network, from its module shapes."""
+def overrides(pairs: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings as network settings (values as JSON where they parse)."""
+    from sonotype.errors import ParameterError
+    from sonotype.models.config import network_config
+
+    settings: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--set {pair!r}: expected KEY=VALUE, e.g. feature_maps=16")
+        try:
+            settings[key] = json.loads(value)
+        except json.JSONDecodeError:
+            settings[key] = value
+    try:
+        network_config(**settings)
+    except ParameterError as error:
+        raise SystemExit(f"--set: {error}") from None
+    return settings
+
+
+def network_cost(sr: float = SR, settings: dict[str, Any] | None = None) -> dict:
+    """Multiply-adds per second of audio of the network (the default one, or the default
+    with ``settings`` changed), from its module shapes: in all and per block."""
     import torch
 
     from sonotype.models.config import network_config
     from sonotype.models.network import build_network
 
-    network = build_network(network_config(), sr=sr, n_labels=7)
+    network = build_network(network_config(**(settings or {})), sr=sr, n_labels=7)
     step = network.output_step
     frames = round(sr / step)
     audio = torch.zeros(1, 1, network.receptive_field + (frames - 1) * step)
     macs = {"conv": 0}
+    block_macs = [0] * len(network.blocks)
 
-    def count(module, _, output):  # output elements x multiply-adds per element
-        per_output = module.weight[0].numel()
-        macs["conv"] += output.numel() * per_output
+    def counter(block: int | None):
+        def count(module, _, output):  # output elements x multiply-adds per element
+            n = output.numel() * module.weight[0].numel()
+            macs["conv"] += n
+            if block is not None:
+                block_macs[block] += n
 
+        return count
+
+    convs = (torch.nn.Conv1d, torch.nn.Conv2d)
+    in_block = {id(m): i for i, b in enumerate(network.blocks) for m in b.modules()}
     hooks = [
-        m.register_forward_hook(count)
+        m.register_forward_hook(counter(in_block.get(id(m))))
         for m in network.modules()
-        if isinstance(m, torch.nn.Conv1d | torch.nn.Conv2d)
+        if isinstance(m, convs)
     ]
     network.train()  # in training mode the blocks call their Conv2d modules (no folding)
     with torch.no_grad():
@@ -165,7 +202,11 @@ def network_cost(sr: float = SR) -> dict:
     spectrogram_frames = (audio.shape[-1] - front.window) // front.hop + 1
     macs["frontend"] = front.basis.shape[0] * front.window * spectrogram_frames
     audio_s = frames * step / sr
-    return {"gflop_per_s": 2 * (macs["conv"] + macs["frontend"]) / audio_s / 1e9, **macs}
+    return {
+        "gflop_per_s": 2 * (macs["conv"] + macs["frontend"]) / audio_s / 1e9,
+        "block_gflop_per_s": [2 * m / audio_s / 1e9 for m in block_macs],
+        **macs,
+    }
 
 
 def write_audio(path: Path, minutes: float) -> None:
@@ -192,7 +233,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="rounds (medians over them)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per process")
     parser.add_argument("--stream-seconds", type=float, default=60.0)
+    parser.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="Network setting (JSON value), e.g. feature_maps=[16,32,32,32]; default network "
+        "otherwise.",
+    )
     args = parser.parse_args()
+    settings = overrides(args.settings)
+    described = json.dumps(settings)
     try:
         import onnxruntime  # noqa: F401
 
@@ -201,7 +253,7 @@ def main() -> None:
         variants = {k: v for k, v in VARIANTS.items() if v[0] != "onnx"}
         print("onnxruntime: skipped (not installed)")
     engines = ["torch", "onnx"] if "onnxruntime" in variants else ["torch"]
-    cost = network_cost()
+    cost = network_cost(settings=settings)
     runs: dict[str, list[dict]] = {name: [] for name in variants}
     gflops, gflops_cpu, latency = [], [], {e: [] for e in engines}
     with tempfile.TemporaryDirectory() as folder:
@@ -216,19 +268,30 @@ def main() -> None:
             for i, (name, setting) in enumerate(variants.items()):
                 out = folder / f"{i}.npy"
                 runs[name].append(
-                    child(CHILD, audio, args.minutes * 60, out, args.threads, json.dumps(setting))
+                    child(
+                        CHILD,
+                        audio,
+                        args.minutes * 60,
+                        out,
+                        args.threads,
+                        json.dumps(setting),
+                        described,
+                    )
                 )
                 if r == 0:
                     outputs[name] = np.load(out)
             for engine in engines:
-                ms = child(STREAM, engine, args.threads, args.stream_seconds)["ms"]
+                ms = child(STREAM, engine, args.threads, args.stream_seconds, described)["ms"]
                 latency[engine].extend(ms)
             print(f"round {r + 1}/{args.repeats} done", file=sys.stderr)
     matmul, matmul_cpu = float(np.median(gflops)), float(np.median(gflops_cpu))
     limit, limit_cpu = matmul / cost["gflop_per_s"], matmul_cpu / cost["gflop_per_s"]
+    title = f"network {described}" if settings else "default network"
     print(
-        f"default network at 32 kHz: {cost['gflop_per_s']:.2f} GFLOP per second of audio "
-        f"(front end {cost['frontend'] / (cost['frontend'] + cost['conv']):.1%})"
+        f"{title} at 32 kHz: {cost['gflop_per_s']:.2f} GFLOP per second of audio "
+        f"(front end {cost['frontend'] / (cost['frontend'] + cost['conv']):.1%}; blocks "
+        + ", ".join(f"{g:.2f}" for g in cost["block_gflop_per_s"])
+        + ")"
     )
     print(
         f"matmul at {args.threads} thread(s): {matmul:.0f} GFLOPS by wall time (rounds: "
@@ -258,7 +321,7 @@ def main() -> None:
             f"{per_cpu / limit_cpu:8.0%} {cpu:8.0f} {sys_s:8.1f} "
             f"{faults:9.2e} {peak:8.0f} {diff:9.1e} {agree:9.2%}"
         )
-    print("streaming, default network at 2.5 kHz, 25.6 ms chunks, time per chunk:")
+    print(f"streaming, {title} at 2.5 kHz, 25.6 ms chunks, time per chunk:")
     for engine, ms in latency.items():
         print(
             f"  {engine:6s} median {np.median(ms):.2f} ms, 99th percentile "
