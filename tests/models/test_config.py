@@ -20,7 +20,8 @@ def test_defaults_are_valid():
     for name in PER_LAYER:
         assert len(config.per_layer(name)) == 4
     assert config.per_layer("time_dilation") == [1, 2, 4, 8]
-    assert config.per_layer("feature_maps") == [32] * 4
+    assert config.per_layer("feature_maps") == [16, 16, 32, 32]
+    assert network_config(conv_layers=3).per_layer("feature_maps") == [16, 16, 32]
     assert config.dense_layers == []
     assert config.loss in LOSSES
     assert config.normalization in NORMALIZATIONS
