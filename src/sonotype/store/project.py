@@ -27,7 +27,6 @@ import pandas as pd
 from sonotype.annotations import read_events, write_events
 from sonotype.atomic import clean_stale
 from sonotype.errors import AnnotationError, ParameterError, SonotypeError
-from sonotype.prefetch import prefetched
 from sonotype.store import event_store
 from sonotype.store import runs as runs_registry
 from sonotype.store.artifacts import ArtifactCache
@@ -203,9 +202,9 @@ class Project:
         lies inside it: an event that ends after its recording is an error, or with ``clip``
         is shortened to end with it (dropped if it starts after the end).
 
-        Files stream through: the next one is read in a background thread while this one is
-        stored, so at most three files' events are in memory. ``progress`` is called every
-        batch with the file being stored and the events stored so far.
+        Files stream through, read and stored one at a time, so one file's events are in
+        memory whatever their number. ``progress`` is called every batch with the file being
+        stored and the events stored so far.
         """
         for name, value in (("kind", kind), ("source", source)):
             if value is not None and not value.strip():
@@ -220,8 +219,6 @@ class Project:
         paths = [Path(p) for p in paths]
 
         def read(path: Path) -> tuple[pd.DataFrame, int, int]:
-            # Runs in the prefetch thread: no database access here (the connection belongs
-            # to the thread that stores); what it needs from the project is read above.
             events = read_events(
                 path,
                 format=format,
@@ -240,7 +237,8 @@ class Project:
         changed = {"clipped": 0, "dropped": 0}
 
         def tables() -> Iterator[pd.DataFrame]:
-            for path, (events, clipped, dropped) in prefetched((p, read(p)) for p in paths):
+            for path in paths:
+                events, clipped, dropped = read(path)
                 counts[str(path)] = len(events)
                 changed["clipped"] += clipped
                 changed["dropped"] += dropped
