@@ -7,8 +7,8 @@ Prints, in one run:
 
 1. The network's cost: multiply-adds of every convolution (the spectrogram front end and the
    blocks, counted from the module shapes) per second of 32 kHz audio, as FLOPs, in all and
-   per block. The network is the default one unless ``--set KEY=VALUE`` (repeatable; values
-   as JSON where they parse, e.g. ``--set feature_maps=[16,32,32,32]``) changes a setting:
+   per block. The network is the default one unless ``--set KEY=VALUE`` (repeatable; as
+   ``sonotype train --set`` reads them, e.g. ``--set feature_maps=16,32,32,32``) changes a setting:
    the cost, every classification and the streaming measure then use that network.
 2. The machine's matrix-multiply rate (a timed 2048 x 2048 ``torch.matmul`` at ``--threads``
    threads, measured again in every round because the load changes), hence the compute-limit
@@ -142,23 +142,13 @@ print(json.dumps({"ms": [1000 * t for t in times]}))
 
 
 def overrides(pairs: list[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` strings as network settings (values as JSON where they parse)."""
-    from sonotype.errors import ParameterError
+    """``KEY=VALUE`` network settings, read as ``sonotype train --set`` reads them and checked
+    now (an unknown key or a bad value stops here, not after training)."""
+    from sonotype.cli.supervised import parse_network_settings
     from sonotype.models.config import network_config
 
-    settings: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"--set {pair!r}: expected KEY=VALUE, e.g. feature_maps=16")
-        try:
-            settings[key] = json.loads(value)
-        except json.JSONDecodeError:
-            settings[key] = value
-    try:
-        network_config(**settings)
-    except ParameterError as error:
-        raise SystemExit(f"--set: {error}") from None
+    settings = parse_network_settings(pairs)
+    network_config(**settings)
     return settings
 
 
@@ -239,7 +229,8 @@ def main() -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="Network setting (JSON value), e.g. feature_maps=[16,32,32,32]; default network "
+        help="Network setting as for `sonotype train --set`, e.g. feature_maps=16,32,32,32; "
+        "default network "
         "otherwise.",
     )
     args = parser.parse_args()

@@ -22,8 +22,8 @@ on the same probabilities, with the fixed ``--min-gap-ms`` / ``--min-duration-ms
 the command line.
 
 Prints training time and classification speed on this machine (torch threads = cores).
-``--set KEY=VALUE`` (repeatable) overrides a network setting for every data set (the value
-is read as JSON when it parses, else as a string: ``--set feature_maps=[16,32,32,32]``), to
+``--set KEY=VALUE`` (repeatable) overrides a network setting for every data set (read as
+``sonotype train --set`` reads it: ``--set feature_maps=16,32,32,32``), to
 compare networks on the same recipe; the validation scores that ``accuracy`` computes from
 the training recordings are printed next to the test scores, since only they may choose.
 """
@@ -31,7 +31,6 @@ the training recordings are printed next to the test scores, since only they may
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -39,7 +38,6 @@ from typing import Any
 
 import numpy as np
 
-from sonotype.errors import ParameterError
 from sonotype.evaluate import (
     ALL_LABELS,
     event_scores,
@@ -59,20 +57,13 @@ FLIES = ("20161207T102314_ch1.wav", "PS_20130625111709_ch3.wav")
 
 
 def overrides(pairs: list[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` strings as network settings (values as JSON where they parse)."""
-    settings: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"--set {pair!r}: expected KEY=VALUE, e.g. feature_maps=16")
-        try:
-            settings[key] = json.loads(value)
-        except json.JSONDecodeError:
-            settings[key] = value
-    try:  # unknown keys or bad values fail now, not after training
-        network_config(**settings)
-    except ParameterError as error:
-        raise SystemExit(f"--set: {error}") from None
+    """``KEY=VALUE`` network settings, read as ``sonotype train --set`` reads them and checked
+    now (an unknown key or a bad value stops here, not after training)."""
+    from sonotype.cli.supervised import parse_network_settings
+    from sonotype.models.config import network_config
+
+    settings = parse_network_settings(pairs)
+    network_config(**settings)
     return settings
 
 
@@ -263,7 +254,8 @@ def main() -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="Network setting for every data set (JSON value), e.g. feature_maps=[16,32,32,32].",
+        help="Network setting for every data set, as for `sonotype train --set`, e.g. "
+        "feature_maps=16,32,32,32.",
     )
     args = parser.parse_args()
     network = overrides(args.settings)
