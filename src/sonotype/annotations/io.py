@@ -158,25 +158,13 @@ def write_events(
         Called after each file is written (for a progress bar).
     """
     names = dict(option_names or {})
-    as_folder_asked = isinstance(path, str) and path.endswith(("/", os.sep))
-    if "\x00" in os.fspath(path):
-        raise ParameterError(f"the output path {os.fspath(path)!r} contains a NUL character")
-    path = Path(path)
-    if format:
-        fmt = FORMATS.get(format)
-    else:
-        fmt = infer_format_from_name(path, writing=True, option_names=names)
-    if not fmt.can_write:
-        raise ParameterError(f"format {fmt.name!r} can be read but not written")
+    fmt = output_format(path, format, option_names=names)
     events = validate_events(events, where="events to write")
+    as_folder = writes_folder(path, fmt, n_recordings=events["recording"].nunique())
+    path = Path(path)
     rates = dict(known_rates or {})
     # The output folder is where recordings are looked for first, as for reading.
     dirs = (*(Path(d) for d in audio_dirs), path if path.is_dir() else path.parent)
-
-    as_folder = as_folder_asked or path.is_dir()
-    if fmt.per_recording:
-        several = events["recording"].nunique() > 1
-        as_folder = as_folder or several or (not path.suffix and not path.exists())
     if as_folder and path.exists() and not path.is_dir():
         raise AnnotationError(
             path, "is a file, so one file per recording cannot be written into it as a folder"
@@ -206,6 +194,32 @@ def write_events(
             if on_file is not None:
                 on_file()
     return written
+
+
+def output_format(
+    path: PathLike, format: str | None, *, option_names: Mapping[str, str] | None = None
+) -> AnnotationFormat:
+    """The writable format ``format`` names, or that ``path``'s name implies."""
+    if "\x00" in os.fspath(path):
+        raise ParameterError(f"the output path {os.fspath(path)!r} contains a NUL character")
+    if format:
+        fmt = FORMATS.get(format)
+    else:
+        fmt = infer_format_from_name(Path(path), writing=True, option_names=option_names or {})
+    if not fmt.can_write:
+        raise ParameterError(f"format {fmt.name!r} can be read but not written")
+    return fmt
+
+
+def writes_folder(path: PathLike, fmt: AnnotationFormat, *, n_recordings: int) -> bool:
+    """Whether :func:`write_events` writes one file per recording into folder ``path`` (see
+    its docstring) for events of ``n_recordings`` recordings."""
+    asked = isinstance(path, str) and path.endswith(("/", os.sep))
+    path = Path(path)
+    as_folder = asked or path.is_dir()
+    if fmt.per_recording:
+        as_folder = as_folder or n_recordings > 1 or (not path.suffix and not path.exists())
+    return as_folder
 
 
 def _folder_targets(
@@ -250,6 +264,7 @@ def write_event_stream(
     format: str,
     sr: float | None = None,
     audio_dirs: Sequence[PathLike] = (),
+    known_rates: Mapping[str, float] | None = None,
     overwrite: bool = False,
     option_names: Mapping[str, str] | None = None,
     on_table: Callable[[int], None] | None = None,
@@ -265,8 +280,10 @@ def write_event_stream(
     each is written to a temporary file, all renamed into place at the end. Errors name
     rows within their table.
 
+    ``known_rates`` gives sample rates by recording name, as for :func:`write_events`.
     ``on_table`` is called with the number of tables done after each.
     """
+    rates = dict(known_rates or {})
     names = dict(option_names or {})
     fmt = FORMATS.get(format)
     if not fmt.can_write:
@@ -284,7 +301,7 @@ def write_event_stream(
     with contextlib.ExitStack() as stack:
         for i, read in enumerate(tables):
             events = read()
-            targets = _folder_targets(events, path, fmt, sr=sr, rates={}, dirs=dirs, names=names)
+            targets = _folder_targets(events, path, fmt, sr=sr, rates=rates, dirs=dirs, names=names)
             new = [t for t in targets if t not in written]
             existing = [t for t in new if t.exists()]
             if existing and not overwrite:
@@ -301,7 +318,7 @@ def write_event_stream(
                     # The recording has rows in earlier tables too: join them.
                     earlier = [
                         _folder_targets(
-                            tables[j](), path, fmt, sr=sr, rates={}, dirs=dirs, names=names
+                            tables[j](), path, fmt, sr=sr, rates=rates, dirs=dirs, names=names
                         )[target][0]
                         for j in owners[target]
                     ]

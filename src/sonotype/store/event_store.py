@@ -234,19 +234,8 @@ def query_events(
     the index holds the events' database ids. ``progress`` is called with the number of
     events read so far, every hundred thousand.
     """
-    where, parameters = [], []
-    for column, values in (
-        ("kind", kinds),
-        ("label", labels),
-        ("source", sources),
-        ("recording", recordings),
-    ):
-        if values:
-            where.append(f"{column} IN ({', '.join('?' * len(values))})")
-            parameters.extend(values)
-    sql = f"SELECT id, {', '.join(_COLUMNS)} FROM events"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
+    where, parameters = _filters(kinds, labels, sources, recordings)
+    sql = f"SELECT id, {', '.join(_COLUMNS)} FROM events{where}"
     # Plain tuples (not sqlite3.Row), turned into columns a chunk at a time: the Python
     # objects of one chunk, not of every event, are alive at once.
     cursor = db.connection.cursor()
@@ -277,6 +266,34 @@ def query_events(
     if with_ids:
         events.index = pd.Index(ids, name="id")
     return events
+
+
+def count_by_recording(
+    db: Database,
+    *,
+    kinds: Sequence[str] | None = None,
+    labels: Sequence[str] | None = None,
+    sources: Sequence[str] | None = None,
+) -> dict[str, int]:
+    """How many stored events match the filters in each recording, by recording name."""
+    where, parameters = _filters(kinds, labels, sources, None)
+    sql = f"SELECT recording, count(*) FROM events{where} GROUP BY recording ORDER BY recording"
+    return {name: int(n) for name, n in db.execute(sql, parameters)}
+
+
+def _filters(kinds, labels, sources, recordings) -> tuple[str, list]:
+    """The ``WHERE`` clause (with a leading space, or empty) and parameters of the filters."""
+    where, parameters = [], []
+    for column, values in (
+        ("kind", kinds),
+        ("label", labels),
+        ("source", sources),
+        ("recording", recordings),
+    ):
+        if values:
+            where.append(f"{column} IN ({', '.join('?' * len(values))})")
+            parameters.extend(values)
+    return (" WHERE " + " AND ".join(where) if where else ""), parameters
 
 
 # Rows fetched from SQLite at a time by query_events.

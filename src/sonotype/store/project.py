@@ -14,6 +14,7 @@ Users' own files (audio, annotation files) are never modified.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,7 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sonotype.annotations import read_events, write_events
+from sonotype.annotations import read_events, write_event_stream, write_events
+from sonotype.annotations.io import output_format, writes_folder
 from sonotype.atomic import clean_stale
 from sonotype.errors import AnnotationError, ParameterError, SonotypeError
 from sonotype.store import event_store
@@ -338,16 +340,47 @@ class Project:
     ) -> list[Path]:
         """Write the stored events that match the filters in an annotation format.
 
-        ``path`` ending in a separator, or an existing folder, gets one file per recording.
-        ``option_names`` spells the caller's options in errors (as in
-        :func:`~sonotype.annotations.write_events`). ``progress`` is called as events are
-        read from the database and as files are written (stage, done, total or None).
+        ``path`` ending in a separator, or an existing folder, gets one file per recording
+        (as :func:`~sonotype.annotations.write_events` decides). Those files are read and
+        written a group of recordings at a time (at most 200,000 events), so memory stays
+        bounded; nothing appears unless every file can be written. ``option_names`` spells
+        the caller's options in errors. ``progress`` is called with (stage, done, total or
+        None): for one file per recording, ("writing", recordings done, recordings); else as
+        events are read from the database and as the file is written.
         """
+        filters = {"kinds": kinds, "labels": labels, "sources": sources}
+        counts = event_store.count_by_recording(self.db, **filters)
+        if not counts:
+            raise ParameterError(
+                "no stored events match the filters (kinds, labels, sources); "
+                "see `sonotype import` to add some"
+            )
+        names = dict(option_names or {})
+        fmt = output_format(path, format, option_names=names)
+        audio_dirs = [folder for _, folder in self.audio_roots]
+        if writes_folder(path, fmt, n_recordings=len(counts)):
+            # One file per recording: read and written a group of recordings at a time, so
+            # memory holds one group's events however many are stored.
+            groups = _groups(counts, _EXPORT_GROUP)
+            written, _ = write_event_stream(
+                [
+                    functools.partial(event_store.query_events, self.db, **filters, recordings=g)
+                    for g in groups
+                ],
+                path,
+                format=fmt.name,
+                audio_dirs=audio_dirs,
+                known_rates=self._known_rates(),
+                overwrite=overwrite,
+                option_names=names,
+                on_table=None if progress is None else (
+                    lambda done: progress("writing", sum(map(len, groups[:done])), len(counts))
+                ),
+            )  # fmt: skip
+            return written
         events = event_store.query_events(
             self.db,
-            kinds=kinds,
-            labels=labels,
-            sources=sources,
+            **filters,
             progress=None if progress is None else (lambda n: progress("reading", n, None)),
         )
         files = [0]
@@ -357,19 +390,14 @@ class Project:
             if progress is not None:
                 progress("writing", files[0], None)
 
-        if events.empty:
-            raise ParameterError(
-                "no stored events match the filters (kinds, labels, sources); "
-                "see `sonotype import` to add some"
-            )
         return write_events(
             events,
             path,
-            format=format,
-            audio_dirs=[folder for _, folder in self.audio_roots],
+            format=fmt.name,
+            audio_dirs=audio_dirs,
             known_rates=self._known_rates(),
             overwrite=overwrite,
-            option_names=option_names,
+            option_names=names,
             on_file=written_one,
         )
 
@@ -482,6 +510,24 @@ class Project:
             return events  # every name is an indexed path already (the usual case)
         mapped = _map_values(events["recording"], mapping)
         return events.assign(recording=pd.Series(mapped, index=events.index, dtype="str"))
+
+
+#: Events an export to one file per recording reads and writes at a time (at most).
+_EXPORT_GROUP = 200_000
+
+
+def _groups(counts: Mapping[str, int], size: int) -> list[list[str]]:
+    """Consecutive recordings in groups of at most ``size`` events (a recording with more
+    is a group of its own) and at most 500 recordings (bound as SQL parameters)."""
+    groups: list[list[str]] = [[]]
+    total = 0
+    for name, n in counts.items():
+        if groups[-1] and (total + n > size or len(groups[-1]) >= 500):
+            groups.append([])
+            total = 0
+        groups[-1].append(name)
+        total += n
+    return groups
 
 
 def _map_values(column: pd.Series, mapping: Mapping, default: Any = None) -> np.ndarray:
