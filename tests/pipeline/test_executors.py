@@ -3,6 +3,7 @@ handed out one per worker; and the choice of executor from [compute]."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -61,6 +62,23 @@ def test_a_tasks_peak_memory_is_measured_in_its_process():
     assert 110 <= taken <= 200
     before = start_measuring()  # the peak is reset: a small task measures small
     assert measured_mb(before) < 20
+
+
+def test_garbage_left_before_a_task_does_not_hide_its_memory():
+    # Cyclic garbage an earlier task left is collected when the next task starts, not at a
+    # moment inside it (which would free memory as the task takes it; seen in CI).
+    class Cycle:
+        pass
+
+    left = Cycle()
+    left.self, left.block = left, np.ones(150 * 2**20 // 8)
+    del left
+    before = start_measuring()
+    gc.collect()  # Python's collector may run at any allocation in the task
+    block = np.ones(120 * 2**20 // 8)
+    taken = measured_mb(before)
+    del block
+    assert taken >= 110
 
 
 def test_no_more_tasks_at_once_than_the_memory_holds_for_the_measured_peak(tmp_path):

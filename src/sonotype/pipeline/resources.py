@@ -4,6 +4,7 @@ memory a task took, measured in the process that ran it."""
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import shutil
 import subprocess
@@ -122,6 +123,9 @@ def _status_mb(field: str) -> float | None:
 def start_measuring() -> float | None:
     """Reset this process's peak memory and return its resident memory now (MB), or None where
     the peak cannot be reset (outside Linux); pass the result to :func:`measured_mb`."""
+    # Garbage left by earlier work (reference cycles) is freed now: freed later, at some
+    # allocation inside the task, it would cancel the task's own growth from the peak.
+    gc.collect()
     before = _status_mb("VmRSS")
     if before is None:
         return None
