@@ -139,6 +139,9 @@ class AnnotationFormat(ABC):
     #: How the file counts time: "seconds", "milliseconds" or "samples".
     time_unit: ClassVar[str] = "seconds"
     can_write: ClassVar[bool] = True
+    #: True when :meth:`write_parts` appends each part to the file as it comes, so memory
+    #: holds one part; otherwise the parts are joined and written at once.
+    appends: ClassVar[bool] = False
 
     def sniff(self, path: Path, head: str) -> bool:
         """Whether a file whose name did not decide its format is in this one.
@@ -155,6 +158,17 @@ class AnnotationFormat(ABC):
     def write(self, events: pd.DataFrame, path: Path, options: FormatOptions) -> None:
         """Write validated ``events`` to ``path``; ``path`` holds one recording when
         :attr:`per_recording` is true (the caller splits tables per recording)."""
+
+    def write_parts(
+        self, parts: Iterable[pd.DataFrame], path: Path, options: FormatOptions
+    ) -> None:
+        """Write the concatenation of ``parts`` (validated Events tables with the same columns,
+        in order) to ``path``, as :meth:`write` writes one table. Formats that
+        :attr:`append <appends>` hold one part in memory; the others join them first."""
+        tables = list(parts)
+        whole = tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
+        del tables
+        self.write(whole, path, options)
 
     def filename_for(self, recording: str) -> str:
         """File name for the events of ``recording`` when writing one file per recording."""
@@ -173,6 +187,32 @@ def register_format(cls: type[AnnotationFormat]) -> type[AnnotationFormat]:
     """Class decorator: register an instance of ``cls`` under ``cls.name``."""
     FORMATS.add(cls.name, cls())
     return cls
+
+
+def write_csv_parts(
+    parts: Iterable[pd.DataFrame],
+    path: Path,
+    table_of: Callable[[pd.DataFrame, int], pd.DataFrame],
+    *,
+    header: bool = True,
+) -> None:
+    """Write the CSV tables ``table_of(part, first_row)`` makes of ``parts``, one after another,
+    into the file ``path``, with the header (when ``header``) once: the same bytes as one
+    table written whole, with one part in memory. ``first_row`` counts the rows of the
+    parts before (for row numbers in errors). The tables must have the same columns."""
+    first_row = 0
+    columns = None
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        for part in parts:
+            table = table_of(part, first_row)
+            if columns is not None and list(table.columns) != columns:
+                # A programming error: the caller conforms every part to one set of columns.
+                raise ValueError(f"parts differ in columns: {columns}, {list(table.columns)}")
+            table.to_csv(handle, header=header and columns is None, index=False)
+            columns = list(table.columns)
+            first_row += len(part)
+    if columns is None:
+        raise ValueError("no parts to write")
 
 
 def require_columns(

@@ -11,6 +11,7 @@ columns are kept as extra labels (``label:NAME``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +29,7 @@ from sonotype.annotations.formats.base import (
     read_csv_table,
     register_format,
     row_names,
+    write_csv_parts,
 )
 from sonotype.errors import AnnotationError
 
@@ -41,6 +43,7 @@ class SimpleCsv(AnnotationFormat):
     name = "simple-csv"
     description = "CSV: onset_s, offset_s, label, plus recording and any other columns"
     suffixes = ()
+    appends = True
     carries = frozenset({*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS, "label:*"})
 
     def sniff(self, path: Path, head: str) -> bool:
@@ -89,26 +92,36 @@ class SimpleCsv(AnnotationFormat):
         return validate_events(events, where=str(path), rows=row_names(table), fill_defaults=True)
 
     def write(self, events: pd.DataFrame, path: Path, options: FormatOptions) -> None:
-        table = pd.DataFrame(
-            {
-                "recording": events["recording"],
-                "onset_s": events["start_s"],
-                "offset_s": events["stop_s"],
-                "label": events["label"],
-                "kind": events["kind"],
-                "channel": events["channel"],
-                "source": events["source"],
-            }
-        )
-        for name in (*OPTIONAL_COLUMNS, *extra_label_columns(events)):
-            if name in events:
-                table[name] = events[name]
+        self.write_parts([events], path, options)
+
+    def write_parts(
+        self, parts: Iterable[pd.DataFrame], path: Path, options: FormatOptions
+    ) -> None:
         # pandas writes each float as its repr, the shortest text that reads back as the same
         # float: exact round trips without 17-digit noise (0.8412, not 0.84119999999999995).
-        table.to_csv(path, index=False)
+        write_csv_parts(parts, path, lambda events, _: _table(events))
 
     def filename_for(self, recording: str) -> str:
         return f"{Path(recording).stem}.csv"
+
+
+def _table(events: pd.DataFrame) -> pd.DataFrame:
+    """The CSV columns of ``events``: every Events column, under the names read back first."""
+    table = pd.DataFrame(
+        {
+            "recording": events["recording"],
+            "onset_s": events["start_s"],
+            "offset_s": events["stop_s"],
+            "label": events["label"],
+            "kind": events["kind"],
+            "channel": events["channel"],
+            "source": events["source"],
+        }
+    )
+    for name in (*OPTIONAL_COLUMNS, *extra_label_columns(events)):
+        if name in events:
+            table[name] = events[name]
+    return table
 
 
 def _first_present(

@@ -19,6 +19,7 @@ write-then-read round trip moves a time by at most half a sample.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ from sonotype.annotations.formats.base import (
     FormatOptions,
     read_csv_table,
     register_format,
+    write_csv_parts,
 )
 from sonotype.errors import AnnotationError
 from sonotype.units import samples_to_seconds, seconds_to_samples
@@ -65,6 +67,7 @@ class SongExplorer(AnnotationFormat):
     description = "SongExplorer CSV: wav,start_tick,stop_tick,kind,label (ticks = samples)"
     suffixes = ()
     per_recording = False
+    appends = True
     carries = frozenset({"recording", "start_s", "stop_s", "label", "kind"})
     time_unit = "samples"
 
@@ -122,31 +125,38 @@ class SongExplorer(AnnotationFormat):
         return validate_events(events, where=str(path), rows=rows)
 
     def write(self, events: pd.DataFrame, path: Path, options: FormatOptions) -> None:
-        empty_labels = np.flatnonzero((events["label"] == "").to_numpy())
-        if len(empty_labels):
-            raise AnnotationError(
-                "events to write",
-                f"row {empty_labels[0] + 1}: label is empty; SongExplorer needs a label on "
-                "every row",
+        self.write_parts([events], path, options)
+
+    def write_parts(
+        self, parts: Iterable[pd.DataFrame], path: Path, options: FormatOptions
+    ) -> None:
+        def table_of(events: pd.DataFrame, first_row: int) -> pd.DataFrame:
+            empty_labels = np.flatnonzero((events["label"] == "").to_numpy())
+            if len(empty_labels):
+                raise AnnotationError(
+                    "events to write",
+                    f"row {first_row + empty_labels[0] + 1}: label is empty; SongExplorer "
+                    "needs a label on every row",
+                )
+            start = np.empty(len(events), dtype=np.int64)
+            stop = np.empty(len(events), dtype=np.int64)
+            recording = events["recording"].to_numpy()
+            for name in pd.unique(recording):
+                sr = options.sample_rate(name, path, what="SongExplorer ticks")
+                mask = recording == name
+                start[mask] = seconds_to_samples(events["start_s"].to_numpy()[mask], sr)
+                stop[mask] = seconds_to_samples(events["stop_s"].to_numpy()[mask], sr)
+            return pd.DataFrame(
+                {
+                    "wav": recording,
+                    "start_tick": start,
+                    "stop_tick": stop,
+                    "kind": events["kind"].to_numpy(),
+                    "label": events["label"].to_numpy(),
+                }
             )
-        start = np.empty(len(events), dtype=np.int64)
-        stop = np.empty(len(events), dtype=np.int64)
-        recording = events["recording"].to_numpy()
-        for name in pd.unique(recording):
-            sr = options.sample_rate(name, path, what="SongExplorer ticks")
-            mask = recording == name
-            start[mask] = seconds_to_samples(events["start_s"].to_numpy()[mask], sr)
-            stop[mask] = seconds_to_samples(events["stop_s"].to_numpy()[mask], sr)
-        table = pd.DataFrame(
-            {
-                "wav": recording,
-                "start_tick": start,
-                "stop_tick": stop,
-                "kind": events["kind"].to_numpy(),
-                "label": events["label"].to_numpy(),
-            }
-        )
-        table.to_csv(path, header=False, index=False)
+
+        write_csv_parts(parts, path, table_of, header=False)
 
     def filename_for(self, recording: str) -> str:
         return f"{Path(recording).stem}-annotated.csv"
