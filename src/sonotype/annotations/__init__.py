@@ -18,6 +18,7 @@ from sonotype.annotations.io import (
     infer_format_from_name,
     iter_annotation_files,
     read_events,
+    write_event_parts,
     write_event_stream,
     write_events,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "make_events",
     "read_events",
     "validate_events",
+    "write_event_parts",
     "write_event_stream",
     "write_events",
 ]

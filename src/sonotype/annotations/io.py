@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -174,6 +174,54 @@ def write_events(
     else:
         options = FormatOptions(sr=sr, audio_dirs=dirs, known_rates=rates, option_names=names)
         targets = {path: (events, options)}
+    _refuse_existing(targets, overwrite=overwrite, names=names)
+    written = list(targets)
+    with atomic_paths(written) as temporaries:
+        for tmp, (target, (table, options)) in zip(temporaries, targets.items(), strict=True):
+            with _naming(target, tmp):
+                fmt.write(table.reset_index(drop=True), tmp, options)
+            if on_file is not None:
+                on_file()
+    return written
+
+
+def write_event_parts(
+    parts: Iterable[pd.DataFrame],
+    path: PathLike,
+    *,
+    format: str,
+    sr: float | None = None,
+    audio_dirs: Sequence[PathLike] = (),
+    known_rates: Mapping[str, float] | None = None,
+    overwrite: bool = False,
+    option_names: Mapping[str, str] | None = None,
+) -> Path:
+    """Write Events tables, in order, into the one file ``path`` as :func:`write_events`
+    writes their concatenation there; return the file.
+
+    The formats that append (``simple-csv``, ``songexplorer``) hold one table in memory at a
+    time, so ``parts`` may be a generator over any number of events; the others join the
+    tables first. The tables must have the same columns (as
+    :func:`sonotype.store.event_store.iter_events` gives them). The file appears only when
+    complete; an existing one is an error unless ``overwrite`` is true.
+    """
+    names = dict(option_names or {})
+    fmt = output_format(path, format, option_names=names)
+    path = Path(path)
+    options = FormatOptions(
+        sr=sr,
+        audio_dirs=(*(Path(d) for d in audio_dirs), path.parent),
+        known_rates=dict(known_rates or {}),
+        option_names=names,
+    )
+    _refuse_existing([path], overwrite=overwrite, names=names)
+    with atomic_paths([path]) as (tmp,), _naming(path, tmp):
+        fmt.write_parts((validate_events(p, where="events to write") for p in parts), tmp, options)
+    return path
+
+
+def _refuse_existing(targets: Iterable[Path], *, overwrite: bool, names: Mapping[str, str]) -> None:
+    """An error naming the first of ``targets`` that exists, unless ``overwrite``."""
     existing = [str(p) for p in targets if p.exists()]
     if existing and not overwrite:
         raise AnnotationError(
@@ -181,19 +229,17 @@ def write_events(
             f"already exists; pass {spell_option(names, 'overwrite', 'True')} to replace it"
             + (f" ({len(existing) - 1} more too)" if len(existing) > 1 else ""),
         )
-    written = list(targets)
-    with atomic_paths(written) as temporaries:
-        for tmp, (target, (table, options)) in zip(temporaries, targets.items(), strict=True):
-            try:
-                fmt.write(table.reset_index(drop=True), tmp, options)
-            except AnnotationError as error:
-                # Name the file the user asked for, not the temporary one.
-                if error.path == str(tmp):
-                    raise AnnotationError(target, error.problem) from None
-                raise
-            if on_file is not None:
-                on_file()
-    return written
+
+
+@contextlib.contextmanager
+def _naming(target: Path, tmp: Path) -> Iterator[None]:
+    """Errors about the temporary file ``tmp`` name ``target``, the file the user asked for."""
+    try:
+        yield
+    except AnnotationError as error:
+        if error.path == str(tmp):
+            raise AnnotationError(target, error.problem) from None
+        raise
 
 
 def output_format(
@@ -303,13 +349,7 @@ def write_event_stream(
             events = read()
             targets = _folder_targets(events, path, fmt, sr=sr, rates=rates, dirs=dirs, names=names)
             new = [t for t in targets if t not in written]
-            existing = [t for t in new if t.exists()]
-            if existing and not overwrite:
-                raise AnnotationError(
-                    existing[0],
-                    f"already exists; pass {spell_option(names, 'overwrite', 'True')} "
-                    "to replace it",
-                )
+            _refuse_existing(new, overwrite=overwrite, names=names)
             # One atomic_paths per table (it cleans each folder of stale temporaries once);
             # all of them publish together when the stack closes without an error.
             written.update(zip(new, stack.enter_context(atomic_paths(new)), strict=True))
@@ -324,13 +364,8 @@ def write_event_stream(
                     ]
                     table = pd.concat([*earlier, table], ignore_index=True)
                 owners.setdefault(target, []).append(i)
-                tmp = written[target]
-                try:
-                    fmt.write(table.reset_index(drop=True), tmp, options)
-                except AnnotationError as error:
-                    if error.path == str(tmp):
-                        raise AnnotationError(target, error.problem) from None
-                    raise
+                with _naming(target, written[target]):
+                    fmt.write(table.reset_index(drop=True), written[target], options)
             total += len(events)
             del events, targets
             if on_table is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -26,13 +26,17 @@ from sonotype.annotations.events import (
     is_canonical,
     validate_events,
 )
-from sonotype.errors import ParameterError
+from sonotype.errors import ParameterError, SonotypeError
 from sonotype.store.database import EVENT_INDEXES, Database
 
 _COLUMNS = (
     "recording", "start_s", "stop_s", "label", "kind", "channel", "source",
     "low_hz", "high_hz", "score", "extra",
 )  # fmt: skip
+# Rows fetched from SQLite at a time by query_events.
+_FETCH_CHUNK = 100_000
+# The order of query_events and iter_events: by recording, then in time.
+_ORDER = " ORDER BY recording, channel, start_s, id"
 
 
 @dataclass(frozen=True)
@@ -240,7 +244,7 @@ def query_events(
     # objects of one chunk, not of every event, are alive at once.
     cursor = db.connection.cursor()
     cursor.row_factory = None
-    cursor.execute(sql + " ORDER BY recording, channel, start_s, id", parameters)
+    cursor.execute(sql + _ORDER, parameters)
     chunks = []
     while rows := cursor.fetchmany(_FETCH_CHUNK):
         chunks.append(_frame(rows))
@@ -250,19 +254,83 @@ def query_events(
     if not chunks:
         return empty_events()
     frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
-    for name in OPTIONAL_COLUMNS:
-        if frame[name].isna().all():
-            frame = frame.drop(columns=name)
+    return _events_table(frame, None, where=str(db.path), with_ids=with_ids)
+
+
+def event_columns(
+    db: Database,
+    *,
+    kinds: Sequence[str] | None = None,
+    labels: Sequence[str] | None = None,
+    sources: Sequence[str] | None = None,
+) -> list[str]:
+    """The optional and extra label columns :func:`query_events` would give the events that
+    match the filters, known before any is read (for :func:`iter_events`)."""
+    where, parameters = _filters(kinds, labels, sources, None)
+    present = f"SELECT {', '.join(f'max({c} IS NOT NULL)' for c in OPTIONAL_COLUMNS)} FROM events"
+    flags = db.execute(present + where, parameters).fetchone()
+    optional = [name for name, flag in zip(OPTIONAL_COLUMNS, flags, strict=True) if flag]
+    with_extra = (f"{where} AND" if where else " WHERE") + " extra IS NOT NULL"
+    keys = db.execute(
+        f"SELECT DISTINCT j.key FROM events, json_each(events.extra) AS j{with_extra}", parameters
+    )
+    return optional + sorted(key for (key,) in keys)
+
+
+def iter_events(
+    db: Database,
+    *,
+    columns: Sequence[str],
+    kinds: Sequence[str] | None = None,
+    labels: Sequence[str] | None = None,
+    sources: Sequence[str] | None = None,
+    chunk_rows: int = _FETCH_CHUNK,
+) -> Iterator[pd.DataFrame]:
+    """The events :func:`query_events` gives, in the same order, as Events tables of at most
+    ``chunk_rows`` events: memory holds one of them however many are selected. Each has the
+    optional and extra label columns ``columns`` names (from :func:`event_columns`), so
+    the tables join into the one ``query_events`` gives."""
+    where, parameters = _filters(kinds, labels, sources, None)
+    cursor = db.connection.cursor()
+    cursor.row_factory = None
+    try:
+        cursor.execute(f"SELECT id, {', '.join(_COLUMNS)} FROM events{where}{_ORDER}", parameters)
+        while rows := cursor.fetchmany(chunk_rows):
+            yield _events_table(_frame(rows), columns, where=str(db.path))
+    finally:
+        cursor.close()
+
+
+def _events_table(
+    frame: pd.DataFrame, columns: Sequence[str] | None, *, where: str, with_ids: bool = False
+) -> pd.DataFrame:
+    """Fetched rows (:func:`_frame`) as an Events table with the optional and extra label
+    columns ``columns`` names, or, when None, those in which any row has a value."""
     extras = frame.pop("extra")
     has_extras = extras.notna().to_numpy()
-    if has_extras.any():
-        parsed = [json.loads(e) for e in extras[has_extras]]
-        for key in sorted({k for e in parsed for k in e}):
-            column = np.full(len(frame), "", dtype=object)
+    parsed = [json.loads(e) for e in extras[has_extras]] if has_extras.any() else []
+    found_keys = {k for e in parsed for k in e}
+    if columns is None:
+        optional = [name for name in OPTIONAL_COLUMNS if frame[name].notna().any()]
+        keys = sorted(found_keys)
+    else:
+        optional = [name for name in OPTIONAL_COLUMNS if name in columns]
+        keys = [name for name in columns if name not in OPTIONAL_COLUMNS]
+        with_values = {name for name in OPTIONAL_COLUMNS if frame[name].notna().any()}
+        if unexpected := (with_values - set(optional)) | (found_keys - set(keys)):
+            # Stored since the columns were listed: written without them they would be lost.
+            raise SonotypeError(
+                f"events gained values in {', '.join(sorted(unexpected))} while being read "
+                "(another command is changing them); run this again when it is done"
+            )
+    frame = frame.drop(columns=[name for name in OPTIONAL_COLUMNS if name not in optional])
+    for key in keys:
+        column = np.full(len(frame), "", dtype=object)
+        if parsed:
             column[has_extras] = [e.get(key, "") for e in parsed]
-            frame[key] = column
+        frame[key] = column
     ids = frame.pop("id").to_numpy()
-    events = validate_events(frame, where=str(db.path))
+    events = validate_events(frame, where=where)
     if with_ids:
         events.index = pd.Index(ids, name="id")
     return events
@@ -294,10 +362,6 @@ def _filters(kinds, labels, sources, recordings) -> tuple[str, list]:
             where.append(f"{column} IN ({', '.join('?' * len(values))})")
             parameters.extend(values)
     return (" WHERE " + " AND ".join(where) if where else ""), parameters
-
-
-# Rows fetched from SQLite at a time by query_events.
-_FETCH_CHUNK = 100_000
 
 
 def _frame(rows: list[tuple]) -> pd.DataFrame:

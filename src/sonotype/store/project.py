@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sonotype.annotations import read_events, write_event_stream, write_events
+from sonotype.annotations import read_events, write_event_parts, write_event_stream
 from sonotype.annotations.io import output_format, writes_folder
 from sonotype.atomic import clean_stale
 from sonotype.errors import AnnotationError, ParameterError, SonotypeError
@@ -342,11 +342,12 @@ class Project:
 
         ``path`` ending in a separator, or an existing folder, gets one file per recording
         (as :func:`~sonotype.annotations.write_events` decides). Those files are read and
-        written a group of recordings at a time (at most 200,000 events), so memory stays
-        bounded; nothing appears unless every file can be written. ``option_names`` spells
-        the caller's options in errors. ``progress`` is called with (stage, done, total or
-        None): for one file per recording, ("writing", recordings done, recordings); else as
-        events are read from the database and as the file is written.
+        written a group of recordings at a time (at most 200,000 events); one file is written
+        200,000 events at a time where its format appends (``simple-csv``, ``songexplorer``),
+        so memory stays bounded. Nothing appears unless every file can be written.
+        ``option_names`` spells the caller's options in errors. ``progress`` is called with
+        (stage, done, total): ("writing", recordings done, recordings) for one file per
+        recording, ("writing", events written, events) for one file.
         """
         filters = {"kinds": kinds, "labels": labels, "sources": sources}
         counts = event_store.count_by_recording(self.db, **filters)
@@ -378,28 +379,32 @@ class Project:
                 ),
             )  # fmt: skip
             return written
-        events = event_store.query_events(
-            self.db,
-            **filters,
-            progress=None if progress is None else (lambda n: progress("reading", n, None)),
-        )
-        files = [0]
+        # One file: the events stream into it a part at a time where the format appends,
+        # each part with the columns of the whole selection.
+        columns = event_store.event_columns(self.db, **filters)
+        total = sum(counts.values())
 
-        def written_one() -> None:
-            files[0] += 1
-            if progress is not None:
-                progress("writing", files[0], None)
+        def parts() -> Iterator[pd.DataFrame]:
+            done = 0
+            for part in event_store.iter_events(
+                self.db, **filters, columns=columns, chunk_rows=_EXPORT_GROUP
+            ):
+                yield part
+                done += len(part)
+                if progress is not None:
+                    progress("writing", done, total)
 
-        return write_events(
-            events,
-            path,
-            format=fmt.name,
-            audio_dirs=audio_dirs,
-            known_rates=self._known_rates(),
-            overwrite=overwrite,
-            option_names=names,
-            on_file=written_one,
-        )
+        return [
+            write_event_parts(
+                parts(),
+                path,
+                format=fmt.name,
+                audio_dirs=audio_dirs,
+                known_rates=self._known_rates(),
+                overwrite=overwrite,
+                option_names=names,
+            )
+        ]
 
     def undo(self, n: int = 1) -> list[event_store.Edit]:
         """Undo the last ``n`` edits of the events."""
