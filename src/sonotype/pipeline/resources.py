@@ -3,6 +3,7 @@ memory a task took, measured in the process that ran it."""
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import gc
 import os
@@ -126,6 +127,9 @@ def start_measuring() -> float | None:
     # Garbage left by earlier work (reference cycles) is freed now: freed later, at some
     # allocation inside the task, it would cancel the task's own growth from the peak.
     gc.collect()
+    # Freed memory the C heap keeps resident (inference raises glibc's thresholds so that
+    # it does) is returned too: reused by the task, it would not grow the peak at all.
+    _trim_heap()
     before = _status_mb("VmRSS")
     if before is None:
         return None
@@ -135,6 +139,21 @@ def start_measuring() -> float | None:
     except OSError:
         return None
     return before
+
+
+@functools.cache
+def _glibc():
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:  # not Linux, or not glibc (musl, ...): nothing to trim
+        return None
+
+
+def _trim_heap() -> None:
+    """Return the free memory of glibc's heap to the system (``malloc_trim``)."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def measured_mb(before: float | None) -> float | None:
