@@ -33,8 +33,10 @@ _COLUMNS = (
     "recording", "start_s", "stop_s", "label", "kind", "channel", "source",
     "low_hz", "high_hz", "score", "extra",
 )  # fmt: skip
-# Rows fetched from SQLite at a time by query_events.
-_FETCH_CHUNK = 100_000
+# Rows fetched from SQLite at a time, as Python objects until they become columns: 20,000
+# read a million events in less CPU than 100,000 (measured: 4.0 s against 4.4-5.6 s), and
+# hold less memory.
+_FETCH_CHUNK = 20_000
 # The order of query_events and iter_events: by recording, then in time.
 _ORDER = " ORDER BY recording, channel, start_s, id"
 
@@ -236,7 +238,7 @@ def query_events(
 
     Optional columns appear when any selected event has a value in them. With ``with_ids``,
     the index holds the events' database ids. ``progress`` is called with the number of
-    events read so far, every hundred thousand.
+    events read so far, every 20,000.
     """
     where, parameters = _filters(kinds, labels, sources, recordings)
     sql = f"SELECT id, {', '.join(_COLUMNS)} FROM events{where}"
@@ -253,8 +255,7 @@ def query_events(
     cursor.close()
     if not chunks:
         return empty_events()
-    frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
-    return _events_table(frame, None, where=str(db.path), with_ids=with_ids)
+    return _events_table(_joined(chunks), None, where=str(db.path), with_ids=with_ids)
 
 
 def event_columns(
@@ -295,10 +296,21 @@ def iter_events(
     cursor.row_factory = None
     try:
         cursor.execute(f"SELECT id, {', '.join(_COLUMNS)} FROM events{where}{_ORDER}", parameters)
-        while rows := cursor.fetchmany(chunk_rows):
-            yield _events_table(_frame(rows), columns, where=str(db.path))
+        frames, held = [], 0
+        while rows := cursor.fetchmany(min(chunk_rows, _FETCH_CHUNK)):
+            frames.append(_frame(rows))
+            held += len(rows)
+            if held >= chunk_rows:
+                yield _events_table(_joined(frames), columns, where=str(db.path))
+                frames, held = [], 0
+        if frames:
+            yield _events_table(_joined(frames), columns, where=str(db.path))
     finally:
         cursor.close()
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def _events_table(
