@@ -84,3 +84,55 @@ def test_nothing_appears_when_a_later_table_fails(tmp_path):
         write_event_stream([lambda: tables()[0], boom], tmp_path / "out", format="raven")
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["c.Table.1.selections.txt"]
     assert (tmp_path / "out" / "c.Table.1.selections.txt").read_text() == "mine"
+
+
+def _varied_tables():
+    """Tables whose optional and extra label columns differ: one file's columns are known
+    only once it is read."""
+    first, second, third = tables()
+    first = first.assign(score=[0.5, 0.25])
+    second = second.assign(**{"label:call": ["up", "down"]})
+    third = third.assign(low_hz=[100.0], high_hz=[900.0], **{"label:note": ["n"]})
+    return [first, second, third]
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("simple-csv", "all.csv"), ("songexplorer", "se.csv")])
+def test_convert_into_one_file_streams_and_equals_the_joined_table(tmp_path, fmt, name):
+    inputs = tmp_path / "in"
+    for i, table in enumerate(_varied_tables()):
+        write_events(table, inputs / f"t{i}.csv")
+    out = tmp_path / "out" / name
+    out.parent.mkdir()
+    result = invoke("convert", inputs, "--to", fmt, "-o", out, "--sample-rate", 1000)
+    assert result.exit_code == 0, result.output
+    assert "converted 5 events from 3 files" in " ".join(result.output.split())
+    joined = [read_events(inputs / f"t{i}.csv", relative_to=inputs) for i in range(3)]
+    (expected,) = write_events(concat_events(joined), tmp_path / name, format=fmt, sr=1000)
+    assert out.read_bytes() == expected.read_bytes()
+    assert list(out.parent.iterdir()) == [out]  # the parts set aside are gone
+
+
+def test_tables_read_one_at_a_time_are_set_aside_and_an_error_leaves_nothing(tmp_path):
+    from sonotype.annotations import write_joined_events
+
+    held = []
+
+    def reader(i):
+        def read():
+            held.append(sorted(p.name for p in tmp_path.rglob("*.arrow")))
+            if i == 2:
+                raise AnnotationError("t2.csv", "row 3: damaged")
+            return _varied_tables()[i]
+
+        return read
+
+    with pytest.raises(AnnotationError, match="damaged"):
+        write_joined_events(
+            [reader(i) for i in range(3)], tmp_path / "all.csv", format="simple-csv"
+        )
+    assert held == [[], ["0.arrow"], ["0.arrow", "1.arrow"]]  # each table went to disk as read
+    assert list(tmp_path.iterdir()) == []
+    path, n = write_joined_events(
+        [reader(i) for i in range(2)], tmp_path / "all.csv", format="simple-csv"
+    )
+    assert n == 4 and list(tmp_path.iterdir()) == [path]

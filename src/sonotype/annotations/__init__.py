@@ -21,6 +21,7 @@ from sonotype.annotations.io import (
     write_event_parts,
     write_event_stream,
     write_events,
+    write_joined_events,
 )
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "write_event_parts",
     "write_event_stream",
     "write_events",
+    "write_joined_events",
 ]

@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sonotype.annotations.events import is_canonical, repeated_text, validate_events
+from sonotype.annotations.events import (
+    EXTRA_LABEL_PREFIX,
+    OPTIONAL_COLUMNS,
+    REQUIRED_COLUMNS,
+    concat_events,
+    is_canonical,
+    repeated_text,
+    validate_events,
+)
 from sonotype.annotations.formats import FORMATS, AnnotationFormat, FormatOptions
 from sonotype.annotations.formats.base import spell_option
 from sonotype.annotations.output_paths import output_path
-from sonotype.atomic import atomic_paths
+from sonotype.atomic import atomic_paths, staging_folder
 from sonotype.errors import AnnotationError, AnnotationFormatError, ParameterError
 
 PathLike = str | os.PathLike[str]
@@ -218,6 +228,88 @@ def write_event_parts(
     with atomic_paths([path]) as (tmp,), _naming(path, tmp):
         fmt.write_parts((validate_events(p, where="events to write") for p in parts), tmp, options)
     return path
+
+
+def write_joined_events(
+    tables: Sequence[Callable[[], pd.DataFrame]],
+    path: PathLike,
+    *,
+    format: str,
+    sr: float | None = None,
+    audio_dirs: Sequence[PathLike] = (),
+    overwrite: bool = False,
+    option_names: Mapping[str, str] | None = None,
+    on_read: Callable[[], None] | None = None,
+    on_written: Callable[[], None] | None = None,
+) -> tuple[Path, int]:
+    """Write Events tables, read one at a time, into the one file ``path`` as
+    :func:`write_events` writes their :func:`concat_events` (columns a table lacks filled as
+    it fills them); return the file and the number of events.
+
+    ``tables`` are callables that read them (e.g. one annotation file each). For the formats
+    that append, memory holds one table: a table's columns are known only once it is read,
+    and the file's header comes first, so each is set aside as it is read, in an Arrow file
+    in a staging folder beside ``path``, then written from there with the columns of all of
+    them. Other formats join the tables first. ``on_read`` and ``on_written`` are called
+    after each table is read and written (for progress bars).
+    """
+    fmt = output_format(path, format, option_names=option_names)
+    path = Path(path)
+    write = functools.partial(
+        write_event_parts,
+        path=path,
+        format=fmt.name,
+        sr=sr,
+        audio_dirs=audio_dirs,
+        overwrite=overwrite,
+        option_names=option_names,
+    )
+    if not fmt.appends:
+        read = []
+        for table in tables:
+            read.append(table())
+            _call(on_read)
+        events = concat_events(read, validated=True)
+        del read
+        written = write([events])
+        for _ in tables:
+            _call(on_written)
+        return written, len(events)
+    # Beside the output, in its nearest existing folder (no folder is made for the parts).
+    folder = staging_folder(next(p for p in path.absolute().parents if p.is_dir()), path.name)
+    try:
+        columns: dict[str, None] = {}  # in order of first appearance, as pd.concat has them
+        n_events = 0
+        for i, read in enumerate(tables):
+            table = read()
+            table.reset_index(drop=True).to_feather(folder / f"{i}.arrow")
+            columns.update(dict.fromkeys(table.columns))
+            n_events += len(table)
+            del table
+            _call(on_read)
+        order = [
+            *REQUIRED_COLUMNS,
+            *(name for name in OPTIONAL_COLUMNS if name in columns),
+            *(name for name in columns if name.startswith(EXTRA_LABEL_PREFIX)),
+        ]
+
+        def parts() -> Iterator[pd.DataFrame]:
+            for i in range(len(tables)):
+                part = pd.read_feather(folder / f"{i}.arrow")
+                for name in order:
+                    if name not in part:
+                        part[name] = np.nan if name in OPTIONAL_COLUMNS else ""
+                yield part[order]
+                _call(on_written)
+
+        return write(parts()), n_events
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _call(callback: Callable[[], None] | None) -> None:
+    if callback is not None:
+        callback()
 
 
 def _refuse_existing(targets: Iterable[Path], *, overwrite: bool, names: Mapping[str, str]) -> None:

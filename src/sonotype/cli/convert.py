@@ -76,6 +76,7 @@ def convert(
         read_events,
         write_event_stream,
         write_events,
+        write_joined_events,
     )
     from sonotype.cli.console import err, progress
     from sonotype.errors import ParameterError
@@ -142,6 +143,28 @@ def convert(
                 option_names=OPTION_NAMES,
                 on_table=lambda done: advance(),
             )
+    elif len(files) > 1 and out_format.appends:
+        # One file in a format that appends: each input file is read and set aside, then
+        # written from there, so memory holds one file's events.
+        written_parts = [0]
+
+        def wrote_one() -> None:
+            written_parts[0] += 1
+            bar.set(written_parts[0], len(files), description="writing")
+
+        with progress("reading", len(files)) as bar:
+            written_file, n_events = write_joined_events(
+                readers,
+                output,
+                format=out_format.name,
+                sr=sample_rate,
+                audio_dirs=audio_dirs,
+                overwrite=force,
+                option_names=OPTION_NAMES,
+                on_read=bar,
+                on_written=wrote_one,
+            )
+        written = [written_file]
     else:
         tables = []
         with progress("reading", len(files)) as advance:
