@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from sonotype.annotations import make_events, write_events
+from sonotype.annotations import REQUIRED_COLUMNS, make_events, write_events
 from sonotype.audio import write_audio
 from sonotype.errors import SonotypeError
 from sonotype.store import Project, event_store
@@ -131,3 +132,18 @@ def test_events_that_gain_a_column_while_streamed_are_an_error_not_lost(tmp_path
         assert "score" not in next(parts) and "score" not in next(parts)
         with pytest.raises(SonotypeError, match="gained values in score while being read"):
             next(parts)
+
+
+def test_streamed_parts_join_into_the_queried_table(tmp_path, monkeypatch):
+    monkeypatch.setattr(event_store, "_FETCH_CHUNK", 20)  # parts of 30 from fetches of 20
+    with _project_with_varied_columns(tmp_path) as project:
+        columns = event_store.event_columns(project.db)
+        parts = list(event_store.iter_events(project.db, columns=columns, chunk_rows=30))
+        assert [len(p) for p in parts] == [30, 30, 30]
+        joined = pd.concat(parts, ignore_index=True)
+        pd.testing.assert_frame_equal(joined, event_store.query_events(project.db))
+        for label in ("a", "b"):  # "b" selects r1.wav's events, which have no score
+            table = event_store.query_events(project.db, labels=[label])
+            listed = event_store.event_columns(project.db, labels=[label])
+            assert listed == [c for c in table.columns if c not in REQUIRED_COLUMNS]
+        assert "score" not in listed

@@ -297,7 +297,7 @@ def iter_events(
     try:
         cursor.execute(f"SELECT id, {', '.join(_COLUMNS)} FROM events{where}{_ORDER}", parameters)
         frames, held = [], 0
-        while rows := cursor.fetchmany(min(chunk_rows, _FETCH_CHUNK)):
+        while rows := cursor.fetchmany(min(chunk_rows - held, _FETCH_CHUNK)):
             frames.append(_frame(rows))
             held += len(rows)
             if held >= chunk_rows:
