@@ -83,6 +83,42 @@ def read_events(
     --------
     >>> events = read_events("song.wav.not.mat")  # doctest: +SKIP
     """
+    fmt, options = _reading(
+        path, format, sr, recording, audio_dirs, known_rates, encoding, option_names
+    )
+    return _finish(fmt.read(Path(path), options), path, kind, source, relative_to)
+
+
+def read_event_parts(
+    path: PathLike,
+    *,
+    format: str | None = None,
+    sr: float | None = None,
+    recording: str | None = None,
+    audio_dirs: Sequence[PathLike] = (),
+    kind: str | None = None,
+    source: str | None = None,
+    relative_to: PathLike | None = None,
+    known_rates: Mapping[str, float] | None = None,
+    encoding: str | None = None,
+    option_names: Mapping[str, str] | None = None,
+) -> Iterator[pd.DataFrame]:
+    """The Events :func:`read_events` reads, in consecutive parts (same parameters).
+
+    A simple CSV file of 64 MB or more is read 200,000 rows at a time, so memory holds one
+    part however large the file; other files are one part. An error in a later part comes
+    after the earlier parts were given.
+    """
+    fmt, options = _reading(
+        path, format, sr, recording, audio_dirs, known_rates, encoding, option_names
+    )
+    for events in fmt.read_parts(Path(path), options):
+        yield _finish(events, path, kind, source, relative_to)
+
+
+def _reading(path, format, sr, recording, audio_dirs, known_rates, encoding, option_names):
+    """The format that reads ``path`` and the options to read it with, after checking that
+    it is a file (the parameters of :func:`read_events`)."""
     path = Path(path)
     if not path.exists():
         raise AnnotationError(path, "no such file")
@@ -98,7 +134,12 @@ def read_events(
         encoding=encoding,
         option_names=names,
     )
-    events = fmt.read(path, options)
+    return fmt, options
+
+
+def _finish(events, path, kind, source, relative_to) -> pd.DataFrame:
+    """A reader's events with what :func:`read_events` sets on them."""
+    path = Path(path)
     if not is_canonical(events):
         # A reader (a plugin's, perhaps) that did not validate: check it here.
         events = validate_events(events, where=str(path))

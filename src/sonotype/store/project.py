@@ -25,7 +25,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sonotype.annotations import read_events, write_event_parts, write_event_stream
+from sonotype.annotations import (
+    read_event_parts,
+    write_event_parts,
+    write_event_stream,
+)
 from sonotype.annotations.io import output_format, writes_folder
 from sonotype.atomic import clean_stale
 from sonotype.errors import AnnotationError, ParameterError, SonotypeError
@@ -220,8 +224,9 @@ class Project:
         audio_dirs = [folder for _, folder in self.audio_roots]
         paths = [Path(p) for p in paths]
 
-        def read(path: Path) -> tuple[pd.DataFrame, int, int]:
-            events = read_events(
+        def read(path: Path) -> Iterator[tuple[pd.DataFrame, int, int]]:
+            given = 0
+            for events in read_event_parts(
                 path,
                 format=format,
                 sr=sr,
@@ -231,20 +236,27 @@ class Project:
                 relative_to=self._root_containing(path),
                 known_rates=rates,
                 option_names=option_names,
-            )
-            events = self._match_recordings(events, path, indexed=indexed)
-            return _inside_recordings(events, durations, path=path, clip=clip)
+            ):
+                # Errors number events from the file's first, in every part.
+                first_event, given = given + 1, given + len(events)
+                events = self._match_recordings(
+                    events, path, indexed=indexed, first_event=first_event
+                )
+                yield _inside_recordings(
+                    events, durations, path=path, clip=clip, first_event=first_event
+                )
 
         counts: dict[str, int] = {}
         changed = {"clipped": 0, "dropped": 0}
 
         def tables() -> Iterator[pd.DataFrame]:
             for path in paths:
-                events, clipped, dropped = read(path)
-                counts[str(path)] = len(events)
-                changed["clipped"] += clipped
-                changed["dropped"] += dropped
-                yield events
+                counts[str(path)] = 0
+                for events, clipped, dropped in read(path):  # (a large CSV in parts)
+                    counts[str(path)] += len(events)
+                    changed["clipped"] += clipped
+                    changed["dropped"] += dropped
+                    yield events
 
         def stored_so_far(n: int) -> None:
             progress(f"importing file {len(counts)} of {len(paths)}, events stored", n, None)
@@ -478,10 +490,16 @@ class Project:
         return [row["path"] for row in self.db.execute("SELECT path FROM recordings")]
 
     def _match_recordings(
-        self, events: pd.DataFrame, path: Path | None, *, indexed: Sequence[str] | None = None
+        self,
+        events: pd.DataFrame,
+        path: Path | None,
+        *,
+        indexed: Sequence[str] | None = None,
+        first_event: int = 1,
     ) -> pd.DataFrame:
         """``events`` with each recording named by its indexed path (``indexed``: the
-        index's paths, read once by a caller that matches many tables)."""
+        index's paths, read once by a caller that matches many tables). Errors number the
+        events from ``first_event`` (a part of a file starts later)."""
         indexed = self._indexed_paths() if indexed is None else indexed
         known = set(indexed)
         by_name = defaultdict(list)
@@ -494,7 +512,7 @@ class Project:
                 mapping[name] = name
                 continue
             candidates = by_name.get(PurePosixPath(name).name, [])
-            first = int((events["recording"] == name).to_numpy().argmax()) + 1
+            first = int((events["recording"] == name).to_numpy().argmax()) + first_event
             if len(candidates) == 1:
                 mapping[name] = candidates[0]
             elif candidates:
@@ -544,7 +562,12 @@ def _map_values(column: pd.Series, mapping: Mapping, default: Any = None) -> np.
 
 
 def _inside_recordings(
-    events: pd.DataFrame, durations: Mapping[str, float], *, path: Path, clip: bool
+    events: pd.DataFrame,
+    durations: Mapping[str, float],
+    *,
+    path: Path,
+    clip: bool,
+    first_event: int = 1,
 ) -> tuple[pd.DataFrame, int, int]:
     """The events, checked to lie inside their recordings (or clipped to them with ``clip``);
     also how many were clipped and how many dropped."""
@@ -561,9 +584,14 @@ def _inside_recordings(
         row = events.iloc[first]
         raise AnnotationError(
             path,
-            f"event {first + 1} ({row['start_s']:g}-{row['stop_s']:g} s) ends after its "
-            f"recording {row['recording']!r} ({end[first]:g} s long)"
-            + (f", as do {outside.sum() - 1} more" if outside.sum() > 1 else "")
+            f"event {first_event + first} ({row['start_s']:g}-{row['stop_s']:g} s) ends after "
+            f"its recording {row['recording']!r} ({end[first]:g} s long)"
+            + (
+                f", as do {outside.sum() - 1} more of events {first_event}-"
+                f"{first_event + len(events) - 1}"
+                if outside.sum() > 1
+                else ""
+            )
             + "; fix the file, or pass --clip to end such events with their recording",
         )
     gone = events["start_s"].to_numpy() >= end

@@ -8,7 +8,7 @@ import os
 import re
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -153,6 +153,12 @@ class AnnotationFormat(ABC):
     @abstractmethod
     def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
         """Read the Events in ``path`` (validated, with file row numbers in errors)."""
+
+    def read_parts(self, path: Path, options: FormatOptions) -> Iterator[pd.DataFrame]:
+        """The Events of ``path`` as :meth:`read` gives them, in consecutive parts: formats
+        that can read a large file a part at a time do (so memory holds one part); the
+        others give the whole table as one part."""
+        yield self.read(path, options)
 
     @abstractmethod
     def write(self, events: pd.DataFrame, path: Path, options: FormatOptions) -> None:
@@ -432,6 +438,12 @@ def read_csv_table(
                 else f"cannot be read as CSV ({error})"
             )
             raise AnnotationError(path, f"{problem}; quote fields that contain commas") from None
+    return _numbered(table, first_row)
+
+
+def _numbered(table: pd.DataFrame, first_row: int) -> pd.DataFrame:
+    """``table`` with stripped column names, indexed by spreadsheet row number from
+    ``first_row``, without its blank rows (the others keep their numbers)."""
     table.columns = [str(c).strip() for c in table.columns]
     table.index = pd.RangeIndex(first_row, first_row + len(table))
     if not len(table.columns):
@@ -441,6 +453,57 @@ def read_csv_table(
         column = table[name]
         blank &= (column.isna() if column.dtype == np.float64 else column == "").to_numpy()
     return table[~blank] if blank.any() else table
+
+
+class NotStreamable(Exception):
+    """A CSV file that :func:`read_csv_parts` cannot read a part at a time: the whole-file
+    reading (:func:`read_csv_table`) reads it, or names its problem."""
+
+
+#: Files smaller than this are read whole: parts would save little memory.
+STREAM_BYTES = 64 << 20
+#: Rows per part of :func:`read_csv_parts`.
+PART_ROWS = 200_000
+
+
+def read_csv_parts(path: Path, float_columns: Collection[str]) -> Iterator[pd.DataFrame]:
+    """The table :func:`read_csv_table` reads from a CSV file with a header, in parts of
+    :data:`PART_ROWS` rows (each indexed by spreadsheet row number): memory holds one part.
+
+    Only a file that the whole-file reading would read as UTF-8 with ``float_columns``
+    parsed as numbers can be read so; anything else (another encoding, a NUL byte, a cell
+    that is not a number, a row with extra fields) raises :class:`NotStreamable`, possibly
+    after some parts, and the caller reads the file whole, which names the problem.
+    """
+    if _holds_nul(path):
+        raise NotStreamable
+    try:
+        names = pd.read_csv(path, nrows=0, encoding="utf-8-sig", **_CSV_OPTIONS).columns
+        dtypes = _float_dtypes(names, float_columns)
+        if dtypes is None:
+            raise NotStreamable
+        first_row = 2
+        with pd.read_csv(
+            path, chunksize=PART_ROWS, encoding="utf-8-sig", **dtypes, **_CSV_OPTIONS
+        ) as parts:
+            while True:
+                with warnings.catch_warnings():  # (not held while the caller has the part)
+                    # pandas warns (and drops data) when a row has an extra field.
+                    warnings.simplefilter("error", pd.errors.ParserWarning)
+                    table = next(parts, None)
+                if table is None:
+                    return
+                rows = len(table)
+                yield _numbered(table, first_row)
+                first_row += rows
+    except (ValueError, pd.errors.ParserError, pd.errors.ParserWarning):
+        # (UnicodeDecodeError and pandas' EmptyDataError are ValueErrors too.)
+        raise NotStreamable from None
+
+
+def _holds_nul(path: Path) -> bool:
+    with open(path, "rb") as file:
+        return any(b"\x00" in block for block in iter(lambda: file.read(1 << 24), b""))
 
 
 def _utf8_bytes(data: bytes, options: FormatOptions | None) -> bytes | None:
@@ -479,22 +542,32 @@ def _read_floats(data: bytes, float_columns: Collection[str]) -> pd.DataFrame | 
     a million events. pandas 3 parses with correct rounding (a test checks that the numbers
     equal those parsed from the strings).
     """
-    options = {
-        "keep_default_na": False,
-        "index_col": False,
-        "skipinitialspace": True,
-        "skip_blank_lines": False,
-    }
     try:
-        names = pd.read_csv(io.BytesIO(data), nrows=0, **options).columns
-        floats = [c for c in names if str(c).strip() in float_columns]
-        if not floats or len(set(names)) != len(names):
+        names = pd.read_csv(io.BytesIO(data), nrows=0, **_CSV_OPTIONS).columns
+        dtypes = _float_dtypes(names, float_columns)
+        if dtypes is None:
             return None
-        return pd.read_csv(
-            io.BytesIO(data),
-            dtype={c: np.float64 if c in floats else str for c in names},
-            na_values={c: [""] for c in floats},
-            **options,
-        )
+        return pd.read_csv(io.BytesIO(data), **dtypes, **_CSV_OPTIONS)
     except (ValueError, pd.errors.ParserError, pd.errors.ParserWarning):
         return None
+
+
+_CSV_OPTIONS = {
+    "keep_default_na": False,
+    "index_col": False,
+    "skipinitialspace": True,
+    "skip_blank_lines": False,
+}
+
+
+def _float_dtypes(names: pd.Index, float_columns: Collection[str]) -> dict | None:
+    """``read_csv``'s ``dtype`` and ``na_values`` that parse the columns among ``names``
+    named in ``float_columns`` as numbers and the others as strings; None when there are
+    none to parse or names repeat."""
+    floats = [c for c in names if str(c).strip() in float_columns]
+    if not floats or len(set(names)) != len(names):
+        return None
+    return {
+        "dtype": {c: np.float64 if c in floats else str for c in names},
+        "na_values": {c: [""] for c in floats},
+    }

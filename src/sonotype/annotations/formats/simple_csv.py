@@ -11,7 +11,7 @@ columns are kept as extra labels (``label:NAME``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -23,9 +23,12 @@ from sonotype.annotations.events import (
     validate_events,
 )
 from sonotype.annotations.formats.base import (
+    STREAM_BYTES,
     AnnotationFormat,
     FormatOptions,
+    NotStreamable,
     blank_to_nan,
+    read_csv_parts,
     read_csv_table,
     register_format,
     row_names,
@@ -36,6 +39,9 @@ from sonotype.errors import AnnotationError
 ONSET_NAMES = ("onset_s", "onset", "start_s", "start_seconds")
 OFFSET_NAMES = ("offset_s", "offset", "stop_s", "stop_seconds")
 LABEL_NAMES = ("label", "cluster", "name", "syllable", "class")
+# Parsed as numbers in C, channel too, rather than as a million strings then converted (a
+# cell that is not a number reads every column as text, and validation names it as before).
+_FLOATS = (*ONSET_NAMES, *OFFSET_NAMES, *OPTIONAL_COLUMNS, "channel")
 
 
 @register_format
@@ -54,42 +60,25 @@ class SimpleCsv(AnnotationFormat):
 
     def read(self, path: Path, options: FormatOptions) -> pd.DataFrame:
         table = read_csv_table(
-            path,
-            format_name="simple CSV",
-            header=True,
-            options=options,
-            # channel too: parsed in C rather than as a million strings then converted
-            # (a cell that is not a number reads every column as text, and validation
-            # names it as before).
-            float_columns=(*ONSET_NAMES, *OFFSET_NAMES, *OPTIONAL_COLUMNS, "channel"),
+            path, format_name="simple CSV", header=True, options=options, float_columns=_FLOATS
         )
-        columns = {c: c for c in table.columns if c and not c.startswith("Unnamed:")}
-        hint = options.spell("format", "FORMAT")
-        onset = _first_present(columns, ONSET_NAMES, path, "onset_s", hint)
-        offset = _first_present(columns, OFFSET_NAMES, path, "offset_s", hint)
-        label = _first_present(columns, LABEL_NAMES, path, "label", hint)
-        used = {onset, offset, label}
-        events = pd.DataFrame(
-            {
-                "recording": table[columns["recording"]].str.strip()
-                if "recording" in columns
-                else options.recording_for(path),
-                "start_s": blank_to_nan(table[columns[onset]]),
-                "stop_s": blank_to_nan(table[columns[offset]]),
-                "label": table[columns[label]],
-            }
-        )
-        used.add("recording")
-        for name in ("kind", "channel", "source", *OPTIONAL_COLUMNS):
-            if name in columns:
-                values = table[columns[name]]
-                events[name] = blank_to_nan(values) if name != "source" else values
-                used.add(name)
-        for name, column in columns.items():
-            if name not in used and name not in ONSET_NAMES + OFFSET_NAMES:
-                extra = name if name.startswith("label:") else f"label:{name}"
-                events[extra] = table[column]
-        return validate_events(events, where=str(path), rows=row_names(table), fill_defaults=True)
+        return _events(table, path, options)
+
+    def read_parts(self, path: Path, options: FormatOptions) -> Iterator[pd.DataFrame]:
+        if options.encoding or path.stat().st_size < STREAM_BYTES:
+            yield self.read(path, options)
+            return
+        given = 0
+        try:
+            for table in read_csv_parts(path, _FLOATS):
+                events = _events(table, path, options)
+                given += len(events)
+                yield events
+        except NotStreamable:
+            # Read whole, which names the problem (a cell that is not a number is read as
+            # text, and validation names it), or reads what the parts could not: the
+            # events after those already given.
+            yield self.read(path, options).iloc[given:].reset_index(drop=True)
 
     def write(self, events: pd.DataFrame, path: Path, options: FormatOptions) -> None:
         self.write_parts([events], path, options)
@@ -103,6 +92,37 @@ class SimpleCsv(AnnotationFormat):
 
     def filename_for(self, recording: str) -> str:
         return f"{Path(recording).stem}.csv"
+
+
+def _events(table: pd.DataFrame, path: Path, options: FormatOptions) -> pd.DataFrame:
+    """The Events of a simple CSV table (or a part of one) read from ``path``."""
+    columns = {c: c for c in table.columns if c and not c.startswith("Unnamed:")}
+    hint = options.spell("format", "FORMAT")
+    onset = _first_present(columns, ONSET_NAMES, path, "onset_s", hint)
+    offset = _first_present(columns, OFFSET_NAMES, path, "offset_s", hint)
+    label = _first_present(columns, LABEL_NAMES, path, "label", hint)
+    used = {onset, offset, label}
+    events = pd.DataFrame(
+        {
+            "recording": table[columns["recording"]].str.strip()
+            if "recording" in columns
+            else options.recording_for(path),
+            "start_s": blank_to_nan(table[columns[onset]]),
+            "stop_s": blank_to_nan(table[columns[offset]]),
+            "label": table[columns[label]],
+        }
+    )
+    used.add("recording")
+    for name in ("kind", "channel", "source", *OPTIONAL_COLUMNS):
+        if name in columns:
+            values = table[columns[name]]
+            events[name] = blank_to_nan(values) if name != "source" else values
+            used.add(name)
+    for name, column in columns.items():
+        if name not in used and name not in ONSET_NAMES + OFFSET_NAMES:
+            extra = name if name.startswith("label:") else f"label:{name}"
+            events[extra] = table[column]
+    return validate_events(events, where=str(path), rows=row_names(table), fill_defaults=True)
 
 
 def _table(events: pd.DataFrame) -> pd.DataFrame:
