@@ -208,8 +208,9 @@ class Project:
         lies inside it: an event that ends after its recording is an error, or with ``clip``
         is shortened to end with it (dropped if it starts after the end).
 
-        Files stream through, read and stored one at a time, so one file's events are in
-        memory whatever their number. ``progress`` is called every batch with the file being
+        Files stream through, read and stored one at a time (a simple CSV of 64 MB or more
+        200,000 rows at a time), so one file's events, or one part's, are in memory whatever
+        their number. ``progress`` is called every batch with the file being
         stored and the events stored so far.
         """
         for name, value in (("kind", kind), ("source", source)):
