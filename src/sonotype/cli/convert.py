@@ -128,7 +128,13 @@ def convert(
         return read
 
     readers = [reader(path, file_format) for path, file_format in files]
-    audio_dirs = [*audio, source if source.is_dir() else source.parent]
+    writing = {
+        "format": out_format.name,
+        "sr": sample_rate,
+        "audio_dirs": [*audio, source if source.is_dir() else source.parent],
+        "overwrite": force,
+        "option_names": OPTION_NAMES,
+    }
     if len(files) > 1 and (as_folder or (out_format.per_recording and not output_path.suffix)):
         # One file per recording: read, write and forget one input file at a time, so
         # memory holds one file's events, not all of them.
@@ -136,11 +142,7 @@ def convert(
             written, n_events = write_event_stream(
                 readers,
                 output,
-                format=out_format.name,
-                sr=sample_rate,
-                audio_dirs=audio_dirs,
-                overwrite=force,
-                option_names=OPTION_NAMES,
+                **writing,
                 on_table=lambda done: advance(),
             )
     elif len(files) > 1 and out_format.appends:
@@ -156,11 +158,7 @@ def convert(
             written_file, n_events = write_joined_events(
                 readers,
                 output,
-                format=out_format.name,
-                sr=sample_rate,
-                audio_dirs=audio_dirs,
-                overwrite=force,
-                option_names=OPTION_NAMES,
+                **writing,
                 on_read=bar,
                 on_written=wrote_one,
             )
@@ -180,11 +178,7 @@ def convert(
             written = write_events(
                 events,
                 output,
-                format=out_format.name,
-                sr=sample_rate,
-                audio_dirs=audio_dirs,
-                overwrite=force,
-                option_names=OPTION_NAMES,
+                **writing,
                 on_file=advance,
             )
     err.print(

@@ -371,7 +371,13 @@ class Project:
             )
         names = dict(option_names or {})
         fmt = output_format(path, format, option_names=names)
-        audio_dirs = [folder for _, folder in self.audio_roots]
+        writing = {
+            "format": fmt.name,
+            "audio_dirs": [folder for _, folder in self.audio_roots],
+            "known_rates": self._known_rates(),
+            "overwrite": overwrite,
+            "option_names": names,
+        }
         if writes_folder(path, fmt, n_recordings=len(counts)):
             # One file per recording: read and written a group of recordings at a time, so
             # memory holds one group's events however many are stored.
@@ -382,11 +388,7 @@ class Project:
                     for g in groups
                 ],
                 path,
-                format=fmt.name,
-                audio_dirs=audio_dirs,
-                known_rates=self._known_rates(),
-                overwrite=overwrite,
-                option_names=names,
+                **writing,
                 on_table=None if progress is None else (
                     lambda done: progress("writing", sum(map(len, groups[:done])), len(counts))
                 ),
@@ -407,17 +409,7 @@ class Project:
                 if progress is not None:
                     progress("writing", done, total)
 
-        return [
-            write_event_parts(
-                parts(),
-                path,
-                format=fmt.name,
-                audio_dirs=audio_dirs,
-                known_rates=self._known_rates(),
-                overwrite=overwrite,
-                option_names=names,
-            )
-        ]
+        return [write_event_parts(parts(), path, **writing)]
 
     def undo(self, n: int = 1) -> list[event_store.Edit]:
         """Undo the last ``n`` edits of the events."""
